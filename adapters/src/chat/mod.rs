@@ -1,0 +1,73 @@
+//! The `Chat` trait: how Shepherd hears and speaks, whatever the platform.
+//!
+//! Platforms differ in what a thread is; Shepherd only needs to reply where a
+//! request came from, edit one progress message, and post to a channel.
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+pub mod console;
+
+/// A message someone sent, as the bot sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// Platform-qualified identity, e.g. `console:alice`, `discord:1234`.
+    pub actor: String,
+    pub display_name: String,
+    pub channel: String,
+    /// Where replies go: the request's thread (or the message itself).
+    pub thread: String,
+    /// Unique per message on this platform: the key that makes a redelivered
+    /// message create one plan, not two.
+    pub message_id: String,
+    pub text: String,
+}
+
+/// Where a reply goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ThreadRef {
+    pub channel: String,
+    pub thread: String,
+}
+
+/// A message the bot sent, so it can be edited later (progress lines).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SentMessage {
+    pub channel: String,
+    pub thread: Option<String>,
+    pub id: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ChatError {
+    #[error("chat connection closed")]
+    Closed,
+    #[error("chat I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("chat platform refused: {0}")]
+    Refused(String),
+}
+
+impl ChatError {
+    /// Worth retrying (the executor backs off on these).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ChatError::Io(_) => true,
+            ChatError::Closed | ChatError::Refused(_) => false,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Chat: Send + Sync {
+    /// The platform's name, the prefix of actor identities (`console`, `discord`).
+    fn platform(&self) -> &str;
+    /// The next message, or `None` when the platform has closed for good.
+    async fn next_message(&self) -> Option<Incoming>;
+    /// Reply in the thread of a request.
+    async fn reply(&self, to: &ThreadRef, text: &str) -> Result<SentMessage, ChatError>;
+    /// Replace the text of a message the bot sent.
+    async fn edit(&self, message: &SentMessage, text: &str) -> Result<(), ChatError>;
+    /// Post to a channel outside any thread (announcements).
+    async fn send(&self, channel: &str, text: &str) -> Result<SentMessage, ChatError>;
+}

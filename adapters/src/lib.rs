@@ -1,0 +1,5 @@
+//! `shepherd-adapters`: every byte that crosses a wire. Chat platforms now;
+//! Launchpad, the Snap Store, autopkgtest-cloud and britney's files join as
+//! their issues land (see DESIGN.md for where each goes).
+
+pub mod chat;

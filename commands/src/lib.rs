@@ -1,0 +1,104 @@
+//! `shepherd-commands`: what users say, turned into what to do.
+//!
+//! Pure planning: a command reads (through the narrow traits in
+//! [`Context`]) and returns an [`Outcome`] — a reply, a [`PlanDraft`], or a
+//! control request on an existing plan. It never writes to the world; only
+//! the bot's executor applies plans.
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+pub mod announce;
+pub mod control;
+pub mod format;
+pub mod help;
+pub mod jobs;
+pub mod parse;
+pub mod plan;
+pub mod registry;
+
+pub use parse::{parse, Invocation, Parsed};
+pub use plan::{
+    Action, AuditEntry, PlanDetail, PlanDraft, PlanState, PlanSummary, StepDraft, StepState,
+    StepView,
+};
+pub use registry::{CommandSpec, FlagKind, FlagSpec, Registry};
+
+/// A command: its declaration and its planner.
+#[async_trait]
+pub trait Command: Send + Sync {
+    fn spec(&self) -> &CommandSpec;
+    async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError>;
+}
+
+/// What a command decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answer in the thread; nothing else happens.
+    Reply(String),
+    /// Store and (after dry-run and confirmation rules) execute this plan.
+    Plan(PlanDraft),
+    /// Release a parked plan.
+    Confirm(i64),
+    /// Stop a plan that has not finished.
+    Cancel(i64),
+}
+
+/// A mistake the user can fix; becomes one short reply.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// Failure to read the bot's own records.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("could not read the plan records: {0}")]
+pub struct LedgerError(pub String);
+
+/// Read access to stored plans and the audit log (`!jobs`, `!show`, `!audit`).
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    async fn recent_plans(&self, limit: u32) -> Result<Vec<PlanSummary>, LedgerError>;
+    async fn plan_detail(&self, id: i64) -> Result<Option<PlanDetail>, LedgerError>;
+    async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditEntry>, LedgerError>;
+}
+
+/// The deployment's permission view, for help texts.
+pub trait Policy: Send + Sync {
+    /// The role this deployment requires for `spec`, after config overrides.
+    fn required_role(&self, spec: &CommandSpec) -> Option<String>;
+}
+
+/// Everything a command may read while planning.
+pub struct Context<'a> {
+    pub actor: &'a str,
+    /// Unique per request (chat message, delivery, schedule slot): commands
+    /// whose effect may legitimately repeat put it in their step keys.
+    pub request_id: &'a str,
+    pub channel: &'a str,
+    pub now_ms: i64,
+    pub registry: &'a Registry,
+    pub ledger: &'a dyn Ledger,
+    pub policy: &'a dyn Policy,
+}
+
+/// The commands every Shepherd has, whatever adapters are configured.
+pub fn builtins() -> Vec<Box<dyn Command>> {
+    vec![
+        Box::new(help::Help),
+        Box::new(jobs::Jobs),
+        Box::new(jobs::Show),
+        Box::new(jobs::Audit),
+        Box::new(control::Confirm),
+        Box::new(control::Cancel),
+        Box::new(announce::Announce),
+    ]
+}
+
+/// Reads a plan number as users write it: `41` or `#41`.
+pub fn plan_id(arg: &str) -> Result<i64, UserError> {
+    arg.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| UserError(format!("`{arg}` is not a plan number (try `!jobs`)")))
+}

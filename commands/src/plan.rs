@@ -1,0 +1,176 @@
+//! Plans: what Shepherd intends to do to the world, step by step.
+//!
+//! Commands, webhooks and schedules only *produce* a [`PlanDraft`]; the bot
+//! stores it and its executor applies each [`Action`]. Every step carries an
+//! idempotency key: a step whose key is already done is never applied again.
+
+use serde::{Deserialize, Serialize};
+
+/// One world-changing call. New variants will not compile until their audit
+/// text and danger rule are decided below (no wildcard arms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Post a message to a chat channel.
+    Announce { channel: String, text: String },
+}
+
+impl Action {
+    /// One line for plans, `!show` and the audit log.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Announce { channel, text } => {
+                format!("announce in {channel}: {}", ellipsize(text, 60))
+            }
+        }
+    }
+
+    /// Why this step alone needs a `!confirm`, if it does.
+    pub fn danger(&self) -> Option<String> {
+        match self {
+            Action::Announce { .. } => None,
+        }
+    }
+}
+
+fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepDraft {
+    /// Idempotency key: the same effect always gets the same key.
+    pub key: String,
+    pub action: Action,
+}
+
+/// A plan before it is stored and numbered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDraft {
+    /// One line: what the plan does, for replies and `!jobs`.
+    pub summary: String,
+    pub steps: Vec<StepDraft>,
+    /// Set by the command when the plan as a whole needs a `!confirm`.
+    pub confirm_reason: Option<String>,
+}
+
+impl PlanDraft {
+    /// The first reason this plan needs confirmation, from the command or a step.
+    pub fn danger(&self) -> Option<String> {
+        self.confirm_reason
+            .clone()
+            .or_else(|| self.steps.iter().find_map(|s| s.action.danger()))
+    }
+}
+
+macro_rules! state_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+state_enum!(
+    /// Where a plan is in its life. Stored as the text on the right.
+    PlanState {
+        DryRun => "dry-run",
+        AwaitingConfirmation => "awaiting-confirmation",
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+        Expired => "expired",
+    }
+);
+
+impl PlanState {
+    /// Plans in these states will never run a step again.
+    pub fn is_final(self) -> bool {
+        match self {
+            PlanState::DryRun
+            | PlanState::Done
+            | PlanState::Failed
+            | PlanState::Cancelled
+            | PlanState::Expired => true,
+            PlanState::AwaitingConfirmation | PlanState::Pending | PlanState::Running => false,
+        }
+    }
+}
+
+state_enum!(
+    /// Where a step is. `Skipped` = never applied because its plan ended.
+    StepState {
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Skipped => "skipped",
+    }
+);
+
+/// A stored plan as `!jobs` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub id: i64,
+    pub command: String,
+    pub requested_by: String,
+    pub summary: String,
+    pub state: PlanState,
+    pub steps_total: u32,
+    pub steps_done: u32,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepView {
+    pub seq: u32,
+    pub key: String,
+    pub action: Action,
+    pub state: StepState,
+    pub attempts: u32,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A stored plan with its steps, for `!show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDetail {
+    pub plan: PlanSummary,
+    pub steps: Vec<StepView>,
+    pub confirmed_by: Option<String>,
+    pub expires_at_ms: Option<i64>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub channel: String,
+    pub action: String,
+    pub plan_id: Option<i64>,
+    pub outcome: String,
+    pub detail: String,
+}
