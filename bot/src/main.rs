@@ -1,1 +1,155 @@
-fn main(){}
+//! The `shepherd` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use shepherd::config::{ChatAdapter, Config};
+use shepherd::executor::WorldApplier;
+use shepherd::runtime;
+use shepherd_adapters::chat::console::ConsoleChat;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "shepherd",
+    version,
+    about = "Chatops for Ubuntu package and snap releases"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the bot with a configuration file.
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// The whole bot on a temporary store: type commands, read replies; exits at end of input.
+    Sandbox,
+    /// Validate a configuration file and print it with secrets redacted.
+    CheckConfig {
+        /// The configuration file (or use --config).
+        file: Option<PathBuf>,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHEPHERD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("shepherd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shepherd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cmd: Cmd) -> anyhow::Result<()> {
+    match cmd {
+        Cmd::Run { config } => run(config).await,
+        Cmd::Sandbox => {
+            init_logging("warn");
+            Ok(shepherd::sandbox::run().await?)
+        }
+        Cmd::CheckConfig { file, config } => {
+            let path = file
+                .or(config)
+                .context("give the configuration file: shepherd check-config FILE")?;
+            check_config(path)
+        }
+    }
+}
+
+fn check_config(path: PathBuf) -> anyhow::Result<()> {
+    let registry = runtime::registry()?;
+    let config = Config::load(&path, &registry)?;
+    print!(
+        "{} is valid.\n{}",
+        path.display(),
+        config.redacted_summary()
+    );
+    for (command, role) in config.unheld_roles(&registry) {
+        println!("warning: !{command} needs role {role}, which [roles] does not define: nobody can run it");
+    }
+    Ok(())
+}
+
+async fn run(path: PathBuf) -> anyhow::Result<()> {
+    init_logging("info");
+    let registry = runtime::registry()?;
+    let config = Config::load(&path, &registry)?;
+    for (command, role) in config.unheld_roles(&registry) {
+        tracing::warn!(
+            command,
+            role,
+            "no one holds this role: the command is refused to everyone"
+        );
+    }
+    let chat = match config.chat.adapter {
+        ChatAdapter::Console => Arc::new(ConsoleChat::stdio(
+            &config.chat.default_user,
+            &config.chat.default_channel,
+        )),
+    };
+    let applier = Arc::new(WorldApplier { chat: chat.clone() });
+    let bot = runtime::start(&config, chat, applier).await?;
+    tokio::spawn(stop_on_signal(bot.shutdown_token()));
+    tracing::info!("shepherd is running");
+    bot.serve_chat(false).await;
+    bot.stop().await;
+    tracing::info!("shepherd stopped");
+    Ok(())
+}
+
+/// SIGTERM or ctrl-c → the shutdown signal every task watches.
+async fn stop_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot watch SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    token.cancel();
+}

@@ -73,7 +73,9 @@ fn overview(cx: &Context<'_>) -> String {
             role_note(spec, cx)
         ));
     }
-    out.push_str("\nEvery writing command takes --dry-run to show its plan without sending anything.");
+    out.push_str(
+        "\nEvery writing command takes --dry-run to show its plan without sending anything.",
+    );
     out
 }
 

@@ -60,7 +60,11 @@ fn count(inv: &Invocation, default: u32) -> Result<u32, UserError> {
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_LIST).contains(n))
-            .ok_or_else(|| UserError(format!("N must be a number from 1 to {MAX_LIST}, not `{n}`"))),
+            .ok_or_else(|| {
+                UserError(format!(
+                    "N must be a number from 1 to {MAX_LIST}, not `{n}`"
+                ))
+            }),
     }
 }
 
@@ -75,7 +79,11 @@ impl Command for Jobs {
     }
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
-        let plans = cx.ledger.recent_plans(count(inv, 10)?).await.map_err(ledger_down)?;
+        let plans = cx
+            .ledger
+            .recent_plans(count(inv, 10)?)
+            .await
+            .map_err(ledger_down)?;
         if plans.is_empty() {
             return Ok(Outcome::Reply(
                 "no plans yet — writing commands create them (see `!help`); `--dry-run` previews one"
@@ -102,7 +110,9 @@ impl Command for Show {
         let id = plan_id(&inv.positionals[0])?;
         match cx.ledger.plan_detail(id).await.map_err(ledger_down)? {
             Some(d) => Ok(Outcome::Reply(plan_detail(&d, cx.now_ms))),
-            None => Err(UserError(format!("there is no plan #{id} — `!jobs` lists recent ones"))),
+            None => Err(UserError(format!(
+                "there is no plan #{id} — `!jobs` lists recent ones"
+            ))),
         }
     }
 }
@@ -114,7 +124,11 @@ impl Command for Audit {
     }
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
-        let entries = cx.ledger.audit_entries(count(inv, 10)?).await.map_err(ledger_down)?;
+        let entries = cx
+            .ledger
+            .audit_entries(count(inv, 10)?)
+            .await
+            .map_err(ledger_down)?;
         if entries.is_empty() {
             return Ok(Outcome::Reply("the audit log is empty".to_string()));
         }

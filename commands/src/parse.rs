@@ -31,7 +31,10 @@ pub struct Invocation {
 
 impl Invocation {
     pub fn flag(&self, name: &str) -> Option<&str> {
-        self.flags.get(name).and_then(|v| v.last()).map(String::as_str)
+        self.flags
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
     }
 
     pub fn flag_values(&self, name: &str) -> &[String] {
@@ -147,7 +150,7 @@ pub fn parse(message: &str, registry: &Registry) -> Parsed {
             suggestion: registry.suggest(name),
         };
     };
-    match bind(spec, &tokens[1..]) {
+    match bind(spec, &tokens[1..], first.at + first.text.len()) {
         Ok(inv) => Parsed::Command(inv),
         Err((position, reason)) => Parsed::Malformed {
             position,
@@ -252,7 +255,7 @@ fn tokenize(line: &str, base: usize) -> Result<Vec<Token>, ParseError> {
     Ok(tokens)
 }
 
-fn bind(spec: &CommandSpec, tokens: &[Token]) -> Result<Invocation, ParseError> {
+fn bind(spec: &CommandSpec, tokens: &[Token], name_end: usize) -> Result<Invocation, ParseError> {
     let mut inv = Invocation {
         name: spec.name.to_string(),
         positionals: Vec::new(),
@@ -260,7 +263,7 @@ fn bind(spec: &CommandSpec, tokens: &[Token]) -> Result<Invocation, ParseError> 
     };
     let mut iter = tokens.iter().peekable();
     let mut flags_done = false;
-    let end = tokens.last().map(|t| t.at + t.text.len()).unwrap_or(0);
+    let end = tokens.last().map_or(name_end, |t| t.at + t.text.len());
     while let Some(tok) = iter.next() {
         let is_flag = !flags_done && !tok.quoted && tok.text.starts_with("--");
         if !is_flag {

@@ -62,7 +62,10 @@ fn aliases_and_case_resolve_to_the_canonical_name() {
 #[test]
 fn quotes_group_words_and_escape() {
     let inv = command(r#"!announce #rel "freeze at \"18:00\" UTC" 'say "hi" \o/'"#);
-    assert_eq!(inv.positionals, vec!["#rel", r#"freeze at "18:00" UTC"#, r#"say "hi" \o/"#]);
+    assert_eq!(
+        inv.positionals,
+        vec!["#rel", r#"freeze at "18:00" UTC"#, r#"say "hi" \o/"#]
+    );
     let inv = command("!announce #rel “smart quotes” ‘too’");
     assert_eq!(inv.positionals, vec!["#rel", "smart quotes", "too"]);
 }
@@ -108,14 +111,20 @@ fn unknown_command_suggests_the_nearest() {
 #[test]
 fn malformed_input_names_the_position_and_gives_usage() {
     let (pos, reason, usage) = malformed("!show");
-    assert_eq!((pos, reason.as_str(), usage.as_str()), (0, "missing PLAN", "!show PLAN"));
+    assert_eq!(
+        (pos, reason.as_str(), usage.as_str()),
+        (5, "missing PLAN", "!show PLAN")
+    );
 
     let (pos, reason, _) = malformed("!jobs --verbose");
     assert_eq!((pos, reason.as_str()), (6, "unknown option --verbose"));
 
     let (pos, reason, usage) = malformed("!announce #x 'unterminated");
     assert_eq!((pos, reason.as_str()), (13, "unterminated quote '"));
-    assert_eq!(usage, "!announce CHANNEL TEXT… [--also CHANNEL]… [--dry-run]");
+    assert_eq!(
+        usage,
+        "!announce CHANNEL TEXT… [--also CHANNEL]… [--dry-run]"
+    );
 
     let (_, reason, _) = malformed("!announce #x hi --also");
     assert_eq!(reason, "--also needs a value");

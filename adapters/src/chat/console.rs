@@ -170,7 +170,10 @@ mod tests {
         let (w, mut r) = tokio::io::duplex(4096);
         let chat = ConsoleChat::new(input, w, "alice", "console");
         let m1 = chat.next_message().await.unwrap();
-        assert_eq!((m1.actor.as_str(), m1.thread.as_str()), ("console:alice", "t1"));
+        assert_eq!(
+            (m1.actor.as_str(), m1.thread.as_str()),
+            ("console:alice", "t1")
+        );
         let m2 = chat.next_message().await.unwrap();
         assert_eq!(
             (m2.actor.as_str(), m2.channel.as_str(), m2.thread.as_str()),
@@ -185,7 +188,9 @@ mod tests {
         chat.edit(&sent, "three").await.unwrap();
         drop(chat);
         let mut out = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut out).await.unwrap();
+        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut out)
+            .await
+            .unwrap();
         assert_eq!(out, "[t1] one\n[t1] two\n[t1] ↻ three\n");
     }
 }

@@ -31,7 +31,8 @@ pub struct ThreadRef {
 }
 
 /// A message the bot sent, so it can be edited later (progress lines).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serializable so the id survives a restart in the plan's record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SentMessage {
     pub channel: String,
     pub thread: Option<String>,

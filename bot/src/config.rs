@@ -1,0 +1,423 @@
+//! Configuration: one TOML file, then `SHEPHERD_*` environment overrides.
+//!
+//! Strict on purpose (fail closed): an unknown key, an unknown role or an
+//! unknown command is a start-up error, because a typo in a permission table
+//! must never silently grant or drop access. Secrets are `SecretString` and
+//! only ever printed as `[redacted]`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use shepherd_commands::Registry;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub chat: ChatConfig,
+    #[serde(default)]
+    pub webhook: WebhookConfig,
+    #[serde(default)]
+    pub executor: ExecutorConfig,
+    #[serde(default)]
+    pub confirm: ConfirmConfig,
+    /// Role name → who holds it.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleConfig>,
+    /// Command name → deployment policy overriding the command's defaults.
+    #[serde(default)]
+    pub commands: BTreeMap<String, CommandPolicy>,
+    #[serde(default, rename = "schedule")]
+    pub schedules: Vec<ScheduleConfig>,
+    pub launchpad: Option<LaunchpadConfig>,
+    pub autopkgtest: Option<AutopkgtestConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// SQLite file; created with its tables on first start.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("shepherd.sqlite"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatConfig {
+    /// `console` (stdin/stdout). Discord arrives with its own issue.
+    pub adapter: ChatAdapter,
+    /// Console: who a line without `name>` comes from.
+    pub default_user: String,
+    /// Console: the channel of a line without `#channel`.
+    pub default_channel: String,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            adapter: ChatAdapter::Console,
+            default_user: "operator".into(),
+            default_channel: "console".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatAdapter {
+    Console,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where the HTTP server listens (`/healthz`, `/metrics`, `/hooks/…`);
+    /// unset = no server.
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecutorConfig {
+    /// A step failing transiently this many times fails for good.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt, with ±25% jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+    /// How often to look for due retries when nothing wakes the executor.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            backoff_base_ms: 1_000,
+            backoff_cap_ms: 5 * 60_000,
+            poll_interval_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmConfig {
+    /// How long a parked plan waits for `!confirm`.
+    pub expiry_minutes: u64,
+    /// Plans with more steps than this always need `!confirm`.
+    pub max_unconfirmed_steps: usize,
+}
+
+impl Default for ConfirmConfig {
+    fn default() -> Self {
+        Self {
+            expiry_minutes: 10,
+            max_unconfirmed_steps: 20,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    /// Chat identities, `platform:id` (e.g. `console:alice`, `discord:1234`).
+    pub members: Vec<String>,
+    /// Where to ask for this role; refusals point there.
+    pub ask: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CommandPolicy {
+    /// Replaces the command's default role; `"none"` opens it to anyone.
+    pub role: Option<String>,
+    /// Only in these channels (empty = anywhere).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Always park this command's plans for `!confirm`.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub name: String,
+    /// Cron expression, 5 fields (min hour dom mon dow) or 6–7 with seconds
+    /// first (and year last), UTC.
+    pub cron: String,
+    /// Job: post this text to a channel.
+    pub announce: Option<AnnounceJob>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AnnounceJob {
+    pub channel: String,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchpadConfig {
+    /// API root, e.g. `https://api.launchpad.net/devel/`.
+    pub service_root: url::Url,
+    pub consumer_key: Option<String>,
+    pub oauth_token: Option<SecretString>,
+    pub oauth_token_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutopkgtestConfig {
+    /// request.cgi, e.g. `https://autopkgtest.ubuntu.com/request.cgi`.
+    pub request_url: url::Url,
+    pub api_key: Option<SecretString>,
+    pub session_cookie: Option<SecretString>,
+}
+
+/// Environment variables that override single keys, and the key each sets.
+pub const ENV_OVERRIDES: &[(&str, &str)] = &[
+    ("SHEPHERD_STORE_PATH", "store.path"),
+    ("SHEPHERD_WEBHOOK_LISTEN", "webhook.listen"),
+    ("SHEPHERD_CHAT_DEFAULT_USER", "chat.default_user"),
+    ("SHEPHERD_LAUNCHPAD_OAUTH_TOKEN", "launchpad.oauth_token"),
+    (
+        "SHEPHERD_LAUNCHPAD_OAUTH_TOKEN_SECRET",
+        "launchpad.oauth_token_secret",
+    ),
+    ("SHEPHERD_AUTOPKGTEST_API_KEY", "autopkgtest.api_key"),
+    (
+        "SHEPHERD_AUTOPKGTEST_SESSION_COOKIE",
+        "autopkgtest.session_cookie",
+    ),
+];
+
+impl Config {
+    /// Reads `path`, applies the process environment, validates.
+    pub fn load(path: &Path, registry: &Registry) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_toml(&text, path, &env, registry)
+    }
+
+    /// Parses TOML text with the given environment; `origin` names it in errors.
+    pub fn from_toml(
+        text: &str,
+        origin: &Path,
+        env: &[(String, String)],
+        registry: &Registry,
+    ) -> Result<Self, ConfigError> {
+        let mut doc: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: origin.to_path_buf(),
+                    message: e.message().to_string(),
+                })?;
+        for (var, value) in env {
+            if let Some((_, key)) = ENV_OVERRIDES.iter().find(|(v, _)| v == var) {
+                set_key(&mut doc, key, value);
+            } else if var.starts_with("SHEPHERD_") && var != "SHEPHERD_LOG" {
+                return Err(ConfigError::Env {
+                    var: var.clone(),
+                    message: "not a known setting (see README: configuration)".into(),
+                });
+            }
+        }
+        let config: Config = doc
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                path: origin.to_path_buf(),
+                message: e.message().to_string(),
+            })?;
+        config.validate(registry)?;
+        Ok(config)
+    }
+
+    fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        for (role, rc) in &self.roles {
+            if let Some(m) = rc.members.iter().find(|m| !is_identity(m)) {
+                return bad(format!(
+                    "[roles.{role}] member `{m}` must be `platform:id`, e.g. `console:alice`"
+                ));
+            }
+        }
+        for (name, policy) in &self.commands {
+            match registry.lookup(name) {
+                Some(spec) if spec.name == name => {}
+                Some(spec) => {
+                    return bad(format!(
+                        "[commands.{name}]: use the command's name `{}`",
+                        spec.name
+                    ))
+                }
+                None => return bad(format!("[commands.{name}]: no such command")),
+            }
+            if let Some(role) = &policy.role {
+                if role != "none" && !self.roles.contains_key(role) {
+                    return bad(format!(
+                        "[commands.{name}] role `{role}` is not defined in [roles]"
+                    ));
+                }
+            }
+        }
+        if self.confirm.expiry_minutes == 0 {
+            return bad("[confirm] expiry_minutes must be at least 1".into());
+        }
+        if self.executor.max_attempts == 0 {
+            return bad("[executor] max_attempts must be at least 1".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.schedules {
+            if !names.insert(&s.name) {
+                return bad(format!("schedule `{}` is declared twice", s.name));
+            }
+            parse_cron(&s.cron)
+                .map_err(|e| ConfigError::Invalid(format!("schedule `{}`: {e}", s.name)))?;
+            if s.announce.is_none() {
+                return bad(format!(
+                    "schedule `{}` has no job (e.g. `announce = {{ … }}`)",
+                    s.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Roles that commands need by default but nobody holds here: those
+    /// commands are refused to everyone (fail closed). Worth a warning.
+    pub fn unheld_roles(&self, registry: &Registry) -> Vec<(String, String)> {
+        registry
+            .specs()
+            .filter_map(|spec| {
+                let role = match self.commands.get(spec.name).and_then(|p| p.role.clone()) {
+                    Some(r) => r,
+                    None => spec.role?.to_string(),
+                };
+                (role != "none" && !self.roles.contains_key(&role))
+                    .then(|| (spec.name.to_string(), role))
+            })
+            .collect()
+    }
+
+    /// A human summary with every secret redacted, for `check-config`.
+    pub fn redacted_summary(&self) -> String {
+        let secret = |s: &Option<SecretString>| match s {
+            Some(v) if !v.expose_secret().is_empty() => "[redacted]",
+            _ => "(unset)",
+        };
+        let mut out = format!("store: sqlite {}\n", self.store.path.display());
+        out.push_str(&format!(
+            "chat: {:?} (default user {}, channel {})\n",
+            self.chat.adapter, self.chat.default_user, self.chat.default_channel
+        ));
+        match self.webhook.listen {
+            Some(a) => out.push_str(&format!("webhook server: http://{a}\n")),
+            None => out.push_str("webhook server: off\n"),
+        }
+        out.push_str(&format!(
+            "executor: {} attempts, backoff {}ms…{}ms\nconfirm: expires after {} min, over {} steps always\n",
+            self.executor.max_attempts,
+            self.executor.backoff_base_ms,
+            self.executor.backoff_cap_ms,
+            self.confirm.expiry_minutes,
+            self.confirm.max_unconfirmed_steps
+        ));
+        for (name, r) in &self.roles {
+            out.push_str(&format!("role {name}: {}\n", r.members.join(", ")));
+        }
+        for (name, p) in &self.commands {
+            out.push_str(&format!(
+                "command !{name}: role {}, channels [{}], confirm {}\n",
+                p.role.as_deref().unwrap_or("(default)"),
+                p.channels.join(", "),
+                p.confirm
+            ));
+        }
+        for s in &self.schedules {
+            out.push_str(&format!("schedule {}: `{}`\n", s.name, s.cron));
+        }
+        if let Some(lp) = &self.launchpad {
+            out.push_str(&format!(
+                "launchpad: {} consumer {} token {} secret {}\n",
+                lp.service_root,
+                lp.consumer_key.as_deref().unwrap_or("(anonymous)"),
+                secret(&lp.oauth_token),
+                secret(&lp.oauth_token_secret)
+            ));
+        }
+        if let Some(a) = &self.autopkgtest {
+            out.push_str(&format!(
+                "autopkgtest: {} api key {} session cookie {}\n",
+                a.request_url,
+                secret(&a.api_key),
+                secret(&a.session_cookie)
+            ));
+        }
+        out
+    }
+}
+
+fn is_identity(m: &str) -> bool {
+    matches!(m.split_once(':'), Some((p, id)) if !p.is_empty() && !id.is_empty())
+}
+
+/// Sets `section.key` in the document, creating the section if needed.
+fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
+    let (section, key) = dotted.split_once('.').unwrap_or(("", dotted));
+    let table = doc
+        .entry(section)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(t) = table {
+        t.insert(key.to_string(), toml::Value::String(value.to_string()));
+    }
+}
+
+/// Parses a cron expression; 5-field (minute-first) expressions get `0`
+/// seconds prepended, because that is the form release engineers know.
+pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
+    let fields = expr.split_whitespace().count();
+    let full = if fields == 5 {
+        format!("0 {expr}")
+    } else {
+        expr.to_string()
+    };
+    cron::Schedule::from_str(&full).map_err(|e| format!("bad cron expression `{expr}`: {e}"))
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

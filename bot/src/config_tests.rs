@@ -1,0 +1,148 @@
+use std::path::Path;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn registry() -> Registry {
+    Registry::new(shepherd_commands::builtins()).unwrap()
+}
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_toml(text, Path::new("test.toml"), &env, &registry())
+}
+
+fn error(text: &str) -> String {
+    load(text, &[]).expect_err("should be rejected").to_string()
+}
+
+const GOOD: &str = r##"
+[store]
+path = "/var/lib/shepherd/shepherd.sqlite"
+
+[roles.release-team]
+members = ["console:alice", "discord:1234"]
+ask = "#ubuntu-release"
+
+[commands.announce]
+role = "release-team"
+channels = ["#ubuntu-release"]
+confirm = true
+
+[[schedule]]
+name = "freeze-reminder"
+cron = "0 9 * * Mon-Fri"
+announce = { channel = "#ubuntu-release", text = "freeze in effect" }
+
+[autopkgtest]
+request_url = "https://autopkgtest.ubuntu.com/request.cgi"
+api_key = "s3cr3t-api-key"
+"##;
+
+#[test]
+fn a_complete_file_loads() {
+    let c = load(GOOD, &[]).unwrap();
+    assert_eq!(c.roles["release-team"].members.len(), 2);
+    assert!(c.commands["announce"].confirm);
+    assert_eq!(c.confirm.expiry_minutes, 10, "default expiry is 10 minutes");
+    assert_eq!(
+        c.schedules[0].announce.as_ref().unwrap().channel,
+        "#ubuntu-release"
+    );
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    assert!(error("[store]\npath = 'x'\nsize = 3\n").contains("unknown field `size`"));
+    assert!(error("[stroe]\npath = 'x'\n").contains("unknown field `stroe`"));
+}
+
+#[test]
+fn unknown_roles_and_commands_are_errors() {
+    let e = error("[commands.announce]\nrole = 'ghosts'\n");
+    assert_eq!(
+        e,
+        "[commands.announce] role `ghosts` is not defined in [roles]"
+    );
+    assert_eq!(
+        error("[commands.frobnicate]\n"),
+        "[commands.frobnicate]: no such command"
+    );
+    assert_eq!(
+        error("[commands.say]\n"),
+        "[commands.say]: use the command's name `announce`"
+    );
+    assert!(error("[roles.x]\nmembers = ['alice']\n").contains("must be `platform:id`"));
+}
+
+#[test]
+fn schedules_are_checked() {
+    let e = error(
+        "[[schedule]]\nname = 'a'\ncron = 'every day'\nannounce = { channel = 'c', text = 't' }\n",
+    );
+    assert!(
+        e.starts_with("schedule `a`: bad cron expression `every day`"),
+        "{e}"
+    );
+    let e = error("[[schedule]]\nname = 'a'\ncron = '* * * * *'\n");
+    assert!(e.contains("has no job"), "{e}");
+}
+
+#[test]
+fn environment_overrides_the_file_and_unknown_variables_fail() {
+    let c = load(GOOD, &[("SHEPHERD_STORE_PATH", "/tmp/other.sqlite")]).unwrap();
+    assert_eq!(c.store.path, Path::new("/tmp/other.sqlite"));
+    let c = load(GOOD, &[("SHEPHERD_AUTOPKGTEST_API_KEY", "from-env")]).unwrap();
+    assert_eq!(
+        c.autopkgtest.unwrap().api_key.unwrap().expose_secret(),
+        "from-env"
+    );
+    let e = load(GOOD, &[("SHEPHERD_STORE_PAHT", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("environment variable SHEPHERD_STORE_PAHT"),
+        "{e}"
+    );
+}
+
+#[test]
+fn summary_redacts_secrets() {
+    let c = load(GOOD, &[]).unwrap();
+    let s = c.redacted_summary();
+    assert!(!s.contains("s3cr3t"), "{s}");
+    assert!(s.contains("api key [redacted]"), "{s}");
+    assert!(
+        !format!("{c:?}").contains("s3cr3t"),
+        "Debug must not leak either"
+    );
+}
+
+#[test]
+fn roles_nobody_holds_are_reported() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(
+        c.unheld_roles(&registry()),
+        vec![("announce".to_string(), "release-team".to_string())]
+    );
+    assert!(load(GOOD, &[])
+        .unwrap()
+        .unheld_roles(&registry())
+        .is_empty());
+}
+
+#[test]
+fn five_field_cron_means_minute_first() {
+    use chrono::TimeZone;
+    let s = parse_cron("30 9 * * *").unwrap();
+    let from = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let next = s.after(&from).next().unwrap();
+    assert_eq!(
+        next,
+        chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 30, 0).unwrap()
+    );
+}

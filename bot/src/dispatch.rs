@@ -1,0 +1,446 @@
+//! Dispatch: an event in, at most one plan and one reply out.
+//!
+//! Chat text is parsed, permission-checked and planned by its command; the
+//! resulting plan is stored (dry run, parked for `!confirm`, or released to
+//! the executor) and the answer goes back to the thread it came from.
+//! Every refusal, mistake and decision about a plan lands in the audit log.
+
+use std::sync::Arc;
+
+use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
+use shepherd_commands::format::expires_in;
+use shepherd_commands::{
+    parse, Action, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
+};
+use tokio::sync::Notify;
+
+use crate::config::{ConfirmConfig, ScheduleConfig};
+use crate::events::Event;
+use crate::metrics::Metrics;
+use crate::permissions::Permissions;
+use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
+
+/// How many steps a preview lists before summarising the rest.
+const PREVIEW_STEPS: usize = 10;
+
+pub struct Dispatcher {
+    pub store: Store,
+    pub registry: Arc<Registry>,
+    pub permissions: Arc<Permissions>,
+    pub chat: Arc<dyn Chat>,
+    pub confirm: ConfirmConfig,
+    pub schedules: Vec<ScheduleConfig>,
+    /// Wakes the executor when a plan is released.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// A request being answered: who, where, and the reply target.
+struct Request<'a> {
+    msg: &'a Incoming,
+    key: String,
+    thread: ThreadRef,
+}
+
+impl Dispatcher {
+    pub async fn handle(&self, event: Event) {
+        let key = event.request_key(self.chat.platform());
+        match event {
+            Event::Chat(msg) => self.handle_chat(&msg, key).await,
+            Event::Tick { job, slot_ms } => {
+                if let Err(e) = self.handle_tick(&job, slot_ms, &key).await {
+                    tracing::error!(error = %e, job, "scheduled job could not be planned");
+                }
+            }
+            Event::Webhook(d) => {
+                // Reactions to deliveries belong to the integration that owns
+                // the source; until one claims it, the stored row is the record.
+                tracing::info!(
+                    delivery = d.delivery_id,
+                    source = d.source,
+                    "delivery recorded"
+                );
+            }
+        }
+    }
+
+    async fn handle_chat(&self, msg: &Incoming, key: String) {
+        Metrics::bump(&self.metrics.messages_total);
+        let req = Request {
+            msg,
+            key,
+            thread: ThreadRef {
+                channel: msg.channel.clone(),
+                thread: msg.thread.clone(),
+            },
+        };
+        let text = match self.answer(&req).await {
+            Ok(Some(text)) => text,
+            Ok(None) => return,
+            Err(e) => {
+                let reference = format!("{:08x}", fastrand::u32(..));
+                tracing::error!(error = %e, reference, actor = msg.actor, "request failed");
+                format!("something went wrong on my side (ref {reference}); an operator can find it in the log")
+            }
+        };
+        if let Err(e) = self.chat.reply(&req.thread, &text).await {
+            tracing::warn!(error = %e, "could not reply");
+        }
+    }
+
+    /// The reply to a chat message, if it was a command.
+    async fn answer(&self, req: &Request<'_>) -> Result<Option<String>, StoreError> {
+        let msg = req.msg;
+        let inv = match parse(&msg.text, &self.registry) {
+            Parsed::NotACommand => return Ok(None),
+            Parsed::Unknown { name, suggestion } => {
+                Metrics::bump(&self.metrics.commands_total);
+                return Ok(Some(match suggestion {
+                    Some(s) => format!("no command !{name} — did you mean !{s}?"),
+                    None => format!("no command !{name} — `!help` lists what I can do"),
+                }));
+            }
+            Parsed::Malformed {
+                position,
+                reason,
+                usage,
+            } => {
+                Metrics::bump(&self.metrics.commands_total);
+                let detail = format!("{reason} at column {}", position + 1);
+                self.audit(req, None, "malformed", &detail).await?;
+                return Ok(Some(format!("usage: {usage} — {detail}")));
+            }
+            Parsed::Command(inv) => inv,
+        };
+        Metrics::bump(&self.metrics.commands_total);
+        let Some(command) = self.registry.command(&inv.name) else {
+            return Ok(None);
+        };
+        let spec = command.spec();
+        if let Err(refusal) = self.permissions.check(&msg.actor, &msg.channel, spec) {
+            Metrics::bump(&self.metrics.refusals_total);
+            self.audit(req, None, "refused", &refusal.audit_detail())
+                .await?;
+            return Ok(Some(refusal.message(spec.name)));
+        }
+        let now = now_ms();
+        let cx = Context {
+            actor: &msg.actor,
+            request_id: &req.key,
+            channel: &msg.channel,
+            now_ms: now,
+            registry: &self.registry,
+            ledger: &self.store,
+            policy: self.permissions.as_ref(),
+        };
+        let outcome = match command.plan(&inv, &cx).await {
+            Ok(o) => o,
+            Err(e) => {
+                if spec.writes {
+                    self.audit(req, None, "rejected", &e.0).await?;
+                }
+                return Ok(Some(e.0));
+            }
+        };
+        Ok(Some(match outcome {
+            Outcome::Reply(text) => text,
+            Outcome::Plan(draft) => {
+                let role = self.permissions.required_role(spec);
+                let forced = self.permissions.forces_confirm(spec);
+                self.store_plan(req, spec.name, draft, inv.dry_run(), role, forced)
+                    .await?
+            }
+            Outcome::Confirm(id) => self.confirm(req, id).await?,
+            Outcome::Cancel(id) => self.cancel(req, id).await?,
+        }))
+    }
+
+    async fn store_plan(
+        &self,
+        req: &Request<'_>,
+        command: &str,
+        draft: PlanDraft,
+        dry_run: bool,
+        role: Option<String>,
+        forced: bool,
+    ) -> Result<String, StoreError> {
+        if draft.steps.is_empty() {
+            return Ok(format!("nothing to do: {}", draft.summary));
+        }
+        let max = self.confirm.max_unconfirmed_steps;
+        let reason = draft
+            .danger()
+            .or_else(|| forced.then(|| format!("!{command} always asks here")))
+            .or_else(|| {
+                (draft.steps.len() > max)
+                    .then(|| format!("{} steps, more than {max}", draft.steps.len()))
+            });
+        let now = now_ms();
+        let expires_at = now + (self.confirm.expiry_minutes * 60_000) as i64;
+        let state = match (&reason, dry_run) {
+            (_, true) => PlanState::DryRun,
+            (Some(_), false) => PlanState::AwaitingConfirmation,
+            (None, false) => PlanState::Pending,
+        };
+        let origin = Origin {
+            kind: "chat".into(),
+            channel: req.msg.channel.clone(),
+            thread: Some(req.msg.thread.clone()),
+        };
+        let inserted = self
+            .store
+            .insert_plan(
+                NewPlan {
+                    request_key: &req.key,
+                    command,
+                    requested_by: &req.msg.actor,
+                    origin: &origin,
+                    draft: &draft,
+                    state,
+                    needs_role: role.as_deref(),
+                    confirm_reason: reason.as_deref(),
+                    expires_at: (state == PlanState::AwaitingConfirmation).then_some(expires_at),
+                },
+                now,
+            )
+            .await?;
+        let id = match inserted {
+            Inserted::Existing(id) => {
+                return Ok(format!("that request is already plan #{id} — `!show {id}`"))
+            }
+            Inserted::New(id) => id,
+        };
+        Metrics::bump(&self.metrics.plans_created_total);
+        let n = draft.steps.len();
+        let steps = preview(&draft.steps);
+        let (outcome, text) = match state {
+            PlanState::DryRun => (
+                "dry-run",
+                format!(
+                    "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}",
+                    plural(n),
+                    draft.summary
+                ),
+            ),
+            PlanState::AwaitingConfirmation => {
+                let who = role.map(|r| format!(" ({r})")).unwrap_or_default();
+                let why = reason.as_deref().unwrap_or("confirmation required");
+                (
+                    "parked",
+                    format!(
+                        "plan #{id} needs confirmation ({why}) — expires {}:{steps}\n`!confirm {id}`{who} · `!cancel {id}`",
+                        expires_in(now, expires_at)
+                    ),
+                )
+            }
+            _ => {
+                self.wake.notify_one();
+                (
+                    "queued",
+                    format!(
+                        "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.",
+                        plural(n),
+                        draft.summary
+                    ),
+                )
+            }
+        };
+        self.audit(req, Some(id), outcome, "").await?;
+        Ok(text)
+    }
+
+    async fn confirm(&self, req: &Request<'_>, id: i64) -> Result<String, StoreError> {
+        let Some(plan) = self.store.plan_control(id).await? else {
+            return Ok(format!(
+                "there is no plan #{id} — `!jobs` lists recent ones"
+            ));
+        };
+        if plan.state != PlanState::AwaitingConfirmation {
+            return Ok(format!(
+                "plan #{id} is {}; there is nothing to confirm",
+                plan.state
+            ));
+        }
+        let now = now_ms();
+        if plan.expires_at.is_some_and(|at| at <= now) {
+            self.store.end_plan(id, PlanState::Expired, now).await?;
+            self.audit(req, Some(id), "expired", "confirmation came too late")
+                .await?;
+            return Ok(format!("plan #{id} expired before it was confirmed; nothing was sent. Ask again to start over."));
+        }
+        if let Err(refusal) = self.may_control(
+            &req.msg.actor,
+            &plan.requested_by,
+            plan.needs_role.as_deref(),
+            false,
+        ) {
+            Metrics::bump(&self.metrics.refusals_total);
+            self.audit(req, Some(id), "refused", &refusal.audit_detail())
+                .await?;
+            return Ok(refusal.message("confirm"));
+        }
+        if !self.store.confirm_plan(id, &req.msg.actor, now).await? {
+            return Ok(format!("plan #{id} is no longer waiting for confirmation"));
+        }
+        self.wake.notify_one();
+        self.audit(req, Some(id), "confirmed", "").await?;
+        Ok(format!(
+            "plan #{id} confirmed by {} · {} step{} queued ✓",
+            req.msg.display_name,
+            plan.steps,
+            plural(plan.steps as usize)
+        ))
+    }
+
+    async fn cancel(&self, req: &Request<'_>, id: i64) -> Result<String, StoreError> {
+        let Some(plan) = self.store.plan_control(id).await? else {
+            return Ok(format!(
+                "there is no plan #{id} — `!jobs` lists recent ones"
+            ));
+        };
+        if plan.state.is_final() {
+            return Ok(format!("plan #{id} is already {}", plan.state));
+        }
+        if let Err(refusal) = self.may_control(
+            &req.msg.actor,
+            &plan.requested_by,
+            plan.needs_role.as_deref(),
+            true,
+        ) {
+            Metrics::bump(&self.metrics.refusals_total);
+            self.audit(req, Some(id), "refused", &refusal.audit_detail())
+                .await?;
+            return Ok(refusal.message("cancel"));
+        }
+        if !self
+            .store
+            .end_plan(id, PlanState::Cancelled, now_ms())
+            .await?
+        {
+            return Ok(format!("plan #{id} finished before it could be cancelled"));
+        }
+        self.audit(req, Some(id), "cancelled", "").await?;
+        Ok(format!(
+            "plan #{id} cancelled; steps not yet applied are skipped — `!show {id}`"
+        ))
+    }
+
+    /// Confirming needs the plan's role (or, for role-less commands, being
+    /// the requester); cancelling is also open to the requester.
+    fn may_control(
+        &self,
+        actor: &str,
+        requester: &str,
+        role: Option<&str>,
+        requester_may: bool,
+    ) -> Result<(), crate::permissions::Refusal> {
+        if requester_may && actor == requester {
+            return Ok(());
+        }
+        match role {
+            Some(role) => self.permissions.check_role(actor, role),
+            None if actor == requester => Ok(()),
+            None => Err(crate::permissions::Refusal::NeedsRole {
+                role: "requester".into(),
+                ask: None,
+                holders: vec![requester.to_string()],
+            }),
+        }
+    }
+
+    async fn audit(
+        &self,
+        req: &Request<'_>,
+        plan_id: Option<i64>,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let record = AuditRecord {
+            actor: &req.msg.actor,
+            channel: &req.msg.channel,
+            action: req.msg.text.trim(),
+            plan_id,
+            outcome,
+            detail,
+        };
+        self.store.audit(record, now_ms()).await.map(|_| ())
+    }
+
+    /// Plans a cron slot of a configured job. Config is the approval, so
+    /// scheduled plans run without `!confirm`.
+    pub async fn handle_tick(
+        &self,
+        job: &str,
+        slot_ms: i64,
+        key: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(schedule) = self.schedules.iter().find(|s| s.name == job) else {
+            tracing::warn!(job, "tick for a job that is no longer configured");
+            return Ok(None);
+        };
+        let Some(announce) = &schedule.announce else {
+            return Ok(None);
+        };
+        let draft = PlanDraft {
+            summary: format!("scheduled `{job}`"),
+            steps: vec![StepDraft {
+                key: format!("schedule/{job}/{slot_ms}"),
+                action: Action::Announce {
+                    channel: announce.channel.clone(),
+                    text: announce.text.clone(),
+                },
+            }],
+            confirm_reason: None,
+        };
+        let origin = Origin {
+            kind: "schedule".into(),
+            channel: announce.channel.clone(),
+            thread: None,
+        };
+        let requested_by = format!("schedule:{job}");
+        let inserted = self
+            .store
+            .insert_plan(
+                NewPlan {
+                    request_key: key,
+                    command: "schedule",
+                    requested_by: &requested_by,
+                    origin: &origin,
+                    draft: &draft,
+                    state: PlanState::Pending,
+                    needs_role: None,
+                    confirm_reason: None,
+                    expires_at: None,
+                },
+                now_ms(),
+            )
+            .await?;
+        if let Inserted::New(_) = inserted {
+            Metrics::bump(&self.metrics.plans_created_total);
+            self.wake.notify_one();
+        }
+        Ok(Some(inserted.id()))
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn preview(steps: &[StepDraft]) -> String {
+    let mut out = String::new();
+    for s in steps.iter().take(PREVIEW_STEPS) {
+        out.push_str(&format!("\n  · {}", s.action.describe()));
+    }
+    if steps.len() > PREVIEW_STEPS {
+        out.push_str(&format!(
+            "\n  · … and {} more (`!show` lists all)",
+            steps.len() - PREVIEW_STEPS
+        ));
+    }
+    out
+}

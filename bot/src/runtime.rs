@@ -1,0 +1,180 @@
+//! Wiring: one store, one dispatcher, one executor, the scheduler, the HTTP
+//! server and a chat adapter, sharing one shutdown signal that reaches every
+//! task. Used by `run`, `sandbox` and the end-to-end tests alike.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shepherd_adapters::chat::Chat;
+use shepherd_commands::registry::RegistryError;
+use shepherd_commands::Registry;
+use thiserror::Error;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::dispatch::Dispatcher;
+use crate::events::Event;
+use crate::executor::{Applier, Executor};
+use crate::metrics::Metrics;
+use crate::permissions::Permissions;
+use crate::schedule::Scheduler;
+use crate::store::{Store, StoreError};
+use crate::webhook::{self, WebState};
+
+#[derive(Debug, Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Every command this build knows.
+pub fn registry() -> Result<Registry, RegistryError> {
+    Registry::new(shepherd_commands::builtins())
+}
+
+/// A started bot. Drop-safe, but `stop` is the orderly way out.
+pub struct Running {
+    pub store: Store,
+    pub dispatcher: Arc<Dispatcher>,
+    pub metrics: Arc<Metrics>,
+    /// Where the HTTP server listens, when configured.
+    pub webhook_addr: Option<SocketAddr>,
+    chat: Arc<dyn Chat>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Opens the store and starts the executor, scheduler and HTTP server.
+pub async fn start(
+    config: &Config,
+    chat: Arc<dyn Chat>,
+    applier: Arc<dyn Applier>,
+) -> Result<Running, RuntimeError> {
+    let store = Store::open(&config.store.path).await?;
+    let metrics = Arc::new(Metrics::default());
+    let wake = Arc::new(Notify::new());
+    let shutdown = CancellationToken::new();
+    let dispatcher = Arc::new(Dispatcher {
+        store: store.clone(),
+        registry: Arc::new(registry()?),
+        permissions: Arc::new(Permissions::from_config(config)),
+        chat: chat.clone(),
+        confirm: config.confirm.clone(),
+        schedules: config.schedules.clone(),
+        wake: wake.clone(),
+        metrics: metrics.clone(),
+    });
+    let mut tasks = Vec::new();
+
+    let executor = Executor::new(
+        store.clone(),
+        applier,
+        Some(chat.clone()),
+        config.executor.clone(),
+        wake,
+        metrics.clone(),
+    );
+    let token = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = executor.run(token).await {
+            tracing::error!(error = %e, "executor stopped");
+        }
+    }));
+
+    let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
+    tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+
+    let mut webhook_addr = None;
+    if let Some(addr) = config.webhook.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RuntimeError::Listen { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| RuntimeError::Listen { addr, source })?;
+        webhook_addr = Some(bound);
+        tracing::info!(%bound, "HTTP server listening");
+        let state = WebState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+        };
+        let token = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = webhook::serve(listener, state, token).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        }));
+    }
+
+    Ok(Running {
+        store,
+        dispatcher,
+        metrics,
+        webhook_addr,
+        chat,
+        shutdown,
+        tasks,
+    })
+}
+
+impl Running {
+    /// The signal every task watches; cancel it to stop the bot.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Answers chat messages one at a time, in order, until the chat closes
+    /// (then returns if `stop_at_eof`, else waits for shutdown) or shutdown.
+    pub async fn serve_chat(&self, stop_at_eof: bool) {
+        loop {
+            tokio::select! {
+                msg = self.chat.next_message() => match msg {
+                    Some(m) => self.dispatcher.handle(Event::Chat(m)).await,
+                    None if stop_at_eof => return,
+                    None => {
+                        tracing::info!("chat input closed; still serving until shutdown");
+                        self.shutdown.cancelled().await;
+                        return;
+                    }
+                },
+                _ = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Waits until no released step is left to run; false on timeout.
+    /// Plans parked for confirmation do not count: they wait for a person.
+    pub async fn drain(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.store.open_step_count().await {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "drain: store unavailable"),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Signals shutdown, waits for every task, closes the store.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.store.close().await;
+    }
+}

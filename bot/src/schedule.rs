@@ -1,0 +1,135 @@
+//! The scheduler: cron jobs from config, fired once per slot.
+//!
+//! Each job's last fired slot is stored. After a restart, a slot missed
+//! while the bot was down fires once (the latest one: a poll job gains
+//! nothing from replaying a week of slots), and a slot already fired never
+//! fires again — the plan's request key (`schedule:JOB:SLOT`) is unique, so
+//! even a crash between planning and recording the slot cannot double-fire.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{parse_cron, ScheduleConfig};
+use crate::dispatch::Dispatcher;
+use crate::events::Event;
+use crate::metrics::Metrics;
+use crate::store::{now_ms, StoreError};
+
+/// Longest sleep between checks, so a changed clock is noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// The latest slot `s` with `last < s <= now`, if any (all in Unix ms).
+pub fn due_slot(schedule: &cron::Schedule, last_ms: i64, now_ms: i64) -> Option<i64> {
+    let last = Utc.timestamp_millis_opt(last_ms).single()?;
+    schedule
+        .after(&last)
+        .take_while(|t| t.timestamp_millis() <= now_ms)
+        .last()
+        .map(|t| t.timestamp_millis())
+}
+
+/// The next slot strictly after `now`.
+pub fn next_slot(schedule: &cron::Schedule, now_ms: i64) -> Option<i64> {
+    let now: DateTime<Utc> = Utc.timestamp_millis_opt(now_ms).single()?;
+    schedule.after(&now).next().map(|t| t.timestamp_millis())
+}
+
+pub struct Scheduler {
+    jobs: Vec<(String, cron::Schedule)>,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl Scheduler {
+    /// Jobs were validated with the config, so a bad expression here is skipped with an error.
+    pub fn new(configs: &[ScheduleConfig], dispatcher: Arc<Dispatcher>) -> Self {
+        let jobs = configs
+            .iter()
+            .filter_map(|c| match parse_cron(&c.cron) {
+                Ok(s) => Some((c.name.clone(), s)),
+                Err(e) => {
+                    tracing::error!(job = c.name, error = e, "skipping job");
+                    None
+                }
+            })
+            .collect();
+        Self { jobs, dispatcher }
+    }
+
+    /// Fires every job whose slot came due; returns the (job, slot) pairs fired.
+    pub async fn run_due(&self, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let store = &self.dispatcher.store;
+        let mut fired = Vec::new();
+        for (job, schedule) in &self.jobs {
+            let Some(last) = store.last_slot(job).await? else {
+                // First start: begin from now rather than replaying history.
+                store.set_last_slot(job, now, "first start", now).await?;
+                continue;
+            };
+            let Some(slot) = due_slot(schedule, last, now) else {
+                continue;
+            };
+            let key = Event::Tick {
+                job: job.clone(),
+                slot_ms: slot,
+            }
+            .request_key("");
+            let plan = self.dispatcher.handle_tick(job, slot, &key).await?;
+            let result = plan.map_or("no plan".to_string(), |id| format!("plan #{id}"));
+            store.set_last_slot(job, slot, &result, now).await?;
+            Metrics::bump(&self.dispatcher.metrics.schedule_fires_total);
+            tracing::info!(job, slot, result, "schedule fired");
+            fired.push((job.clone(), slot));
+        }
+        Ok(fired)
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        while !shutdown.is_cancelled() {
+            let now = now_ms();
+            if let Err(e) = self.run_due(now).await {
+                tracing::error!(error = %e, "scheduler could not reach the store");
+            }
+            let next = self
+                .jobs
+                .iter()
+                .filter_map(|(_, s)| next_slot(s, now))
+                .min()
+                .map(|at| Duration::from_millis((at - now_ms()).max(0) as u64 + 5))
+                .unwrap_or(MAX_SLEEP)
+                .min(MAX_SLEEP);
+            tokio::select! {
+                _ = tokio::time::sleep(next) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: u32, m: u32) -> i64 {
+        Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn due_slot_is_the_latest_slot_since_last() {
+        let every_15 = parse_cron("*/15 * * * *").unwrap();
+        assert_eq!(due_slot(&every_15, at(10, 0), at(10, 14)), None);
+        assert_eq!(due_slot(&every_15, at(10, 0), at(10, 15)), Some(at(10, 15)));
+        // Down for an hour: one catch-up, the latest missed slot.
+        assert_eq!(due_slot(&every_15, at(10, 0), at(11, 7)), Some(at(11, 0)));
+        // Already fired for 11:00: nothing more until 11:15.
+        assert_eq!(due_slot(&every_15, at(11, 0), at(11, 7)), None);
+        assert_eq!(next_slot(&every_15, at(11, 7)), Some(at(11, 15)));
+    }
+}

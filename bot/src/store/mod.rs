@@ -1,0 +1,77 @@
+//! The store: Shepherd's durable memory, on sqlx.
+//!
+//! SQLite (WAL) is the embedded default. Queries keep to SQL that PostgreSQL
+//! also speaks (`$N` parameters, `RETURNING`, no SQLite-only functions), so
+//! the scale-out issue can add a PostgreSQL pool beside this one without
+//! rewriting them. Migrations are embedded in the binary and run on open.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use thiserror::Error;
+
+mod audit;
+mod ledger;
+mod plans;
+mod records;
+
+pub use audit::AuditRecord;
+pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanControl, PlanProgress, StepOutcome};
+pub use records::{Delivery, Snapshot, Subscription};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a webhook is acknowledged only after its row is on disk.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection (used before a restart in tests and on shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch: the store's one time unit.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

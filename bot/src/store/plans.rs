@@ -1,0 +1,465 @@
+//! Plans and steps: inserting, claiming, finishing, confirming, cancelling.
+//!
+//! Steps of one plan run in order; a step is claimable when it is pending,
+//! due (`not_before`), its plan is released (pending or running), and every
+//! earlier step of its plan is done or skipped.
+
+use shepherd_commands::{Action, PlanDraft, PlanState, StepState};
+
+use super::{corrupt, Store, StoreError};
+
+/// Where a plan came from, so its results go back there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `chat`, `webhook` or `schedule`.
+    pub kind: String,
+    pub channel: String,
+    /// The chat thread to reply in, if any.
+    pub thread: Option<String>,
+}
+
+pub struct NewPlan<'a> {
+    /// Unique per request: the same request never makes two plans.
+    pub request_key: &'a str,
+    pub command: &'a str,
+    pub requested_by: &'a str,
+    pub origin: &'a Origin,
+    pub draft: &'a PlanDraft,
+    pub state: PlanState,
+    /// Who may confirm or cancel it besides the requester.
+    pub needs_role: Option<&'a str>,
+    pub confirm_reason: Option<&'a str>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    /// The request was seen before; this is its plan.
+    Existing(i64),
+}
+
+impl Inserted {
+    pub fn id(self) -> i64 {
+        match self {
+            Inserted::New(id) | Inserted::Existing(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedStep {
+    pub step_id: i64,
+    pub plan_id: i64,
+    pub seq: u32,
+    pub key: String,
+    pub action: Action,
+    /// Including this one.
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    Done(String),
+    /// Transient failure: try again at `not_before`.
+    Retry {
+        error: String,
+        not_before: i64,
+    },
+    Failed(String),
+}
+
+/// A plan's state after one of its steps finished.
+#[derive(Debug, Clone)]
+pub struct PlanProgress {
+    pub plan_id: i64,
+    pub state: PlanState,
+    pub done: u32,
+    pub total: u32,
+    pub summary: String,
+    pub origin: Origin,
+    pub progress_message: Option<String>,
+}
+
+/// What `!confirm` / `!cancel` need to decide.
+#[derive(Debug, Clone)]
+pub struct PlanControl {
+    pub id: i64,
+    pub command: String,
+    pub state: PlanState,
+    pub requested_by: String,
+    pub needs_role: Option<String>,
+    pub expires_at: Option<i64>,
+    pub steps: u32,
+}
+
+/// Steps that may run now or at their `not_before`: pending, in a released
+/// plan, and first in line (every earlier step of the plan done or skipped).
+const IN_LINE: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
+    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id
+                    AND e.seq < s.seq AND e.state NOT IN ('done', 'skipped'))";
+
+fn plan_state(s: &str) -> Result<PlanState, StoreError> {
+    PlanState::parse(s).ok_or_else(|| corrupt(format!("plan state `{s}`")))
+}
+
+impl Store {
+    pub async fn insert_plan(&self, p: NewPlan<'_>, now: i64) -> Result<Inserted, StoreError> {
+        // Write first: a SQLite transaction that reads before it writes cannot
+        // upgrade its lock under contention (SQLITE_BUSY), so the insert that
+        // enforces one-plan-per-request comes before any read.
+        let mut tx = self.pool.begin().await?;
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
+                origin_thread, summary, state, needs_role, confirm_reason, expires_at,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             ON CONFLICT (request_key) DO NOTHING RETURNING id",
+        )
+        .bind(p.request_key)
+        .bind(p.command)
+        .bind(p.requested_by)
+        .bind(&p.origin.kind)
+        .bind(&p.origin.channel)
+        .bind(&p.origin.thread)
+        .bind(&p.draft.summary)
+        .bind(p.state.as_str())
+        .bind(p.needs_role)
+        .bind(p.confirm_reason)
+        .bind(p.expires_at)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = inserted else {
+            let (id,): (i64,) = sqlx::query_as("SELECT id FROM plans WHERE request_key = $1")
+                .bind(p.request_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Ok(Inserted::Existing(id));
+        };
+        for (i, step) in p.draft.steps.iter().enumerate() {
+            let action = serde_json::to_string(&step.action).map_err(corrupt)?;
+            sqlx::query(
+                "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(i as i64 + 1)
+            .bind(&step.key)
+            .bind(action)
+            .bind(StepState::Pending.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Inserted::New(id))
+    }
+
+    /// Claims the next runnable step, marking it running and opening an attempt.
+    pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One statement picks and claims, so two claimers can never take the
+        // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
+        let sql = format!(
+            "UPDATE steps SET state = 'running', attempts = attempts + 1, updated_at = $1
+             WHERE id = (
+                SELECT s.id FROM steps s JOIN plans p ON p.id = s.plan_id
+                WHERE {IN_LINE} AND s.not_before <= $1
+                ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1)
+             RETURNING id, plan_id, seq, idem_key, action, attempts"
+        );
+        let row: Option<(i64, i64, i64, String, String, i64)> = sqlx::query_as(&sql)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((step_id, plan_id, seq, key, action, attempts)) = row else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'")
+            .bind(plan_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
+        )
+        .bind(step_id)
+        .bind(attempts)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let action =
+            serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
+        Ok(Some(ClaimedStep {
+            step_id,
+            plan_id,
+            seq: seq as u32,
+            key,
+            action,
+            attempts: attempts as u32,
+        }))
+    }
+
+    /// The plan that already applied this idempotency key, if any.
+    pub async fn key_done_by(
+        &self,
+        key: &str,
+        except_step: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT plan_id FROM steps WHERE idem_key = $1 AND state = 'done' AND id <> $2 LIMIT 1",
+        )
+        .bind(key)
+        .bind(except_step)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(p,)| p))
+    }
+
+    /// Records how a claimed step ended and moves its plan along.
+    pub async fn finish_step(
+        &self,
+        step: &ClaimedStep,
+        outcome: &StepOutcome,
+        now: i64,
+    ) -> Result<PlanProgress, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (state, attempt_outcome, result, error, not_before) = match outcome {
+            StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
+            StepOutcome::Retry { error, not_before } => (
+                StepState::Pending,
+                "transient",
+                None,
+                Some(error.as_str()),
+                *not_before,
+            ),
+            StepOutcome::Failed(e) => (StepState::Failed, "failed", None, Some(e.as_str()), 0),
+        };
+        sqlx::query(
+            "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6
+             WHERE id = $1",
+        )
+        .bind(step.step_id)
+        .bind(state.as_str())
+        .bind(result)
+        .bind(error)
+        .bind(not_before)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE step_attempts SET finished_at = $3, outcome = $4, detail = $5
+             WHERE step_id = $1 AND attempt = $2",
+        )
+        .bind(step.step_id)
+        .bind(step.attempts as i64)
+        .bind(now)
+        .bind(attempt_outcome)
+        .bind(result.or(error))
+        .execute(&mut *tx)
+        .await?;
+        if matches!(outcome, StepOutcome::Failed(_)) {
+            sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
+                .bind(step.plan_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE plans SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'running'")
+                .bind(step.plan_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running')",
+        )
+        .bind(step.plan_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open == 0 {
+            sqlx::query("UPDATE plans SET state = 'done', updated_at = $2 WHERE id = $1 AND state = 'running'")
+                .bind(step.plan_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let progress = self.progress_in(&mut tx, step.plan_id).await?;
+        tx.commit().await?;
+        Ok(progress)
+    }
+
+    async fn progress_in(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        plan_id: i64,
+    ) -> Result<PlanProgress, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let row: (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT p.state, p.summary, p.origin_kind, p.origin_channel, p.origin_thread,
+                        p.progress_message,
+                        (SELECT COUNT(*) FROM steps s WHERE s.plan_id = p.id AND s.state = 'done'),
+                        (SELECT COUNT(*) FROM steps s WHERE s.plan_id = p.id)
+                 FROM plans p WHERE p.id = $1",
+        )
+        .bind(plan_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (state, summary, kind, channel, thread, progress_message, done, total) = row;
+        Ok(PlanProgress {
+            plan_id,
+            state: plan_state(&state)?,
+            done: done as u32,
+            total: total as u32,
+            summary,
+            origin: Origin {
+                kind,
+                channel,
+                thread,
+            },
+            progress_message,
+        })
+    }
+
+    pub async fn plan_progress(&self, plan_id: i64) -> Result<PlanProgress, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.progress_in(&mut conn, plan_id).await
+    }
+
+    pub async fn set_progress_message(
+        &self,
+        plan_id: i64,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE plans SET progress_message = $2 WHERE id = $1")
+            .bind(plan_id)
+            .bind(message)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a crash, steps left `running` were interrupted mid-apply: put
+    /// them back to pending so they run again (adapters check before acting,
+    /// so a re-run of a call that did land is harmless). Returns how many.
+    pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE step_attempts SET outcome = 'interrupted', finished_at = $1
+             WHERE outcome = 'running'",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query(
+            "UPDATE steps SET state = 'pending', updated_at = $1 WHERE state = 'running'",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Steps that will still run without anyone's confirmation.
+    pub async fn open_step_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM steps s JOIN plans p ON p.id = s.plan_id
+             WHERE s.state IN ('pending', 'running') AND p.state IN ('pending', 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// The earliest `not_before` of a waiting retry, so the executor can sleep until then.
+    pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
+        let sql = format!("SELECT MIN(s.not_before) FROM steps s JOIN plans p ON p.id = s.plan_id WHERE {IN_LINE}");
+        let (at,): (Option<i64>,) = sqlx::query_as(&sql).fetch_one(&self.pool).await?;
+        Ok(at)
+    }
+
+    pub async fn plan_control(&self, id: i64) -> Result<Option<PlanControl>, StoreError> {
+        let row: Option<(String, String, String, Option<String>, Option<i64>, i64)> =
+            sqlx::query_as(
+                "SELECT command, state, requested_by, needs_role, expires_at,
+                    (SELECT COUNT(*) FROM steps s WHERE s.plan_id = plans.id)
+             FROM plans WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(
+            |(command, state, requested_by, needs_role, expires_at, steps)| {
+                Ok(PlanControl {
+                    id,
+                    command,
+                    state: plan_state(&state)?,
+                    requested_by,
+                    needs_role,
+                    expires_at,
+                    steps: steps as u32,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    /// Releases a parked plan; false if it was no longer waiting.
+    pub async fn confirm_plan(&self, id: i64, by: &str, now: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE plans SET state = 'pending', confirmed_by = $2, updated_at = $3
+             WHERE id = $1 AND state = 'awaiting-confirmation' AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Ends a plan that has not finished; its unapplied steps are skipped.
+    /// A step already running finishes, but nothing after it starts.
+    pub async fn end_plan(&self, id: i64, state: PlanState, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "UPDATE plans SET state = $2, updated_at = $3
+             WHERE id = $1 AND state IN ('awaiting-confirmation', 'pending', 'running')",
+        )
+        .bind(id)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Parked plans whose confirmation window has closed.
+    pub async fn overdue_parked(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM plans WHERE state = 'awaiting-confirmation' AND expires_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}

@@ -1,0 +1,213 @@
+//! Webhook deliveries, snapshots, subscriptions and schedule state: the
+//! records that make webhooks exactly-once, polls diffable, announcements
+//! targeted and cron slots fire once across restarts.
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub source: String,
+    pub event_type: String,
+    pub received_at: i64,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub id: i64,
+    pub source: String,
+    pub fetched_at: i64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub channel: String,
+    pub kind: String,
+    pub target: String,
+    pub created_by: String,
+}
+
+impl Store {
+    /// Stores a delivery durably; false if this delivery id was seen before.
+    pub async fn record_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
+        )
+        .bind(&d.delivery_id)
+        .bind(&d.source)
+        .bind(&d.event_type)
+        .bind(d.received_at)
+        .bind(&d.body)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn mark_delivery_processed(
+        &self,
+        id: &str,
+        result: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1")
+            .bind(id)
+            .bind(now)
+            .bind(result)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deliveries stored but not yet processed (e.g. the process died in between).
+    pub async fn unprocessed_deliveries(&self) -> Result<Vec<Delivery>, StoreError> {
+        let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT delivery_id, source, event_type, received_at, body FROM deliveries
+             WHERE processed_at IS NULL ORDER BY received_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(delivery_id, source, event_type, received_at, body)| Delivery {
+                    delivery_id,
+                    source,
+                    event_type,
+                    received_at,
+                    body,
+                },
+            )
+            .collect())
+    }
+
+    pub async fn put_snapshot(&self, s: &Snapshot) -> Result<i64, StoreError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO snapshots (source, fetched_at, etag, last_modified, body)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&s.source)
+        .bind(s.fetched_at)
+        .bind(&s.etag)
+        .bind(&s.last_modified)
+        .bind(&s.body)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn latest_snapshot(&self, source: &str) -> Result<Option<Snapshot>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let row: Option<(i64, String, i64, Option<String>, Option<String>, Vec<u8>)> =
+            sqlx::query_as(
+                "SELECT id, source, fetched_at, etag, last_modified, body FROM snapshots
+             WHERE source = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(
+            |(id, source, fetched_at, etag, last_modified, body)| Snapshot {
+                id,
+                source,
+                fetched_at,
+                etag,
+                last_modified,
+                body,
+            },
+        ))
+    }
+
+    /// Adds a subscription; false if the channel already had it.
+    pub async fn subscribe(&self, s: &Subscription, now: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO subscriptions (channel, kind, target, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, kind, target) DO NOTHING",
+        )
+        .bind(&s.channel)
+        .bind(&s.kind)
+        .bind(&s.target)
+        .bind(&s.created_by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn unsubscribe(
+        &self,
+        channel: &str,
+        kind: &str,
+        target: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "DELETE FROM subscriptions WHERE channel = $1 AND kind = $2 AND target = $3",
+        )
+        .bind(channel)
+        .bind(kind)
+        .bind(target)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Subscriptions of one channel, or (with `None`) of every channel.
+    pub async fn subscriptions(
+        &self,
+        channel: Option<&str>,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT channel, kind, target, created_by FROM subscriptions
+             WHERE $1 IS NULL OR channel = $1 ORDER BY channel, kind, target",
+        )
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(channel, kind, target, created_by)| Subscription {
+                channel,
+                kind,
+                target,
+                created_by,
+            })
+            .collect())
+    }
+
+    /// The last slot (Unix ms) this job fired for.
+    pub async fn last_slot(&self, job: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT last_slot FROM schedule_state WHERE job = $1")
+                .bind(job)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(s,)| s))
+    }
+
+    /// Records a fired slot; never moves a job's slot backwards.
+    pub async fn set_last_slot(
+        &self,
+        job: &str,
+        slot: i64,
+        result: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO schedule_state (job, last_slot, last_run_at, last_result) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job) DO UPDATE SET last_slot = excluded.last_slot,
+                last_run_at = excluded.last_run_at, last_result = excluded.last_result
+             WHERE schedule_state.last_slot < excluded.last_slot",
+        )
+        .bind(job)
+        .bind(slot)
+        .bind(now)
+        .bind(result)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,260 @@
+use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
+
+use super::*;
+
+async fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
+    (dir, store)
+}
+
+fn draft(keys: &[&str]) -> PlanDraft {
+    PlanDraft {
+        summary: "test plan".into(),
+        steps: keys
+            .iter()
+            .map(|k| StepDraft {
+                key: k.to_string(),
+                action: Action::Announce {
+                    channel: "#c".into(),
+                    text: k.to_string(),
+                },
+            })
+            .collect(),
+        confirm_reason: None,
+    }
+}
+
+fn origin() -> Origin {
+    Origin {
+        kind: "chat".into(),
+        channel: "console".into(),
+        thread: Some("t1".into()),
+    }
+}
+
+async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -> Inserted {
+    let d = draft(keys);
+    let o = origin();
+    store
+        .insert_plan(
+            NewPlan {
+                request_key: request,
+                command: "announce",
+                requested_by: "console:alice",
+                origin: &o,
+                draft: &d,
+                state,
+                needs_role: Some("release-team"),
+                confirm_reason: None,
+                expires_at: Some(5_000),
+            },
+            1_000,
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_request_makes_one_plan() {
+    let (_d, store) = temp_store().await;
+    let a = insert(&store, "console:line-1", &["k1"], PlanState::Pending).await;
+    let b = insert(&store, "console:line-1", &["k1"], PlanState::Pending).await;
+    assert!(matches!(a, Inserted::New(_)));
+    assert_eq!(b, Inserted::Existing(a.id()));
+}
+
+#[tokio::test]
+async fn steps_are_claimed_in_order_and_only_when_released() {
+    let (_d, store) = temp_store().await;
+    insert(&store, "parked", &["p1"], PlanState::AwaitingConfirmation).await;
+    insert(&store, "dry", &["d1"], PlanState::DryRun).await;
+    let id = insert(&store, "r", &["a", "b"], PlanState::Pending)
+        .await
+        .id();
+    let first = store.claim_next(2_000).await.unwrap().unwrap();
+    assert_eq!(
+        (first.plan_id, first.key.as_str(), first.attempts),
+        (id, "a", 1)
+    );
+    // b waits for a to finish.
+    assert!(store.claim_next(2_000).await.unwrap().is_none());
+    let p = store
+        .finish_step(&first, &StepOutcome::Done("ok".into()), 2_001)
+        .await
+        .unwrap();
+    assert_eq!((p.state, p.done, p.total), (PlanState::Running, 1, 2));
+    let second = store.claim_next(2_002).await.unwrap().unwrap();
+    assert_eq!(second.key, "b");
+    let p = store
+        .finish_step(&second, &StepOutcome::Done("ok".into()), 2_003)
+        .await
+        .unwrap();
+    assert_eq!((p.state, p.done), (PlanState::Done, 2));
+    assert!(
+        store.claim_next(3_000).await.unwrap().is_none(),
+        "parked and dry-run plans never run"
+    );
+}
+
+#[tokio::test]
+async fn retries_wait_for_not_before_and_failures_skip_the_rest() {
+    let (_d, store) = temp_store().await;
+    insert(&store, "r", &["a", "b"], PlanState::Pending).await;
+    let s = store.claim_next(0).await.unwrap().unwrap();
+    let retry = StepOutcome::Retry {
+        error: "503".into(),
+        not_before: 10_000,
+    };
+    store.finish_step(&s, &retry, 1).await.unwrap();
+    assert!(store.claim_next(9_999).await.unwrap().is_none());
+    assert_eq!(store.next_retry_at().await.unwrap(), Some(10_000));
+    let s = store.claim_next(10_000).await.unwrap().unwrap();
+    assert_eq!(s.attempts, 2);
+    let p = store
+        .finish_step(&s, &StepOutcome::Failed("gone".into()), 10_001)
+        .await
+        .unwrap();
+    assert_eq!(p.state, PlanState::Failed);
+    assert_eq!(
+        store.open_step_count().await.unwrap(),
+        0,
+        "step b was skipped"
+    );
+}
+
+#[tokio::test]
+async fn interrupted_steps_are_requeued() {
+    let (_d, store) = temp_store().await;
+    insert(&store, "r", &["a"], PlanState::Pending).await;
+    let s = store.claim_next(0).await.unwrap().unwrap();
+    assert_eq!(store.requeue_interrupted(5).await.unwrap(), 1);
+    let again = store.claim_next(6).await.unwrap().unwrap();
+    assert_eq!((again.step_id, again.attempts), (s.step_id, 2));
+}
+
+#[tokio::test]
+async fn confirmation_respects_expiry_and_cancel_skips_steps() {
+    let (_d, store) = temp_store().await;
+    let id = insert(&store, "r", &["a"], PlanState::AwaitingConfirmation)
+        .await
+        .id();
+    assert!(
+        !store
+            .confirm_plan(id, "console:carol", 5_000)
+            .await
+            .unwrap(),
+        "expired at 5000"
+    );
+    assert!(store
+        .confirm_plan(id, "console:carol", 4_999)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .confirm_plan(id, "console:carol", 4_999)
+            .await
+            .unwrap(),
+        "only once"
+    );
+    assert!(store
+        .end_plan(id, PlanState::Cancelled, 6_000)
+        .await
+        .unwrap());
+    assert!(store.claim_next(7_000).await.unwrap().is_none());
+    let c = store.plan_control(id).await.unwrap().unwrap();
+    assert_eq!(c.state, PlanState::Cancelled);
+    assert!(
+        !store
+            .end_plan(id, PlanState::Cancelled, 6_000)
+            .await
+            .unwrap(),
+        "already final"
+    );
+}
+
+#[tokio::test]
+async fn done_keys_are_found_across_plans() {
+    let (_d, store) = temp_store().await;
+    let first = insert(&store, "r1", &["same"], PlanState::Pending)
+        .await
+        .id();
+    let s = store.claim_next(0).await.unwrap().unwrap();
+    store
+        .finish_step(&s, &StepOutcome::Done("ok".into()), 1)
+        .await
+        .unwrap();
+    insert(&store, "r2", &["same"], PlanState::Pending).await;
+    let s2 = store.claim_next(2).await.unwrap().unwrap();
+    assert_eq!(
+        store.key_done_by("same", s2.step_id).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(store.key_done_by("other", s2.step_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn deliveries_are_unique_by_id() {
+    let (_d, store) = temp_store().await;
+    let d = Delivery {
+        delivery_id: "abc".into(),
+        source: "launchpad".into(),
+        event_type: "snap:build:0.1".into(),
+        received_at: 1,
+        body: b"{}".to_vec(),
+    };
+    assert!(store.record_delivery(&d).await.unwrap());
+    assert!(!store.record_delivery(&d).await.unwrap());
+    assert_eq!(store.unprocessed_deliveries().await.unwrap(), vec![d]);
+    store.mark_delivery_processed("abc", "ok", 2).await.unwrap();
+    assert!(store.unprocessed_deliveries().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn snapshots_subscriptions_and_slots_round_trip() {
+    let (_d, store) = temp_store().await;
+    for (i, body) in [b"one".to_vec(), b"two".to_vec()].into_iter().enumerate() {
+        let s = Snapshot {
+            id: 0,
+            source: "excuses".into(),
+            fetched_at: i as i64,
+            etag: Some(format!("e{i}")),
+            last_modified: None,
+            body,
+        };
+        store.put_snapshot(&s).await.unwrap();
+    }
+    let latest = store.latest_snapshot("excuses").await.unwrap().unwrap();
+    assert_eq!(
+        (latest.body.as_slice(), latest.etag.as_deref()),
+        (&b"two"[..], Some("e1"))
+    );
+
+    let sub = Subscription {
+        channel: "#rel".into(),
+        kind: "package".into(),
+        target: "glibc".into(),
+        created_by: "console:alice".into(),
+    };
+    assert!(store.subscribe(&sub, 1).await.unwrap());
+    assert!(!store.subscribe(&sub, 2).await.unwrap());
+    assert_eq!(
+        store.subscriptions(Some("#rel")).await.unwrap(),
+        vec![sub.clone()]
+    );
+    assert_eq!(store.subscriptions(None).await.unwrap().len(), 1);
+    assert!(store
+        .subscriptions(Some("#other"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.unsubscribe("#rel", "package", "glibc").await.unwrap());
+
+    store.set_last_slot("job", 100, "ok", 1).await.unwrap();
+    store.set_last_slot("job", 50, "ok", 2).await.unwrap();
+    assert_eq!(
+        store.last_slot("job").await.unwrap(),
+        Some(100),
+        "never backwards"
+    );
+}
