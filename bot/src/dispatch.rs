@@ -29,7 +29,6 @@ pub struct Dispatcher {
     pub permissions: Arc<Permissions>,
     pub chat: Arc<dyn Chat>,
     pub confirm: ConfirmConfig,
-    pub schedules: Vec<ScheduleConfig>,
     /// Wakes the executor when a plan is released.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
@@ -49,7 +48,7 @@ impl Dispatcher {
             Event::Chat(msg) => self.handle_chat(&msg, key).await,
             Event::Tick { job, slot_ms } => {
                 if let Err(e) = self.handle_tick(&job, slot_ms, &key).await {
-                    tracing::error!(error = %e, job, "scheduled job could not be planned");
+                    tracing::error!(error = %e, job = job.name, "scheduled job could not be planned");
                 }
             }
             Event::Webhook(d) => {
@@ -370,14 +369,11 @@ impl Dispatcher {
     /// scheduled plans run without `!confirm`.
     pub async fn handle_tick(
         &self,
-        job: &str,
+        schedule: &ScheduleConfig,
         slot_ms: i64,
         key: &str,
     ) -> Result<Option<i64>, StoreError> {
-        let Some(schedule) = self.schedules.iter().find(|s| s.name == job) else {
-            tracing::warn!(job, "tick for a job that is no longer configured");
-            return Ok(None);
-        };
+        let job = &schedule.name;
         let Some(announce) = &schedule.announce else {
             return Ok(None);
         };

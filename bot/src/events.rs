@@ -3,6 +3,7 @@
 
 use shepherd_adapters::chat::Incoming;
 
+use crate::config::ScheduleConfig;
 use crate::store::Delivery;
 
 #[derive(Debug, Clone)]
@@ -12,7 +13,7 @@ pub enum Event {
     /// A verified webhook delivery, already stored.
     Webhook(Delivery),
     /// A cron slot of a configured job came due.
-    Tick { job: String, slot_ms: i64 },
+    Tick { job: ScheduleConfig, slot_ms: i64 },
 }
 
 impl Event {
@@ -21,7 +22,7 @@ impl Event {
         match self {
             Event::Chat(m) => format!("chat:{platform}:{}", m.message_id),
             Event::Webhook(d) => format!("webhook:{}:{}", d.source, d.delivery_id),
-            Event::Tick { job, slot_ms } => format!("schedule:{job}:{slot_ms}"),
+            Event::Tick { job, slot_ms } => format!("schedule:{}:{slot_ms}", job.name),
         }
     }
 }

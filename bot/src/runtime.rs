@@ -51,7 +51,7 @@ pub struct Running {
     pub webhook_addr: Option<SocketAddr>,
     chat: Arc<dyn Chat>,
     shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// Opens the store and starts the executor, scheduler and HTTP server.
@@ -70,7 +70,6 @@ pub async fn start(
         permissions: Arc::new(Permissions::from_config(config)),
         chat: chat.clone(),
         confirm: config.confirm.clone(),
-        schedules: config.schedules.clone(),
         wake: wake.clone(),
         metrics: metrics.clone(),
     });
@@ -123,7 +122,7 @@ pub async fn start(
         webhook_addr,
         chat,
         shutdown,
-        tasks,
+        tasks: std::sync::Mutex::new(tasks),
     })
 }
 
@@ -170,9 +169,13 @@ impl Running {
     }
 
     /// Signals shutdown, waits for every task, closes the store.
-    pub async fn stop(self) {
+    pub async fn stop(&self) {
         self.shutdown.cancel();
-        for t in self.tasks {
+        let tasks: Vec<_> = match self.tasks.lock() {
+            Ok(mut t) => t.drain(..).collect(),
+            Err(poisoned) => poisoned.into_inner().drain(..).collect(),
+        };
+        for t in tasks {
             let _ = t.await;
         }
         self.store.close().await;

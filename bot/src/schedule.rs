@@ -38,7 +38,7 @@ pub fn next_slot(schedule: &cron::Schedule, now_ms: i64) -> Option<i64> {
 }
 
 pub struct Scheduler {
-    jobs: Vec<(String, cron::Schedule)>,
+    jobs: Vec<(ScheduleConfig, cron::Schedule)>,
     dispatcher: Arc<Dispatcher>,
 }
 
@@ -48,7 +48,7 @@ impl Scheduler {
         let jobs = configs
             .iter()
             .filter_map(|c| match parse_cron(&c.cron) {
-                Ok(s) => Some((c.name.clone(), s)),
+                Ok(s) => Some((c.clone(), s)),
                 Err(e) => {
                     tracing::error!(job = c.name, error = e, "skipping job");
                     None
@@ -62,7 +62,8 @@ impl Scheduler {
     pub async fn run_due(&self, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let store = &self.dispatcher.store;
         let mut fired = Vec::new();
-        for (job, schedule) in &self.jobs {
+        for (config, schedule) in &self.jobs {
+            let job = &config.name;
             let Some(last) = store.last_slot(job).await? else {
                 // First start: begin from now rather than replaying history.
                 store.set_last_slot(job, now, "first start", now).await?;
@@ -72,11 +73,11 @@ impl Scheduler {
                 continue;
             };
             let key = Event::Tick {
-                job: job.clone(),
+                job: config.clone(),
                 slot_ms: slot,
             }
             .request_key("");
-            let plan = self.dispatcher.handle_tick(job, slot, &key).await?;
+            let plan = self.dispatcher.handle_tick(config, slot, &key).await?;
             let result = plan.map_or("no plan".to_string(), |id| format!("plan #{id}"));
             store.set_last_slot(job, slot, &result, now).await?;
             Metrics::bump(&self.dispatcher.metrics.schedule_fires_total);

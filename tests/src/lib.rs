@@ -1,1 +1,230 @@
+//! A harness for end-to-end tests: the real bot (store file, dispatcher,
+//! executor, scheduler, HTTP server) with console chat over in-memory pipes,
+//! so a test reads like a chat transcript.
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shepherd::config::Config;
+use shepherd::executor::{Applier, ApplyError, WorldApplier};
+use shepherd::runtime::{self, Running};
+use shepherd_adapters::chat::console::ConsoleChat;
+use shepherd_commands::Action;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::sync::Mutex as AsyncMutex;
+use tokio::task::JoinHandle;
+
+/// How long any expectation waits before failing the test.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The configuration most tests use: alice and carol are release-team, bob is nobody.
+pub fn config_text(store: &Path) -> String {
+    format!(
+        r##"
+[store]
+path = "{}"
+
+[chat]
+adapter = "console"
+default_user = "alice"
+default_channel = "#release"
+
+[webhook]
+listen = "127.0.0.1:0"
+
+[executor]
+max_attempts = 3
+backoff_base_ms = 20
+backoff_cap_ms = 100
+poll_interval_ms = 20
+
+[confirm]
+expiry_minutes = 10
+max_unconfirmed_steps = 2
+
+[roles.release-team]
+members = ["console:alice", "console:carol"]
+ask = "#release"
+"##,
+        store.display()
+    )
+}
+
+pub fn load_config(text: &str) -> Config {
+    let registry = runtime::registry().expect("registry");
+    Config::from_toml(text, Path::new("test.toml"), &[], &registry).expect("test config is valid")
+}
+
+/// A running bot and the two ends of its console.
+pub struct Harness {
+    pub bot: Arc<Running>,
+    input: DuplexStream,
+    output: Arc<Mutex<Vec<String>>>,
+    lines_sent: u64,
+    serving: JoinHandle<()>,
+    reader: JoinHandle<()>,
+}
+
+impl Harness {
+    /// Starts the bot on `config`; `applier` defaults to the real one (chat announcements).
+    pub async fn start(config: &Config, applier: Option<Arc<dyn Applier>>) -> Self {
+        let (input, bot_in) = tokio::io::duplex(1 << 16);
+        let (bot_out, out) = tokio::io::duplex(1 << 16);
+        let chat = Arc::new(ConsoleChat::new(
+            BufReader::new(bot_in),
+            bot_out,
+            &config.chat.default_user,
+            &config.chat.default_channel,
+        ));
+        let applier = applier.unwrap_or_else(|| Arc::new(WorldApplier { chat: chat.clone() }));
+        let bot = Arc::new(
+            runtime::start(config, chat, applier)
+                .await
+                .expect("bot starts"),
+        );
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let sink = output.clone();
+        let reader = tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let b = bot.clone();
+        let serving = tokio::spawn(async move { b.serve_chat(true).await });
+        Self {
+            bot,
+            input,
+            output,
+            lines_sent: 0,
+            serving,
+            reader,
+        }
+    }
+
+    /// Types one line; returns its thread id (`t3`).
+    pub async fn say(&mut self, line: &str) -> String {
+        self.input
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("console input open");
+        self.lines_sent += 1;
+        format!("t{}", self.lines_sent)
+    }
+
+    /// Everything printed under `[prefix]` so far, one line each.
+    pub fn text(&self, prefix: &str) -> String {
+        let tag = format!("[{prefix}] ");
+        self.output
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.strip_prefix(&tag))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Waits until the text under `[prefix]` contains `needle`; returns that text.
+    pub async fn expect(&self, prefix: &str, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let text = self.text(prefix);
+            if text.contains(needle) {
+                return text;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "[{prefix}] never said {needle:?}; it said:\n{text}\n--- whole transcript:\n{}",
+                    self.transcript()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Says `line` and waits for its thread to contain `needle`.
+    pub async fn ask(&mut self, line: &str, needle: &str) -> String {
+        let t = self.say(line).await;
+        self.expect(&t, needle).await
+    }
+
+    pub fn transcript(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
+
+    /// Ends input, waits for queued plans, stops every task.
+    pub async fn finish(mut self) -> String {
+        self.input.shutdown().await.ok();
+        let _ = (&mut self.serving).await;
+        assert!(self.bot.drain(PATIENCE).await, "plans did not drain");
+        self.bot.stop().await;
+        // Give the reader a moment to collect the last lines.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.reader.abort();
+        self.transcript()
+    }
+}
+
+/// An applier that records every effect, and can fail or hang on demand.
+#[derive(Default)]
+pub struct RecordingApplier {
+    pub effects: Arc<Mutex<Vec<String>>>,
+    /// Channel → failures to return before succeeding (transient).
+    pub transient: AsyncMutex<Vec<(String, u32)>>,
+    /// Channels that always fail permanently.
+    pub permanent: Vec<String>,
+    /// Channel whose apply never returns, and a signal sent when it is reached.
+    pub hang_on: Option<(String, Mutex<Option<tokio::sync::oneshot::Sender<()>>>)>,
+}
+
+impl RecordingApplier {
+    pub fn sharing(effects: Arc<Mutex<Vec<String>>>) -> Self {
+        Self {
+            effects,
+            ..Default::default()
+        }
+    }
+
+    pub fn effects(&self) -> Vec<String> {
+        self.effects.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Applier for RecordingApplier {
+    async fn apply(&self, key: &str, action: &Action) -> Result<String, ApplyError> {
+        let Action::Announce { channel, text } = action;
+        if let Some((hang, signal)) = &self.hang_on {
+            if hang == channel {
+                if let Some(tx) = signal.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                std::future::pending::<()>().await;
+            }
+        }
+        if self.permanent.contains(channel) {
+            return Err(ApplyError::Permanent(format!("{channel} does not exist")));
+        }
+        {
+            let mut t = self.transient.lock().await;
+            if let Some(entry) = t.iter_mut().find(|(c, n)| c == channel && *n > 0) {
+                entry.1 -= 1;
+                return Err(ApplyError::Transient("503 Service Unavailable".into()));
+            }
+        }
+        self.effects
+            .lock()
+            .unwrap()
+            .push(format!("{channel}: {text} [{key}]"));
+        Ok(format!("posted to {channel}"))
+    }
+}
+
+/// A fresh directory and the store path inside it.
+pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("shepherd.sqlite");
+    (dir, path)
+}

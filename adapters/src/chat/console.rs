@@ -23,6 +23,9 @@ pub struct ConsoleChat {
     default_channel: String,
     lines_read: AtomicU64,
     sent: AtomicU64,
+    /// Distinguishes this session's line numbers from an earlier run's, so
+    /// message ids stay unique across restarts on the same store.
+    session: String,
 }
 
 impl ConsoleChat {
@@ -39,6 +42,12 @@ impl ConsoleChat {
             default_channel: default_channel.to_string(),
             lines_read: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            session: format!(
+                "{:x}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ),
         }
     }
 
@@ -116,7 +125,7 @@ impl Chat for ConsoleChat {
                 display_name: name.to_string(),
                 channel: channel.unwrap_or(&self.default_channel).to_string(),
                 thread: format!("t{n}"),
-                message_id: format!("line-{n}"),
+                message_id: format!("{}-{n}", self.session),
                 text: text.to_string(),
             });
         }

@@ -56,7 +56,6 @@ impl Store {
                 .bind(id)
                 .fetch_one(&self.pool)
                 .await?;
-        #[allow(clippy::type_complexity)]
         let steps: Vec<(
             i64,
             String,
@@ -96,7 +95,6 @@ impl Store {
     }
 
     async fn audit_tail(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        #[allow(clippy::type_complexity)]
         let rows: Vec<(
             i64,
             i64,

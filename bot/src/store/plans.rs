@@ -295,7 +295,6 @@ impl Store {
         tx: &mut sqlx::SqliteConnection,
         plan_id: i64,
     ) -> Result<PlanProgress, StoreError> {
-        #[allow(clippy::type_complexity)]
         let row: (
             String,
             String,

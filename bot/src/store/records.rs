@@ -101,7 +101,6 @@ impl Store {
     }
 
     pub async fn latest_snapshot(&self, source: &str) -> Result<Option<Snapshot>, StoreError> {
-        #[allow(clippy::type_complexity)]
         let row: Option<(i64, String, i64, Option<String>, Option<String>, Vec<u8>)> =
             sqlx::query_as(
                 "SELECT id, source, fetched_at, etag, last_modified, body FROM snapshots

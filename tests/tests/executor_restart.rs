@@ -1,0 +1,79 @@
+//! A two-step plan is interrupted between its steps by killing the runtime;
+//! a new runtime on the same SQLite file finishes it: the first step is not
+//! repeated and the second is applied exactly once.
+
+use std::sync::{Arc, Mutex};
+
+use shepherd_commands::{Ledger, PlanState, StepState};
+use shepherd_tests::{config_text, load_config, temp_store, Harness, RecordingApplier, PATIENCE};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn plan_killed_between_steps_resumes_without_repeating_the_first() {
+    let (_dir, path) = temp_store();
+    let config = load_config(&config_text(&path));
+    let effects = Arc::new(Mutex::new(Vec::new()));
+
+    // First life: step 1 (#notes) lands, step 2 (#maas) hangs mid-apply.
+    let first = runtime();
+    let (reached_tx, reached_rx) = tokio::sync::oneshot::channel();
+    let applier = RecordingApplier {
+        hang_on: Some(("#maas".into(), Mutex::new(Some(reached_tx)))),
+        ..RecordingApplier::sharing(effects.clone())
+    };
+    first.block_on(async {
+        let mut h = Harness::start(&config, Some(Arc::new(applier))).await;
+        h.ask(
+            "!announce #notes 3.6.0 is out --also #maas",
+            "plan #1 · 2 steps queued",
+        )
+        .await;
+        tokio::time::timeout(PATIENCE, reached_rx)
+            .await
+            .unwrap()
+            .unwrap();
+        // Leak the harness: its tasks die with the runtime, mid-step.
+        std::mem::forget(h);
+    });
+    drop(first);
+    assert_eq!(
+        effects.lock().unwrap().len(),
+        1,
+        "only step 1 happened before the kill"
+    );
+
+    // Second life on the same file, with an applier that works.
+    let second = runtime();
+    second.block_on(async {
+        let applier = Arc::new(RecordingApplier::sharing(effects.clone()));
+        let h = Harness::start(&config, Some(applier.clone())).await;
+        assert!(h.bot.drain(PATIENCE).await, "the resumed plan finishes");
+        let detail = h.bot.store.plan_detail(1).await.unwrap().unwrap();
+        assert_eq!(detail.plan.state, PlanState::Done);
+        let steps: Vec<(StepState, u32)> =
+            detail.steps.iter().map(|s| (s.state, s.attempts)).collect();
+        assert_eq!(
+            steps,
+            vec![(StepState::Done, 1), (StepState::Done, 2)],
+            "step 1 ran once; step 2 was interrupted once and then applied"
+        );
+        // The resumed plan still reports to the thread it came from.
+        h.expect("t1", "plan #1 done ✓").await;
+        h.finish().await;
+    });
+
+    let effects = effects.lock().unwrap().clone();
+    assert_eq!(effects.len(), 2, "{effects:?}");
+    assert!(
+        effects[0].starts_with("#notes: 3.6.0 is out"),
+        "{effects:?}"
+    );
+    assert!(effects[1].starts_with("#maas: 3.6.0 is out"), "{effects:?}");
+}

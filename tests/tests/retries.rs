@@ -1,0 +1,119 @@
+//! The executor's failure handling: transient errors are retried with
+//! backoff, permanent ones fail the plan and skip the rest, and a step whose
+//! idempotency key is already done is never applied twice.
+
+use std::sync::Arc;
+
+use shepherd_commands::{Ledger, PlanState, StepState};
+use shepherd_tests::{config_text, load_config, temp_store, Harness, RecordingApplier};
+
+async fn with(applier: RecordingApplier) -> (tempfile::TempDir, Harness, Arc<RecordingApplier>) {
+    let (dir, path) = temp_store();
+    let applier = Arc::new(applier);
+    let h = Harness::start(&load_config(&config_text(&path)), Some(applier.clone())).await;
+    (dir, h, applier)
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_then_succeed() {
+    let applier = RecordingApplier::default();
+    applier.transient.lock().await.push(("#flaky".into(), 2));
+    let (_d, mut h, applier) = with(applier).await;
+    let t = h.say("!announce #flaky hello").await;
+    h.expect(
+        &t,
+        "hit a temporary error (503 Service Unavailable); retrying in",
+    )
+    .await;
+    h.expect(&t, "plan #1 done ✓").await;
+    let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
+    assert_eq!(
+        (d.steps[0].state, d.steps[0].attempts),
+        (StepState::Done, 3)
+    );
+    assert_eq!(applier.effects().len(), 1);
+}
+
+#[tokio::test]
+async fn giving_up_after_max_attempts_fails_the_plan() {
+    let applier = RecordingApplier::default();
+    applier.transient.lock().await.push(("#down".into(), 99));
+    let (_d, mut h, applier) = with(applier).await;
+    let t = h.say("!announce #down hello --also #next").await;
+    let text = h.expect(&t, "plan #1 failed at step 1").await;
+    assert!(text.contains("gave up after 3 attempts"), "{text}");
+    let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
+    assert_eq!(d.plan.state, PlanState::Failed);
+    assert_eq!(d.steps[1].state, StepState::Skipped, "the rest is skipped");
+    assert!(applier.effects().is_empty());
+}
+
+#[tokio::test]
+async fn permanent_failure_is_reported_without_retrying() {
+    let applier = RecordingApplier {
+        permanent: vec!["#gone".into()],
+        ..Default::default()
+    };
+    let (_d, mut h, _applier) = with(applier).await;
+    let t = h.say("!announce #gone hi").await;
+    h.expect(
+        &t,
+        "plan #1 failed at step 1: #gone does not exist — `!show 1` for details",
+    )
+    .await;
+    let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
+    assert_eq!(d.steps[0].attempts, 1);
+    h.ask("!audit 1", "announce to #gone plan #1 → failed")
+        .await;
+}
+
+#[tokio::test]
+async fn a_done_key_is_never_applied_again() {
+    use shepherd::store::{NewPlan, Origin};
+    use shepherd_commands::{Action, PlanDraft, StepDraft};
+    let (_d, h, applier) = with(RecordingApplier::default()).await;
+    let draft = PlanDraft {
+        summary: "retry refpolicy".into(),
+        steps: vec![StepDraft {
+            key: "plucky/amd64/refpolicy/libsepol/3.8-1".into(),
+            action: Action::Announce {
+                channel: "#tests".into(),
+                text: "request".into(),
+            },
+        }],
+        confirm_reason: None,
+    };
+    let origin = Origin {
+        kind: "chat".into(),
+        channel: "#release".into(),
+        thread: None,
+    };
+    for request in ["first", "second"] {
+        h.bot
+            .store
+            .insert_plan(
+                NewPlan {
+                    request_key: request,
+                    command: "test",
+                    requested_by: "console:alice",
+                    origin: &origin,
+                    draft: &draft,
+                    state: PlanState::Pending,
+                    needs_role: None,
+                    confirm_reason: None,
+                    expires_at: None,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    assert!(h.bot.drain(shepherd_tests::PATIENCE).await);
+    assert_eq!(applier.effects().len(), 1, "{:?}", applier.effects());
+    let second = h.bot.store.plan_detail(2).await.unwrap().unwrap();
+    assert_eq!(second.plan.state, PlanState::Done);
+    assert_eq!(
+        second.steps[0].result.as_deref(),
+        Some("already done by plan #1; not repeated")
+    );
+}
