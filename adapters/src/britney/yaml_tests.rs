@@ -1,0 +1,76 @@
+use super::*;
+
+fn s(v: &str) -> Node<'_> {
+    Node::Str(Cow::Borrowed(v))
+}
+
+#[test]
+fn block_mappings_and_indentless_lists() {
+    let doc = "a: 1\nlist:\n- x\n- y\nnested:\n  k: v\n  e: []\n  m: {}\nn: null\n";
+    let n = parse(doc, 1).unwrap();
+    assert_eq!(n.get("a"), Some(&s("1")));
+    assert_eq!(n.get("list").unwrap().as_seq(), &[s("x"), s("y")]);
+    assert_eq!(n.get("nested").unwrap().get("k"), Some(&s("v")));
+    assert_eq!(n.get("nested").unwrap().get("e"), Some(&Node::Seq(vec![])));
+    assert_eq!(n.get("nested").unwrap().get("m"), Some(&Node::Map(vec![])));
+    assert_eq!(n.get("n"), Some(&Node::Null));
+}
+
+#[test]
+fn list_items_that_are_mappings_and_lists() {
+    let doc = "- name: a\n  v: 1\n- name: b\n- - x\n  - null\n";
+    let n = parse(doc, 1).unwrap();
+    let items = n.as_seq();
+    assert_eq!(items[0].get("v"), Some(&s("1")));
+    assert_eq!(items[1].get("name"), Some(&s("b")));
+    assert_eq!(items[2].as_seq(), &[s("x"), Node::Null]);
+}
+
+#[test]
+fn folded_scalars_join_with_spaces() {
+    let doc = "excuses:\n- 'Migration status for x (1 to 2): Will attempt\n  migration (Any information)'\n- plain text that\n  goes on\n- 'it''s'\nk: \"a \\\"b\\\"\n  c\\u00e9\"\n";
+    let n = parse(doc, 1).unwrap();
+    let ex = n.get("excuses").unwrap().as_seq();
+    assert_eq!(
+        ex[0].as_str(),
+        Some("Migration status for x (1 to 2): Will attempt migration (Any information)")
+    );
+    assert_eq!(ex[1].as_str(), Some("plain text that goes on"));
+    assert_eq!(ex[2].as_str(), Some("it's"));
+    assert_eq!(n.get("k").unwrap().as_str(), Some("a \"b\" cé"));
+}
+
+#[test]
+fn quoted_keys_and_values_with_colons() {
+    let doc = "'12345': 1700000000\nurl: https://example.com/a:b\nver: 1:2.3-1\n";
+    let n = parse(doc, 1).unwrap();
+    assert_eq!(n.get("12345"), Some(&s("1700000000")));
+    assert_eq!(n.get("url"), Some(&s("https://example.com/a:b")));
+    assert_eq!(n.get("ver"), Some(&s("1:2.3-1")));
+}
+
+#[test]
+fn errors_name_the_line() {
+    let e = parse("a: 1\n   b: 2\n", 10).unwrap_err();
+    assert_eq!(e.line, 11);
+    assert!(parse("k: 'open\n", 1).is_err());
+    assert!(parse("k: &anchor x\n", 1).is_err());
+}
+
+#[test]
+fn never_panics_on_junk() {
+    for junk in [
+        "-",
+        "- -",
+        ":",
+        "'",
+        "\"\\",
+        "a:\n-\n -\n",
+        "[",
+        "- 'x\n\n",
+        "k: |\n  a\n  b\n",
+        "\u{feff}x: y",
+    ] {
+        let _ = parse(junk, 1);
+    }
+}
