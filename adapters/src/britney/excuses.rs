@@ -8,6 +8,7 @@
 //! strings.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -90,17 +91,62 @@ impl Status {
 }
 
 /// One (test package, arch) result of an item.
+///
+/// Compact on purpose: a busy excuses file holds tens of thousands of
+/// these and the previous snapshot stays in memory between polls, so the
+/// package and version are shared between arches and the four URLs live in
+/// one allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
-    pub package: String,
+    pub package: Arc<str>,
     /// The tested version; `None` while every arch is still running.
-    pub version: Option<String>,
-    pub arch: String,
+    pub version: Option<Arc<str>>,
+    pub arch: Box<str>,
     pub status: Status,
-    pub log_url: Option<String>,
-    pub history_url: Option<String>,
-    pub artifacts_url: Option<String>,
-    pub retry_url: Option<String>,
+    /// log, history, artifacts and retry URLs joined by `\n` (empty = none).
+    urls: Box<str>,
+}
+
+impl TestResult {
+    /// `urls` = [log, history, artifacts, retry], as britney lists them.
+    pub fn new(
+        package: Arc<str>,
+        version: Option<Arc<str>>,
+        arch: &str,
+        status: Status,
+        urls: [Option<&str>; 4],
+    ) -> Self {
+        let urls = urls.map(|u| u.unwrap_or("")).join("\n").into_boxed_str();
+        Self {
+            package,
+            version,
+            arch: arch.into(),
+            status,
+            urls,
+        }
+    }
+
+    fn url(&self, i: usize) -> Option<&str> {
+        self.urls.split('\n').nth(i).filter(|u| !u.is_empty())
+    }
+
+    pub fn log_url(&self) -> Option<&str> {
+        self.url(0)
+    }
+
+    pub fn history_url(&self) -> Option<&str> {
+        self.url(1)
+    }
+
+    /// Only in PPA mode.
+    pub fn artifacts_url(&self) -> Option<&str> {
+        self.url(2)
+    }
+
+    /// Only for REGRESSION and RUNNING-REFERENCE.
+    pub fn retry_url(&self) -> Option<&str> {
+        self.url(3)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,6 +460,8 @@ fn excuse(item: &Node<'_>) -> Result<Excuse, String> {
     };
     if let Some(adt) = pol("autopkgtest") {
         e.tests = tests(adt);
+        // Snapshots are kept in memory between polls: no growth slack.
+        e.tests.shrink_to_fit();
     }
     Ok(e)
 }
@@ -426,29 +474,20 @@ fn tests(adt: &Node<'_>) -> Vec<TestResult> {
         if key == "verdict" || !matches!(arches, Node::Map(_)) {
             continue;
         }
-        let (package, version) = match key.split_once('/') {
-            Some((p, v)) => (p, Some(v.to_string())),
-            None => (key.as_ref(), None),
+        let (package, version): (Arc<str>, Option<Arc<str>>) = match key.split_once('/') {
+            Some((p, v)) => (Arc::from(p), Some(Arc::from(v))),
+            None => (Arc::from(key.as_ref()), None),
         };
         for (arch, result) in arches.entries() {
-            let field = |i: usize| {
-                result
-                    .as_seq()
-                    .get(i)
-                    .and_then(Node::as_str)
-                    .map(str::to_string)
-            };
+            let field = |i: usize| result.as_seq().get(i).and_then(Node::as_str);
             let Some(status) = field(0) else { continue };
-            out.push(TestResult {
-                package: package.to_string(),
-                version: version.clone(),
-                arch: arch.to_string(),
-                status: Status::parse(&status),
-                log_url: field(1),
-                history_url: field(2),
-                artifacts_url: field(3),
-                retry_url: field(4),
-            });
+            out.push(TestResult::new(
+                package.clone(),
+                version.clone(),
+                arch,
+                Status::parse(status),
+                [field(1), field(2), field(3), field(4)],
+            ));
         }
     }
     out

@@ -45,7 +45,7 @@ fn plucky_production_file_every_status_counted() {
     );
     // Every REGRESSION carries britney's retry link; nothing else but RUNNING-REFERENCE does.
     for t in x.items.iter().flat_map(|e| &e.tests) {
-        let has_retry = t.retry_url.is_some();
+        let has_retry = t.retry_url().is_some();
         let expects = matches!(t.status, Status::Regression | Status::RunningReference);
         assert_eq!(has_retry, expects, "{t:?}");
     }
@@ -60,10 +60,7 @@ fn libsepol_is_blocked_by_refpolicy_on_six_arches() {
         ("3.7-1", "3.8-1")
     );
     assert_eq!(e.verdict, "REJECTED_PERMANENTLY");
-    let regressed: Vec<(&str, &str)> = e
-        .regressions()
-        .map(|t| (t.package.as_str(), t.arch.as_str()))
-        .collect();
+    let regressed: Vec<(&str, &str)> = e.regressions().map(|t| (&*t.package, &*t.arch)).collect();
     assert_eq!(
         regressed,
         ["amd64", "arm64", "armhf", "i386", "ppc64el", "s390x"]
@@ -72,8 +69,13 @@ fn libsepol_is_blocked_by_refpolicy_on_six_arches() {
     );
     let r = e.regressions().next().unwrap();
     assert_eq!(r.version.as_deref(), Some("2:2.20241211-2"));
+    assert!(r.log_url().unwrap().ends_with("/log.gz"));
+    assert!(r
+        .history_url()
+        .unwrap()
+        .starts_with("https://autopkgtest.ubuntu.com/packages/r/refpolicy/plucky/"));
     assert_eq!(
-        r.retry_url.as_deref(),
+        r.retry_url(),
         Some("https://autopkgtest.ubuntu.com/request.cgi?release=plucky&arch=amd64&package=refpolicy&trigger=libsepol%2F3.8-1")
     );
     assert!(e.age_days.unwrap() > 30.0);
@@ -162,9 +164,9 @@ fn dependencies_hints_missing_builds_and_ppas() {
         .items
         .iter()
         .flat_map(|e| &e.tests)
-        .find(|t| t.artifacts_url.is_some())
+        .find(|t| t.artifacts_url().is_some())
         .unwrap();
-    assert_eq!(t.history_url, None, "PPA mode: no history URL");
+    assert_eq!(t.history_url(), None, "PPA mode: no history URL");
 
     let x = suite("hint_force_badtest_arch-run20");
     let statuses: Vec<&Status> = x

@@ -2,10 +2,14 @@
 //! `update_output.txt`, and the diff between two excuses snapshots.
 //! Facts: shared reference britney-autopkgtest, §1–§2.
 
+pub mod diff;
 pub mod excuses;
+pub mod output;
 pub mod yaml;
 
+pub use diff::{diff, Change, Leaving, Transition};
 pub use excuses::{decompress, parse, Excuse, Excuses, ExcusesError, Status, TestResult};
+pub use output::UpdateOutput;
 
 /// Where the test fixtures live: `../shared` beside the workspace, or
 /// `$SHEPHERD_SHARED` (tests only; the bot never reads ../shared).
