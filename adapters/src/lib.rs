@@ -2,5 +2,6 @@
 //! Launchpad, the Snap Store, autopkgtest-cloud and britney's files join as
 //! their issues land (see DESIGN.md for where each goes).
 
+pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
