@@ -10,12 +10,14 @@ use thiserror::Error;
 
 pub mod announce;
 pub mod control;
+pub mod explain;
 pub mod format;
 pub mod help;
 pub mod jobs;
 pub mod parse;
 pub mod plan;
 pub mod registry;
+pub mod retry_select;
 
 pub use parse::{parse, Invocation, Parsed};
 pub use plan::{

@@ -1,0 +1,81 @@
+use super::*;
+use shepherd_adapters::britney::{decompress, output, parse};
+
+fn shared(path: &str) -> std::path::PathBuf {
+    let root = std::env::var("SHEPHERD_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    root.join(path)
+}
+
+fn plucky() -> Excuses {
+    let bytes = std::fs::read(shared(
+        "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz",
+    ))
+    .unwrap();
+    parse(&decompress(&bytes).unwrap()).unwrap()
+}
+
+#[test]
+fn libsepol_reads_like_the_transcript() {
+    let x = plucky();
+    let text = explain(x.for_source("libsepol").unwrap(), None);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("libsepol 3.7-1 → 3.8-1 · blocked by autopkgtest · 3"),
+        "{text}"
+    );
+    assert!(lines[0].ends_with(" days in -proposed"), "{text}");
+    assert!(lines[1].starts_with("✗ refpolicy 2:2.20241211-2 regressed on amd64 arm64 armhf i386 ppc64el s390x  log (amd64): https://"), "{text}");
+    assert!(text.contains("· other results, not blocking:"), "{text}");
+    assert_eq!(
+        *lines.last().unwrap(),
+        "next: `!retry libsepol` (6 requests) — or read the refpolicy amd64 log first"
+    );
+}
+
+#[test]
+fn unknown_packages_get_a_did_you_mean() {
+    let x = plucky();
+    assert!(
+        not_found("libsepl", &x).ends_with("did you mean libsepol?"),
+        "{}",
+        not_found("libsepl", &x)
+    );
+    assert!(not_found("zzzzzz-nothing", &x)
+        .contains("is not in -proposed (excuses of 2025-03-14 21:47:02.526604)"));
+}
+
+#[test]
+fn update_output_says_what_would_break() {
+    let dir = "fixtures/excuses/britney2-ubuntu-testsuite/remove_from_unstable-run90";
+    let x =
+        parse(&std::fs::read_to_string(shared(&format!("{dir}/excuses.yaml"))).unwrap()).unwrap();
+    let o = output::parse(&std::fs::read_to_string(shared(&format!("{dir}/output.txt"))).unwrap());
+    let item = x.get("-libc6").expect("removal item in the fixture");
+    let text = explain(item, Some(&o));
+    assert!(
+        text.contains("· if libc6 migrates, libgreen1 becomes uninstallable on powerpc"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_fixture_item_has_an_account_ending_in_a_next_step() {
+    let base = shared("fixtures/excuses/britney2-ubuntu-testsuite");
+    for d in std::fs::read_dir(base).unwrap() {
+        let x = parse(&std::fs::read_to_string(d.unwrap().path().join("excuses.yaml")).unwrap())
+            .unwrap();
+        for e in &x.items {
+            let text = explain(e, None);
+            assert!(text.lines().last().unwrap().starts_with("next: "), "{text}");
+        }
+    }
+    let x = plucky();
+    let blocked = x
+        .items
+        .iter()
+        .find(|e| !e.block_bugs.is_empty())
+        .expect("plucky has block-proposed bugs");
+    assert!(explain(blocked, None).contains("⛔ block-proposed by LP: #"));
+}
