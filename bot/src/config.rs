@@ -53,6 +53,33 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     pub launchpad: Option<LaunchpadConfig>,
     pub autopkgtest: Option<AutopkgtestConfig>,
+    pub proposed_migration: Option<MigrationConfig>,
+}
+
+/// The devel series' excuses, as Ubuntu publishes them.
+pub const DEVEL_EXCUSES_URL: &str =
+    "https://ubuntu-archive-team.ubuntu.com/proposed-migration/update_excuses.yaml.xz";
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationConfig {
+    /// The series `!why` and `!retry` use without `--series` (the devel series).
+    pub series: String,
+    /// Where the default series' excuses are fetched (.xz, .gz or plain).
+    #[serde(default = "default_excuses_url")]
+    pub excuses_url: String,
+    /// The matching `update_output.txt`, for "what would break" and migrations.
+    pub output_url: Option<String>,
+    /// Other series → their excuses URL (e.g. `noble = "…/noble/update_excuses.yaml.xz"`).
+    #[serde(default)]
+    pub series_urls: BTreeMap<String, String>,
+    /// Team name → source packages, for `!watch team NAME`.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Vec<String>>,
+}
+
+fn default_excuses_url() -> String {
+    DEVEL_EXCUSES_URL.to_string()
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +204,15 @@ pub struct ScheduleConfig {
     pub cron: String,
     /// Job: post this text to a channel.
     pub announce: Option<AnnounceJob>,
+    /// Job: fetch a series' excuses, diff, announce changes to watchers.
+    pub poll_excuses: Option<PollExcusesJob>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PollExcusesJob {
+    /// Default: `[proposed_migration] series`.
+    pub series: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -378,6 +414,15 @@ impl Config {
                 secret(&lp.oauth_token),
                 secret(&lp.oauth_token_secret)
             ));
+        }
+        if let Some(m) = &self.proposed_migration {
+            out.push_str(&format!(
+                "proposed-migration: {} from {}\n",
+                m.series, m.excuses_url
+            ));
+            for (series, url) in &m.series_urls {
+                out.push_str(&format!("proposed-migration: {series} from {url}\n"));
+            }
         }
         if let Some(a) = &self.autopkgtest {
             out.push_str(&format!(

@@ -127,7 +127,10 @@ fn roles_nobody_holds_are_reported() {
     let c = load("", &[]).unwrap();
     assert_eq!(
         c.unheld_roles(&registry()),
-        vec![("announce".to_string(), "release-team".to_string())]
+        vec![
+            ("announce".to_string(), "release-team".to_string()),
+            ("retry".to_string(), "release-team".to_string())
+        ]
     );
     assert!(load(GOOD, &[])
         .unwrap()

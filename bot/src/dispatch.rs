@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
+use shepherd_commands::migration::{MigrationView, NoMigration};
 use shepherd_commands::{
     parse, Action, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 use crate::config::{ConfirmConfig, ScheduleConfig};
 use crate::events::Event;
 use crate::metrics::Metrics;
+use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 
@@ -32,6 +34,8 @@ pub struct Dispatcher {
     /// Wakes the executor when a plan is released.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// Proposed-migration state, when configured.
+    pub proposed: Option<Arc<ProposedMigration>>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -42,6 +46,14 @@ struct Request<'a> {
 }
 
 impl Dispatcher {
+    /// What commands read about proposed-migration.
+    pub fn migration_view(&self) -> &dyn MigrationView {
+        match &self.proposed {
+            Some(p) => p.as_ref(),
+            None => &NoMigration,
+        }
+    }
+
     pub async fn handle(&self, event: Event) {
         let key = event.request_key(self.chat.platform());
         match event {
@@ -131,6 +143,7 @@ impl Dispatcher {
             registry: &self.registry,
             ledger: &self.store,
             policy: self.permissions.as_ref(),
+            migration: self.migration_view(),
         };
         let outcome = match command.plan(&inv, &cx).await {
             Ok(o) => o,
@@ -211,7 +224,10 @@ impl Dispatcher {
         };
         Metrics::bump(&self.metrics.plans_created_total);
         let n = draft.steps.len();
-        let steps = preview(&draft.steps);
+        let mut steps = preview(&draft.steps);
+        for note in &draft.notes {
+            steps.push_str(&format!("\n{note}"));
+        }
         let (outcome, text) = match state {
             PlanState::DryRun => (
                 "dry-run",
@@ -387,6 +403,7 @@ impl Dispatcher {
                 },
             }],
             confirm_reason: None,
+            notes: Vec::new(),
         };
         let origin = Origin {
             kind: "schedule".into(),

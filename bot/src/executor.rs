@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use shepherd_adapters::autopkgtest::queues::find;
+use shepherd_adapters::autopkgtest::{AutopkgtestClient, ClientError, TestRequest};
 use shepherd_adapters::chat::{Chat, SentMessage, ThreadRef};
 use shepherd_commands::format::progress;
 use shepherd_commands::{Action, PlanState};
@@ -260,6 +262,7 @@ impl Executor {
 /// The production applier: routes each action to the adapter that owns it.
 pub struct WorldApplier {
     pub chat: Arc<dyn Chat>,
+    pub autopkgtest: Option<AutopkgtestClient>,
 }
 
 #[async_trait]
@@ -271,7 +274,67 @@ impl Applier for WorldApplier {
                 Err(e) if e.is_transient() => Err(ApplyError::Transient(e.to_string())),
                 Err(e) => Err(ApplyError::Permanent(e.to_string())),
             },
+            Action::RequestAutopkgtest {
+                release,
+                arch,
+                package,
+                triggers,
+                all_proposed,
+                ppas,
+            } => {
+                let Some(client) = &self.autopkgtest else {
+                    return Err(ApplyError::Permanent(
+                        "autopkgtest-cloud is not configured".into(),
+                    ));
+                };
+                let request = TestRequest {
+                    release: release.clone(),
+                    arches: vec![arch.clone()],
+                    package: package.clone(),
+                    triggers: triggers.clone(),
+                    all_proposed: *all_proposed,
+                    ppas: ppas.clone(),
+                };
+                request_test(client, &request).await
+            }
         }
+    }
+}
+
+/// Reads before it writes: a test already queued or running (say, after a
+/// crash between sending and recording) is not requested a second time.
+async fn request_test(client: &AutopkgtestClient, r: &TestRequest) -> Result<String, ApplyError> {
+    let classify = |e: ClientError| {
+        if e.is_transient() {
+            ApplyError::Transient(e.to_string())
+        } else {
+            ApplyError::Permanent(e.to_string())
+        }
+    };
+    let in_flight = client.in_flight().await.map_err(classify)?;
+    if let Some(f) = find(
+        &in_flight,
+        &r.release,
+        &r.arches[0],
+        &r.package,
+        &r.sorted_triggers(),
+        r.all_proposed,
+    ) {
+        return Ok(format!(
+            "already {:?} on autopkgtest-cloud; not requested again",
+            f.state
+        )
+        .to_lowercase());
+    }
+    match client.request(r).await {
+        Ok(s) => Ok(format!(
+            "queued ✓ (requester {})",
+            s.field("requester").unwrap_or("?")
+        )),
+        Err(ClientError::Refused(e)) if e.is_duplicate() => {
+            Ok(format!("{e} on autopkgtest-cloud; not sent twice"))
+        }
+        Err(e) => Err(classify(e)),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod events;
 pub mod executor;
 pub mod metrics;
+pub mod migration;
 pub mod permissions;
 pub mod runtime;
 pub mod sandbox;

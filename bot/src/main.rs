@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use shepherd::config::{ChatAdapter, Config};
-use shepherd::executor::WorldApplier;
 use shepherd::runtime;
 use shepherd_adapters::chat::console::ConsoleChat;
 use tokio_util::sync::CancellationToken;
@@ -118,8 +117,7 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
             &config.chat.default_channel,
         )),
     };
-    let applier = Arc::new(WorldApplier { chat: chat.clone() });
-    let bot = runtime::start(&config, chat, applier).await?;
+    let bot = runtime::start(&config, chat, None).await?;
     tokio::spawn(stop_on_signal(bot.shutdown_token()));
     tracing::info!("shepherd is running");
     bot.serve_chat(false).await;

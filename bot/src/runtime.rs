@@ -17,8 +17,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
-use crate::executor::{Applier, Executor};
+use crate::executor::{Applier, Executor, WorldApplier};
 use crate::metrics::Metrics;
+use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
 use crate::store::{Store, StoreError};
@@ -35,6 +36,8 @@ pub enum RuntimeError {
     },
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
 }
 
 /// Every command this build knows.
@@ -47,6 +50,8 @@ pub struct Running {
     pub store: Store,
     pub dispatcher: Arc<Dispatcher>,
     pub metrics: Arc<Metrics>,
+    /// Proposed-migration state, when configured.
+    pub proposed: Option<Arc<ProposedMigration>>,
     /// Where the HTTP server listens, when configured.
     pub webhook_addr: Option<SocketAddr>,
     chat: Arc<dyn Chat>,
@@ -55,12 +60,28 @@ pub struct Running {
 }
 
 /// Opens the store and starts the executor, scheduler and HTTP server.
+/// `applier` replaces the real one (tests); `None` = the adapters from config.
 pub async fn start(
     config: &Config,
     chat: Arc<dyn Chat>,
-    applier: Arc<dyn Applier>,
+    applier: Option<Arc<dyn Applier>>,
 ) -> Result<Running, RuntimeError> {
     let store = Store::open(&config.store.path).await?;
+    let autopkgtest = autopkgtest_client(config.autopkgtest.as_ref())?;
+    let proposed = match &config.proposed_migration {
+        Some(m) => Some(Arc::new(ProposedMigration::new(
+            store.clone(),
+            m.clone(),
+            autopkgtest.clone(),
+        )?)),
+        None => None,
+    };
+    let applier = applier.unwrap_or_else(|| {
+        Arc::new(WorldApplier {
+            chat: chat.clone(),
+            autopkgtest,
+        })
+    });
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let shutdown = CancellationToken::new();
@@ -72,6 +93,7 @@ pub async fn start(
         confirm: config.confirm.clone(),
         wake: wake.clone(),
         metrics: metrics.clone(),
+        proposed: proposed.clone(),
     });
     let mut tasks = Vec::new();
 
@@ -119,6 +141,7 @@ pub async fn start(
         store,
         dispatcher,
         metrics,
+        proposed,
         webhook_addr,
         chat,
         shutdown,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use shepherd_adapters::chat::console::ConsoleChat;
 
 use crate::config::{Config, ConfigError};
-use crate::executor::WorldApplier;
 use crate::runtime::{self, RuntimeError};
 
 const CONFIG: &str = include_str!("sandbox.toml");
@@ -42,8 +41,7 @@ pub async fn run() -> Result<(), SandboxError> {
         &config.chat.default_user,
         &config.chat.default_channel,
     ));
-    let applier = Arc::new(WorldApplier { chat: chat.clone() });
-    let bot = runtime::start(&config, chat, applier).await?;
+    let bot = runtime::start(&config, chat, None).await?;
     let web = bot
         .webhook_addr
         .map(|a| format!("http://{a}/healthz"))

@@ -65,6 +65,7 @@ impl Command for Announce {
             summary: format!("announce to {}", channels.join(", ")),
             steps,
             confirm_reason: None,
+            notes: Vec::new(),
         }))
     }
 }

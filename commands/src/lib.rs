@@ -14,10 +14,13 @@ pub mod explain;
 pub mod format;
 pub mod help;
 pub mod jobs;
+pub mod migration;
 pub mod parse;
 pub mod plan;
 pub mod registry;
+pub mod retry;
 pub mod retry_select;
+pub mod why;
 
 pub use parse::{parse, Invocation, Parsed};
 pub use plan::{
@@ -81,6 +84,7 @@ pub struct Context<'a> {
     pub registry: &'a Registry,
     pub ledger: &'a dyn Ledger,
     pub policy: &'a dyn Policy,
+    pub migration: &'a dyn migration::MigrationView,
 }
 
 /// The commands every Shepherd has, whatever adapters are configured.
@@ -93,6 +97,8 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(control::Confirm),
         Box::new(control::Cancel),
         Box::new(announce::Announce),
+        Box::new(why::Why),
+        Box::new(retry::Retry),
     ]
 }
 

@@ -13,6 +13,15 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     /// Post a message to a chat channel.
     Announce { channel: String, text: String },
+    /// One request.cgi call: re-run `package`'s tests on `arch`.
+    RequestAutopkgtest {
+        release: String,
+        arch: String,
+        package: String,
+        triggers: Vec<String>,
+        all_proposed: bool,
+        ppas: Vec<String>,
+    },
 }
 
 impl Action {
@@ -22,13 +31,34 @@ impl Action {
             Action::Announce { channel, text } => {
                 format!("announce in {channel}: {}", ellipsize(text, 60))
             }
+            Action::RequestAutopkgtest {
+                release,
+                arch,
+                package,
+                triggers,
+                all_proposed,
+                ppas,
+            } => {
+                let mut s = format!(
+                    "test {package} on {arch} ({release}) · trigger {}",
+                    triggers.join(" ")
+                );
+                if *all_proposed {
+                    s.push_str(" · all-proposed");
+                }
+                for p in ppas {
+                    s.push_str(&format!(" · ppa {p}"));
+                }
+                s
+            }
         }
     }
 
     /// Why this step alone needs a `!confirm`, if it does.
     pub fn danger(&self) -> Option<String> {
         match self {
-            Action::Announce { .. } => None,
+            // Bulk retries are caught by the plan-size rule, not per request.
+            Action::Announce { .. } | Action::RequestAutopkgtest { .. } => None,
         }
     }
 }
@@ -56,6 +86,8 @@ pub struct PlanDraft {
     pub steps: Vec<StepDraft>,
     /// Set by the command when the plan as a whole needs a `!confirm`.
     pub confirm_reason: Option<String>,
+    /// Extra lines for the reply (e.g. what was skipped and why).
+    pub notes: Vec<String>,
 }
 
 impl PlanDraft {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shepherd::config::Config;
-use shepherd::executor::{Applier, ApplyError, WorldApplier};
+use shepherd::executor::{Applier, ApplyError};
 use shepherd::runtime::{self, Running};
 use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_commands::Action;
@@ -78,7 +78,6 @@ impl Harness {
             &config.chat.default_user,
             &config.chat.default_channel,
         ));
-        let applier = applier.unwrap_or_else(|| Arc::new(WorldApplier { chat: chat.clone() }));
         let bot = Arc::new(
             runtime::start(config, chat, applier)
                 .await
@@ -195,7 +194,10 @@ impl RecordingApplier {
 #[async_trait]
 impl Applier for RecordingApplier {
     async fn apply(&self, key: &str, action: &Action) -> Result<String, ApplyError> {
-        let Action::Announce { channel, text } = action;
+        let (channel, text) = match action {
+            Action::Announce { channel, text } => (channel, text),
+            Action::RequestAutopkgtest { package, arch, .. } => (arch, package),
+        };
         if let Some((hang, signal)) = &self.hang_on {
             if hang == channel {
                 if let Some(tx) = signal.lock().unwrap().take() {

@@ -82,6 +82,7 @@ async fn a_done_key_is_never_applied_again() {
             },
         }],
         confirm_reason: None,
+        notes: Vec::new(),
     };
     let origin = Origin {
         kind: "chat".into(),

@@ -121,6 +121,19 @@ impl Store {
         ))
     }
 
+    /// Deletes all but the newest `keep` snapshots of a source.
+    pub async fn prune_snapshots(&self, source: &str, keep: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "DELETE FROM snapshots WHERE source = $1 AND id NOT IN
+                (SELECT id FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT $2)",
+        )
+        .bind(source)
+        .bind(keep)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Adds a subscription; false if the channel already had it.
     pub async fn subscribe(&self, s: &Subscription, now: i64) -> Result<bool, StoreError> {
         let r = sqlx::query(

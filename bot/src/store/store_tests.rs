@@ -22,6 +22,7 @@ fn draft(keys: &[&str]) -> PlanDraft {
             })
             .collect(),
         confirm_reason: None,
+        notes: Vec::new(),
     }
 }
 

@@ -1,0 +1,316 @@
+//! Proposed-migration state: the latest excuses per series, fetched with
+//! conditional GETs, stored as snapshots, parsed once and kept in memory,
+//! and diffed against the previous run to find what changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use shepherd_adapters::autopkgtest::{Auth, AutopkgtestClient, InFlight};
+use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
+use shepherd_commands::migration::{MigrationSnapshot, MigrationView};
+use shepherd_commands::UserError;
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+use crate::config::{AutopkgtestConfig, MigrationConfig};
+use crate::store::{now_ms, Snapshot, Store, StoreError};
+
+/// Snapshots kept per source; older ones are pruned.
+const KEEP_SNAPSHOTS: i64 = 5;
+
+#[derive(Debug, Error)]
+pub enum MigrationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Excuses(#[from] ExcusesError),
+    #[error("fetching {url}: {reason}")]
+    Fetch { url: String, reason: String },
+    #[error("no excuses URL is configured for series {0}")]
+    UnknownSeries(String),
+    #[error("autopkgtest client: {0}")]
+    Client(String),
+}
+
+pub struct ProposedMigration {
+    store: Store,
+    config: MigrationConfig,
+    client: Option<AutopkgtestClient>,
+    request_url: String,
+    http: reqwest::Client,
+    current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
+}
+
+/// The request.cgi client configured in `[autopkgtest]`, if any.
+pub fn autopkgtest_client(
+    config: Option<&AutopkgtestConfig>,
+) -> Result<Option<AutopkgtestClient>, MigrationError> {
+    let Some(c) = config else { return Ok(None) };
+    let auth = match (&c.api_key, &c.session_cookie) {
+        (Some(k), _) => Auth::ApiKey(k.clone()),
+        (None, Some(cookie)) => Auth::Cookies(cookie.clone()),
+        (None, None) => Auth::Anonymous,
+    };
+    AutopkgtestClient::new(c.request_url.as_str(), auth, Duration::from_secs(60))
+        .map(Some)
+        .map_err(|e| MigrationError::Client(e.to_string()))
+}
+
+fn source_key(kind: &str, series: &str) -> String {
+    format!("{kind}:{series}")
+}
+
+impl ProposedMigration {
+    pub fn new(
+        store: Store,
+        config: MigrationConfig,
+        client: Option<AutopkgtestClient>,
+    ) -> Result<Self, MigrationError> {
+        let request_url = client.as_ref().map_or(
+            "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
+            |c| c.request_url().to_string(),
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("shepherd/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| MigrationError::Client(e.to_string()))?;
+        Ok(Self {
+            store,
+            config,
+            client,
+            request_url,
+            http,
+            current: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn default_series_name(&self) -> &str {
+        &self.config.series
+    }
+
+    pub fn teams(&self) -> &std::collections::BTreeMap<String, Vec<String>> {
+        &self.config.teams
+    }
+
+    fn excuses_url(&self, series: &str) -> Option<&str> {
+        if series == self.config.series {
+            return Some(&self.config.excuses_url);
+        }
+        self.config.series_urls.get(series).map(String::as_str)
+    }
+
+    /// Makes `bytes` (an excuses file, any compression) the series' current
+    /// snapshot; returns what changed since the previous one.
+    pub async fn ingest(
+        &self,
+        series: &str,
+        bytes: Vec<u8>,
+        validators: (Option<String>, Option<String>),
+        output_text: Option<String>,
+    ) -> Result<Vec<Transition>, MigrationError> {
+        // Parse before storing: a broken download must not replace a good snapshot.
+        let excuses = britney::parse(&britney::decompress(&bytes)?)?;
+        if !excuses.skipped.is_empty() {
+            tracing::warn!(
+                series,
+                skipped = excuses.skipped.len(),
+                "excuses items skipped as malformed"
+            );
+        }
+        let output = output_text.as_deref().map(output::parse);
+        let previous = self.current_snapshot(series).await?;
+        let now = now_ms();
+        let (etag, last_modified) = validators;
+        let key = source_key("excuses", series);
+        self.store
+            .put_snapshot(&Snapshot {
+                id: 0,
+                source: key.clone(),
+                fetched_at: now,
+                etag,
+                last_modified,
+                body: bytes,
+            })
+            .await?;
+        self.store.prune_snapshots(&key, KEEP_SNAPSHOTS).await?;
+        if let Some(text) = output_text {
+            let okey = source_key("output", series);
+            self.store
+                .put_snapshot(&Snapshot {
+                    id: 0,
+                    source: okey.clone(),
+                    fetched_at: now,
+                    etag: None,
+                    last_modified: None,
+                    body: text.into_bytes(),
+                })
+                .await?;
+            self.store.prune_snapshots(&okey, KEEP_SNAPSHOTS).await?;
+        }
+        let transitions = previous
+            .map(|p| diff(&p.excuses, &excuses, output.as_ref()))
+            .unwrap_or_default();
+        let snap = Arc::new(MigrationSnapshot {
+            series: series.to_string(),
+            excuses,
+            output,
+            fetched_at_ms: now,
+        });
+        self.current.lock().await.insert(series.to_string(), snap);
+        Ok(transitions)
+    }
+
+    /// Fetches the series' excuses if they changed (conditional GET).
+    /// `None` = not modified since the last fetch.
+    pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
+        let url = self
+            .excuses_url(series)
+            .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
+            .to_string();
+        let latest = self
+            .store
+            .latest_snapshot(&source_key("excuses", series))
+            .await?;
+        let mut req = self.http.get(&url);
+        if let Some(s) = &latest {
+            if let Some(etag) = &s.etag {
+                req = req.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &s.last_modified {
+                req = req.header(IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let fetch_err = |reason: String| MigrationError::Fetch {
+            url: url.clone(),
+            reason,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| fetch_err(e.without_url().to_string()))?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(fetch_err(format!("HTTP {}", resp.status())));
+        }
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = (header(ETAG), header(LAST_MODIFIED));
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| fetch_err(e.without_url().to_string()))?
+            .to_vec();
+        let output_text = match (&self.config.output_url, series == self.config.series) {
+            (Some(out_url), true) => match self
+                .http
+                .get(out_url)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+            {
+                Ok(r) => r.text().await.ok(),
+                Err(e) => {
+                    tracing::warn!(error = %e.without_url(), "update_output.txt unavailable; migrations will be reported as unknown");
+                    None
+                }
+            },
+            _ => None,
+        };
+        self.ingest(series, bytes, validators, output_text)
+            .await
+            .map(Some)
+    }
+
+    /// The current snapshot: from memory, else the latest stored one.
+    async fn current_snapshot(
+        &self,
+        series: &str,
+    ) -> Result<Option<Arc<MigrationSnapshot>>, MigrationError> {
+        if let Some(s) = self.current.lock().await.get(series) {
+            return Ok(Some(s.clone()));
+        }
+        let Some(stored) = self
+            .store
+            .latest_snapshot(&source_key("excuses", series))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let excuses = britney::parse(&britney::decompress(&stored.body)?)?;
+        let output = self
+            .store
+            .latest_snapshot(&source_key("output", series))
+            .await?
+            .map(|o| output::parse(&String::from_utf8_lossy(&o.body)));
+        let snap = Arc::new(MigrationSnapshot {
+            series: series.to_string(),
+            excuses,
+            output,
+            fetched_at_ms: stored.fetched_at,
+        });
+        self.current
+            .lock()
+            .await
+            .insert(series.to_string(), snap.clone());
+        Ok(Some(snap))
+    }
+
+    pub fn client(&self) -> Option<&AutopkgtestClient> {
+        self.client.as_ref()
+    }
+}
+
+#[async_trait]
+impl MigrationView for ProposedMigration {
+    fn default_series(&self) -> Option<String> {
+        Some(self.config.series.clone())
+    }
+
+    fn request_url(&self) -> String {
+        self.request_url.clone()
+    }
+
+    async fn snapshot(&self, series: &str) -> Result<Arc<MigrationSnapshot>, UserError> {
+        match self.current_snapshot(series).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) if self.excuses_url(series).is_none() => Err(UserError(format!(
+                "I don't follow {series}: configured series are {}",
+                std::iter::once(self.config.series.as_str())
+                    .chain(self.config.series_urls.keys().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            Ok(None) => Err(UserError(format!(
+                "no excuses fetched yet for {series} — the poll job fetches them; try again after its next run"
+            ))),
+            Err(e) => {
+                tracing::error!(error = %e, series, "reading the excuses snapshot failed");
+                Err(UserError(format!("the stored excuses for {series} could not be read; an operator can find why in the log")))
+            }
+        }
+    }
+
+    async fn in_flight(&self) -> Result<Vec<InFlight>, UserError> {
+        let Some(client) = &self.client else {
+            return Err(UserError(
+                "autopkgtest-cloud is not configured here — an operator must add [autopkgtest]"
+                    .into(),
+            ));
+        };
+        client.in_flight().await.map_err(|e| {
+            UserError(format!(
+                "cannot see what autopkgtest-cloud is running ({e}); try again shortly"
+            ))
+        })
+    }
+}
