@@ -179,6 +179,35 @@ impl Dispatcher {
         if draft.steps.is_empty() {
             return Ok(format!("nothing to do: {}", draft.summary));
         }
+        // One effect per request: steps another plan already did (or is
+        // about to do) are left out and named, not sent twice.
+        let keys: Vec<String> = draft.steps.iter().map(|s| s.key.clone()).collect();
+        let taken = self.store.keys_taken(&keys).await?;
+        let mut draft = draft;
+        if !taken.is_empty() {
+            let mut plans: Vec<i64> = taken.iter().map(|(_, p)| *p).collect();
+            plans.sort_unstable();
+            plans.dedup();
+            let by = plans
+                .iter()
+                .map(|p| format!("#{p}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            draft
+                .steps
+                .retain(|s| !taken.iter().any(|(k, _)| *k == s.key));
+            if draft.steps.is_empty() {
+                return Ok(format!(
+                    "nothing new: already requested by plan {by} — `!show {}`",
+                    plans[plans.len() - 1]
+                ));
+            }
+            draft.notes.push(format!(
+                "({} step{} left out: already requested by plan {by})",
+                taken.len(),
+                plural(taken.len())
+            ));
+        }
         let max = self.confirm.max_unconfirmed_steps;
         let reason = draft
             .danger()

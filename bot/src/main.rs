@@ -30,7 +30,14 @@ enum Cmd {
         config: PathBuf,
     },
     /// The whole bot on a temporary store: type commands, read replies; exits at end of input.
-    Sandbox,
+    Sandbox {
+        /// An update_excuses.yaml (.xz, .gz or plain) instead of the built-in seed.
+        #[arg(long)]
+        excuses: Option<PathBuf>,
+        /// The matching update_output.txt.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Validate a configuration file and print it with secrets redacted.
     CheckConfig {
         /// The configuration file (or use --config).
@@ -73,9 +80,9 @@ fn main() -> ExitCode {
 async fn dispatch(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
         Cmd::Run { config } => run(config).await,
-        Cmd::Sandbox => {
+        Cmd::Sandbox { excuses, output } => {
             init_logging("warn");
-            Ok(shepherd::sandbox::run().await?)
+            Ok(shepherd::sandbox::run(shepherd::sandbox::Options { excuses, output }).await?)
         }
         Cmd::CheckConfig { file, config } => {
             let path = file

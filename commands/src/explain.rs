@@ -30,7 +30,8 @@ fn reason_words(code: &str) -> &str {
 
 fn days(e: &Excuse) -> String {
     match e.age_days {
-        Some(d) if d >= 1.0 => format!(" · {} days in -proposed", d.floor() as i64),
+        Some(d) if d >= 2.0 => format!(" · {} days in -proposed", d.floor() as i64),
+        Some(d) if d >= 1.0 => " · 1 day in -proposed".to_string(),
         Some(_) => " · less than a day in -proposed".to_string(),
         None => String::new(),
     }

@@ -202,6 +202,26 @@ impl Store {
         }))
     }
 
+    /// For each key already applied, or waiting in a live plan: the plan.
+    pub async fn keys_taken(&self, keys: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut taken = Vec::new();
+        for key in keys {
+            let row: Option<(i64,)> = sqlx::query_as(
+                "SELECT s.plan_id FROM steps s JOIN plans p ON p.id = s.plan_id
+                 WHERE s.idem_key = $1 AND (s.state = 'done' OR (s.state IN ('pending', 'running')
+                   AND p.state IN ('pending', 'running', 'awaiting-confirmation')))
+                 ORDER BY s.plan_id DESC LIMIT 1",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some((plan,)) = row {
+                taken.push((key.clone(), plan));
+            }
+        }
+        Ok(taken)
+    }
+
     /// The plan that already applied this idempotency key, if any.
     pub async fn key_done_by(
         &self,

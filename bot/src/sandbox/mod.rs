@@ -1,0 +1,180 @@
+//! `shepherd sandbox`: the whole bot on a temporary store, talking on the
+//! console, with its own embedded configuration and seed data — a
+//! newcomer's first command. An autopkgtest-cloud simulator runs on
+//! loopback, so `!retry` really sends requests (to it, not to Ubuntu).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use shepherd_adapters::autopkgtest::sim::{AutopkgtestSim, SimWorld};
+use shepherd_adapters::britney::{self, Excuses};
+use shepherd_adapters::chat::console::ConsoleChat;
+
+use crate::config::{AutopkgtestConfig, Config, ConfigError, MigrationConfig};
+use crate::migration::MigrationError;
+use crate::runtime::{self, RuntimeError};
+
+const CONFIG: &str = include_str!("sandbox.toml");
+/// Written for the sandbox: one package per thing `!why` explains.
+const SEED_EXCUSES: &str = include_str!("seed_excuses.yaml");
+const ARCHES: [&str; 7] = [
+    "amd64", "arm64", "armhf", "i386", "ppc64el", "riscv64", "s390x",
+];
+const SIM_KEY: &str = "sandbox:not-a-real-key";
+
+/// How long to wait at end of input for queued plans to finish.
+const DRAIN: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot make a temporary directory: {0}")]
+    TempDir(std::io::Error),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("the excuses file is unusable: {0}")]
+    Excuses(#[from] britney::ExcusesError),
+    #[error("cannot start the autopkgtest simulator: {0}")]
+    Sim(std::io::Error),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// An update_excuses.yaml (.xz/.gz/plain) to use instead of the seed.
+    pub excuses: Option<PathBuf>,
+    /// Its update_output.txt, if you have it.
+    pub output: Option<PathBuf>,
+}
+
+/// The sandbox configuration with its store in `dir`.
+pub fn config(dir: &Path) -> Result<Config, SandboxError> {
+    let registry = runtime::registry().map_err(RuntimeError::from)?;
+    let mut config = Config::from_toml(CONFIG, Path::new("<sandbox>"), &[], &registry)?;
+    config.store.path = dir.join("sandbox.sqlite");
+    Ok(config)
+}
+
+/// The series a file is about, from its test history or retry URLs.
+pub fn series_of(excuses: &Excuses) -> Option<String> {
+    excuses.items.iter().flat_map(|e| &e.tests).find_map(|t| {
+        if let Some(h) = t.history_url() {
+            return h.rsplit('/').nth(1).map(str::to_string);
+        }
+        let q = t.retry_url()?.split_once('?')?.1;
+        q.split('&')
+            .find_map(|p| p.strip_prefix("release="))
+            .map(str::to_string)
+    })
+}
+
+/// What the simulated autopkgtest-cloud accepts: every version the file names.
+fn world(series: &str, excuses: &Excuses) -> SimWorld {
+    let mut w = SimWorld::default();
+    let mut arches: Vec<String> = ARCHES.iter().map(|a| a.to_string()).collect();
+    for e in &excuses.items {
+        for v in [&e.new_version, &e.old_version] {
+            w.published
+                .insert((series.into(), e.source.clone(), v.clone()));
+        }
+        for t in &e.tests {
+            if let Some(v) = &t.version {
+                w.published
+                    .insert((series.into(), t.package.to_string(), v.to_string()));
+            }
+            if !arches.iter().any(|a| **a == *t.arch) {
+                arches.push(t.arch.to_string());
+            }
+        }
+    }
+    w.releases.push((series.to_string(), arches));
+    w.users.insert(SIM_KEY.into(), "shepherd-sandbox".into());
+    w.uploaders.insert("shepherd-sandbox".into());
+    w
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, SandboxError> {
+    std::fs::read(path).map_err(|source| SandboxError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Runs until stdin ends, then drains queued plans and stops.
+pub async fn run(opts: Options) -> Result<(), SandboxError> {
+    let dir = tempfile::tempdir().map_err(SandboxError::TempDir)?;
+    let mut config = config(dir.path())?;
+    let bytes = match &opts.excuses {
+        Some(p) => read(p)?,
+        None => SEED_EXCUSES.as_bytes().to_vec(),
+    };
+    let output = match &opts.output {
+        Some(p) => Some(String::from_utf8_lossy(&read(p)?).into_owned()),
+        None => None,
+    };
+    let excuses = britney::parse(&britney::decompress(&bytes)?)?;
+    let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
+    let sim = AutopkgtestSim::start(world(&series, &excuses))
+        .await
+        .map_err(SandboxError::Sim)?;
+    drop(excuses);
+    config.autopkgtest = Some(AutopkgtestConfig {
+        request_url: sim
+            .request_url()
+            .parse()
+            .map_err(|e| ConfigError::Invalid(format!("simulator URL: {e}")))?,
+        api_key: Some(SecretString::from(SIM_KEY.to_string())),
+        session_cookie: None,
+    });
+    config.proposed_migration = Some(MigrationConfig {
+        series: series.clone(),
+        excuses_url: "sandbox: loaded at start".into(),
+        output_url: None,
+        series_urls: BTreeMap::new(),
+        teams: BTreeMap::new(),
+    });
+
+    let chat = Arc::new(ConsoleChat::stdio(
+        &config.chat.default_user,
+        &config.chat.default_channel,
+    ));
+    let bot = runtime::start(&config, chat, None).await?;
+    if let Some(p) = &bot.proposed {
+        p.ingest(&series, bytes, (None, None), output).await?;
+    }
+    let web = bot
+        .webhook_addr
+        .map(|a| format!("http://{a}/healthz"))
+        .unwrap_or_default();
+    let source = opts
+        .excuses
+        .as_ref()
+        .map_or("the built-in seed".to_string(), |p| p.display().to_string());
+    eprintln!(
+        "shepherd sandbox — store {}, HTTP {web}\n\
+         excuses: {source} (series {series}); autopkgtest-cloud: simulator at {}\n\
+         you are alice (release-team) in #release; `bob> !cmd` speaks as bob (no role), `#chan name> !cmd` elsewhere.\n\
+         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !jobs · !audit",
+        config.store.path.display(),
+        sim.request_url()
+    );
+    bot.serve_chat(true).await;
+    if !bot.drain(DRAIN).await {
+        eprintln!(
+            "sandbox: plans still running after {} s; stopping anyway",
+            DRAIN.as_secs()
+        );
+    }
+    bot.stop().await;
+    Ok(())
+}
