@@ -179,6 +179,9 @@ impl Dispatcher {
         if draft.steps.is_empty() {
             return Ok(format!("nothing to do: {}", draft.summary));
         }
+        if let Some(id) = self.store.plan_for_request(&req.key).await? {
+            return Ok(already(id));
+        }
         // One effect per request: steps another plan already did (or is
         // about to do) are left out and named, not sent twice.
         let keys: Vec<String> = draft.steps.iter().map(|s| s.key.clone()).collect();
@@ -246,9 +249,7 @@ impl Dispatcher {
             )
             .await?;
         let id = match inserted {
-            Inserted::Existing(id) => {
-                return Ok(format!("that request is already plan #{id} — `!show {id}`"))
-            }
+            Inserted::Existing(id) => return Ok(already(id)),
             Inserted::New(id) => id,
         };
         Metrics::bump(&self.metrics.plans_created_total);
@@ -463,6 +464,10 @@ impl Dispatcher {
         }
         Ok(Some(inserted.id()))
     }
+}
+
+fn already(id: i64) -> String {
+    format!("that request is already plan #{id} — `!show {id}`")
 }
 
 fn plural(n: usize) -> &'static str {

@@ -202,6 +202,15 @@ impl Store {
         }))
     }
 
+    /// The plan a request already made, if any.
+    pub async fn plan_for_request(&self, request_key: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM plans WHERE request_key = $1")
+            .bind(request_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// For each key already applied, or waiting in a live plan: the plan.
     pub async fn keys_taken(&self, keys: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
         let mut taken = Vec::new();
