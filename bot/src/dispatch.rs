@@ -254,15 +254,13 @@ impl Dispatcher {
         };
         Metrics::bump(&self.metrics.plans_created_total);
         let n = draft.steps.len();
-        let mut steps = preview(&draft.steps);
-        for note in &draft.notes {
-            steps.push_str(&format!("\n{note}"));
-        }
+        let steps = preview(&draft.steps);
+        let notes: String = draft.notes.iter().map(|n| format!("\n{n}")).collect();
         let (outcome, text) = match state {
             PlanState::DryRun => (
                 "dry-run",
                 format!(
-                    "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}",
+                    "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}{notes}",
                     plural(n),
                     draft.summary
                 ),
@@ -273,7 +271,7 @@ impl Dispatcher {
                 (
                     "parked",
                     format!(
-                        "plan #{id} needs confirmation ({why}) — expires {}:{steps}\n`!confirm {id}`{who} · `!cancel {id}`",
+                        "plan #{id} needs confirmation ({why}) — expires {}:{steps}{notes}\n`!confirm {id}`{who} · `!cancel {id}`",
                         expires_in(now, expires_at)
                     ),
                 )
@@ -283,7 +281,7 @@ impl Dispatcher {
                 (
                     "queued",
                     format!(
-                        "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.",
+                        "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.{notes}",
                         plural(n),
                         draft.summary
                     ),

@@ -7,6 +7,7 @@ pub mod events;
 pub mod executor;
 pub mod metrics;
 pub mod migration;
+pub mod offline;
 pub mod permissions;
 pub mod runtime;
 pub mod sandbox;

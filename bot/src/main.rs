@@ -38,6 +38,19 @@ enum Cmd {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Print the request.cgi URLs that retry an excuses file's regressions, one per line.
+    Retry(RetryArgs),
+    /// Explain why a package is stuck in -proposed, from an excuses file.
+    Why {
+        /// The source package.
+        package: String,
+        /// update_excuses.yaml (.xz, .gz or plain).
+        #[arg(long)]
+        excuses: PathBuf,
+        /// The matching update_output.txt (adds what migrating would break).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Validate a configuration file and print it with secrets redacted.
     CheckConfig {
         /// The configuration file (or use --config).
@@ -45,6 +58,84 @@ enum Cmd {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+}
+
+/// Options as ubuntu-archive-tools' retry-autopkgtest-regressions has them.
+#[derive(clap::Args)]
+struct RetryArgs {
+    /// update_excuses.yaml (.xz, .gz or plain).
+    #[arg(long)]
+    excuses: PathBuf,
+    /// The series (default: read from the file's test URLs).
+    #[arg(long, short)]
+    series: Option<String>,
+    /// Retry results in this state.
+    #[arg(long, default_value = "REGRESSION")]
+    state: String,
+    /// Add all-proposed=1.
+    #[arg(long)]
+    all_proposed: bool,
+    /// Skip items younger than DAYS.
+    #[arg(long, value_name = "DAYS")]
+    min_age: Option<f64>,
+    /// Stop at the first item older than DAYS (the file is sorted by age).
+    #[arg(long, value_name = "DAYS")]
+    max_age: Option<f64>,
+    /// Only tests triggered by this source.
+    #[arg(long, value_name = "SRC")]
+    blocks: Option<String>,
+    /// Trigger the tested package's own version instead of the -proposed upload.
+    #[arg(long)]
+    no_proposed: bool,
+    /// Only this architecture (repeatable).
+    #[arg(long)]
+    arch: Vec<String>,
+    /// An extra trigger SRC/VER for every request (repeatable).
+    #[arg(long)]
+    trigger: Vec<String>,
+    /// Run against this PPA, OWNER/NAME (repeatable).
+    #[arg(long)]
+    ppa: Vec<String>,
+    /// request.cgi's address.
+    #[arg(long, default_value = "https://autopkgtest.ubuntu.com/request.cgi")]
+    request_url: String,
+    /// Print the URLs; required (sending from the CLI is left to curl or `!retry`).
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn retry(a: RetryArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.dry_run,
+        "add --dry-run: this prints request URLs (pipe them to curl with your cookie), or use !retry in chat to send them"
+    );
+    let excuses = shepherd::offline::load_excuses(&a.excuses)?;
+    let series = match a.series {
+        Some(s) => s,
+        None => shepherd::sandbox::series_of(&excuses)
+            .context("cannot tell the series from the file; give --series")?,
+    };
+    for t in &a.trigger {
+        shepherd_adapters::autopkgtest::request::check_trigger(t)?;
+    }
+    let sel = shepherd_commands::retry_select::Selection {
+        state: Some(a.state.to_ascii_uppercase()),
+        arches: a.arch,
+        extra_triggers: a.trigger,
+        all_proposed: a.all_proposed,
+        ppas: a.ppa,
+        no_proposed: a.no_proposed,
+        min_age: a.min_age,
+        max_age: a.max_age,
+        blocks: a.blocks,
+        reference: false,
+    };
+    let mut out = std::io::stdout().lock();
+    for url in shepherd::offline::retry_urls(&excuses, &series, &sel, &a.request_url) {
+        use std::io::Write;
+        writeln!(out, "{url}")?;
+    }
+    Ok(())
 }
 
 fn init_logging(default: &str) {
@@ -83,6 +174,19 @@ async fn dispatch(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Sandbox { excuses, output } => {
             init_logging("warn");
             Ok(shepherd::sandbox::run(shepherd::sandbox::Options { excuses, output }).await?)
+        }
+        Cmd::Retry(args) => retry(args),
+        Cmd::Why {
+            package,
+            excuses,
+            output,
+        } => {
+            let x = shepherd::offline::load_excuses(&excuses)?;
+            println!(
+                "{}",
+                shepherd::offline::why(&x, &package, output.as_deref())?
+            );
+            Ok(())
         }
         Cmd::CheckConfig { file, config } => {
             let path = file

@@ -114,3 +114,127 @@ fn check_config_rejects_unknown_keys_with_the_reason() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("unknown field `owner`"), "{err}");
 }
+
+fn plucky() -> String {
+    let root = std::env::var("SHEPHERD_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_string());
+    format!("{root}/fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz")
+}
+
+#[test]
+fn sandbox_why_and_retry_on_the_real_plucky_file() {
+    let mut child = shepherd()
+        .args(["sandbox", "--excuses", &plucky()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"!why libsepol\n!retry libsepol --dry-run\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "[t1] libsepol 3.7-1 → 3.8-1 · blocked by autopkgtest · 36 days in -proposed"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "[t1] ✗ refpolicy 2:2.20241211-2 regressed on amd64 arm64 armhf i386 ppc64el s390x"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[t2] plan #1 (dry run, nothing sent) — 6 steps: 6 requests to"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("release plucky: refpolicy on amd64 arm64 armhf i386 ppc64el s390x · trigger libsepol/3.8-1"), "{stdout}");
+    assert!(
+        stdout.contains("[t2] (0 skipped: none already running or queued)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn offline_retry_prints_one_url_per_line() {
+    let out = shepherd()
+        .args(["retry", "--excuses", &plucky(), "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 546);
+    assert!(lines
+        .iter()
+        .all(|l| l.starts_with("https://autopkgtest.ubuntu.com/request.cgi?release=plucky&arch=")));
+
+    let out = shepherd()
+        .args([
+            "retry",
+            "--excuses",
+            &plucky(),
+            "--series",
+            "plucky",
+            "--blocks",
+            "libsepol",
+            "--arch",
+            "s390x",
+        ])
+        .args([
+            "--all-proposed",
+            "--request-url",
+            "http://127.0.0.1:1/request.cgi",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "http://127.0.0.1:1/request.cgi?release=plucky&arch=s390x&package=refpolicy&trigger=libsepol%2F3.8-1&all-proposed=1\n"
+    );
+    let out = shepherd()
+        .args(["retry", "--excuses", &plucky()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "refuses to run without --dry-run");
+}
+
+#[test]
+fn offline_why_explains_or_suggests() {
+    let out = shepherd()
+        .args(["why", "libsepol", "--excuses", &plucky()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(
+            "next: `!retry libsepol` (6 requests) — or read the refpolicy amd64 log first\n"
+        ),
+        "{text}"
+    );
+    let out = shepherd()
+        .args(["why", "libsepl", "--excuses", &plucky()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("did you mean libsepol?"));
+}

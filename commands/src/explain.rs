@@ -82,10 +82,7 @@ fn date(epoch: i64) -> String {
 }
 
 /// Test package (+version) → arches with this status, in file order.
-fn by_test<'e>(
-    e: &'e Excuse,
-    pick: impl Fn(&Status) -> bool,
-) -> Vec<(String, Vec<&'e str>, Option<&'e str>)> {
+fn by_test(e: &Excuse, pick: impl Fn(&Status) -> bool) -> Vec<(String, Vec<&str>, Option<&str>)> {
     let mut out: Vec<(String, Vec<&str>, Option<&str>)> = Vec::new();
     for t in e.tests.iter().filter(|t| pick(&t.status)) {
         let name = match &t.version {
