@@ -10,17 +10,20 @@ use std::sync::Arc;
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
 use shepherd_commands::migration::{MigrationView, NoMigration};
+use shepherd_commands::watch::WatchKind;
 use shepherd_commands::{
-    parse, Action, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
+    parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
 use tokio::sync::Notify;
 
-use crate::config::{ConfirmConfig, ScheduleConfig};
+use crate::config::ConfirmConfig;
 use crate::events::Event;
 use crate::metrics::Metrics;
 use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
-use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
+use crate::store::{
+    now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError, Subscription,
+};
 
 /// How many steps a preview lists before summarising the rest.
 const PREVIEW_STEPS: usize = 10;
@@ -164,6 +167,8 @@ impl Dispatcher {
             }
             Outcome::Confirm(id) => self.confirm(req, id).await?,
             Outcome::Cancel(id) => self.cancel(req, id).await?,
+            Outcome::Watch { kind, name } => self.watch(req, kind, &name, true).await?,
+            Outcome::Unwatch { kind, name } => self.watch(req, kind, &name, false).await?,
         }))
     }
 
@@ -368,6 +373,53 @@ impl Dispatcher {
         ))
     }
 
+    async fn watch(
+        &self,
+        req: &Request<'_>,
+        kind: WatchKind,
+        name: &str,
+        on: bool,
+    ) -> Result<String, StoreError> {
+        let channel = &req.msg.channel;
+        let changed = if on {
+            let sub = Subscription {
+                channel: channel.clone(),
+                kind: kind.as_str().to_string(),
+                target: name.to_string(),
+                created_by: req.msg.actor.clone(),
+            };
+            self.store.subscribe(&sub, now_ms()).await?
+        } else {
+            self.store.unsubscribe(channel, kind.as_str(), name).await?
+        };
+        let (outcome, text) = match (on, changed) {
+            (true, true) => (
+                "watching",
+                format!(
+                    "{channel} will hear about {} {name} when proposed-migration changes",
+                    kind.as_str()
+                ),
+            ),
+            (true, false) => (
+                "ok",
+                format!("{channel} already watches {} {name}", kind.as_str()),
+            ),
+            (false, true) => (
+                "unwatched",
+                format!("{channel} no longer watches {} {name}", kind.as_str()),
+            ),
+            (false, false) => (
+                "ok",
+                format!(
+                    "{channel} was not watching {} {name} — `!watching` lists what it does",
+                    kind.as_str()
+                ),
+            ),
+        };
+        self.audit(req, None, outcome, "").await?;
+        Ok(text)
+    }
+
     /// Confirming needs the plan's role (or, for role-less commands, being
     /// the requester); cancelling is also open to the requester.
     fn may_control(
@@ -407,60 +459,6 @@ impl Dispatcher {
             detail,
         };
         self.store.audit(record, now_ms()).await.map(|_| ())
-    }
-
-    /// Plans a cron slot of a configured job. Config is the approval, so
-    /// scheduled plans run without `!confirm`.
-    pub async fn handle_tick(
-        &self,
-        schedule: &ScheduleConfig,
-        slot_ms: i64,
-        key: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let job = &schedule.name;
-        let Some(announce) = &schedule.announce else {
-            return Ok(None);
-        };
-        let draft = PlanDraft {
-            summary: format!("scheduled `{job}`"),
-            steps: vec![StepDraft {
-                key: format!("schedule/{job}/{slot_ms}"),
-                action: Action::Announce {
-                    channel: announce.channel.clone(),
-                    text: announce.text.clone(),
-                },
-            }],
-            confirm_reason: None,
-            notes: Vec::new(),
-        };
-        let origin = Origin {
-            kind: "schedule".into(),
-            channel: announce.channel.clone(),
-            thread: None,
-        };
-        let requested_by = format!("schedule:{job}");
-        let inserted = self
-            .store
-            .insert_plan(
-                NewPlan {
-                    request_key: key,
-                    command: "schedule",
-                    requested_by: &requested_by,
-                    origin: &origin,
-                    draft: &draft,
-                    state: PlanState::Pending,
-                    needs_role: None,
-                    confirm_reason: None,
-                    expires_at: None,
-                },
-                now_ms(),
-            )
-            .await?;
-        if let Inserted::New(_) = inserted {
-            Metrics::bump(&self.metrics.plans_created_total);
-            self.wake.notify_one();
-        }
-        Ok(Some(inserted.id()))
     }
 }
 

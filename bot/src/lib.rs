@@ -1,6 +1,7 @@
 //! Shepherd's runtime: configuration, dispatch, the executor, the store, the
 //! scheduler and the HTTP server. The binary (`main.rs`) is a thin CLI on top.
 
+pub mod announce;
 pub mod config;
 pub mod dispatch;
 pub mod events;
@@ -13,4 +14,5 @@ pub mod runtime;
 pub mod sandbox;
 pub mod schedule;
 pub mod store;
+pub mod ticks;
 pub mod webhook;

@@ -300,6 +300,10 @@ impl MigrationView for ProposedMigration {
         }
     }
 
+    fn teams(&self) -> Vec<String> {
+        self.config.teams.keys().cloned().collect()
+    }
+
     async fn in_flight(&self) -> Result<Vec<InFlight>, UserError> {
         let Some(client) = &self.client else {
             return Err(UserError(

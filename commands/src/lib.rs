@@ -20,6 +20,7 @@ pub mod plan;
 pub mod registry;
 pub mod retry;
 pub mod retry_select;
+pub mod watch;
 pub mod why;
 
 pub use parse::{parse, Invocation, Parsed};
@@ -47,6 +48,15 @@ pub enum Outcome {
     Confirm(i64),
     /// Stop a plan that has not finished.
     Cancel(i64),
+    /// Subscribe this channel to proposed-migration changes.
+    Watch {
+        kind: watch::WatchKind,
+        name: String,
+    },
+    Unwatch {
+        kind: watch::WatchKind,
+        name: String,
+    },
 }
 
 /// A mistake the user can fix; becomes one short reply.
@@ -65,6 +75,8 @@ pub trait Ledger: Send + Sync {
     async fn recent_plans(&self, limit: u32) -> Result<Vec<PlanSummary>, LedgerError>;
     async fn plan_detail(&self, id: i64) -> Result<Option<PlanDetail>, LedgerError>;
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditEntry>, LedgerError>;
+    /// (kind, target) of each subscription of `channel`.
+    async fn subscriptions(&self, channel: &str) -> Result<Vec<(String, String)>, LedgerError>;
 }
 
 /// The deployment's permission view, for help texts.
@@ -99,6 +111,9 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(announce::Announce),
         Box::new(why::Why),
         Box::new(retry::Retry),
+        Box::new(watch::Watch),
+        Box::new(watch::Unwatch),
+        Box::new(watch::Watching),
     ]
 }
 

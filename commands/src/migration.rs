@@ -28,6 +28,10 @@ pub trait MigrationView: Send + Sync {
     async fn snapshot(&self, series: &str) -> Result<Arc<MigrationSnapshot>, UserError>;
     /// Tests queued or running now.
     async fn in_flight(&self) -> Result<Vec<InFlight>, UserError>;
+    /// Teams `!watch team` knows.
+    fn teams(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// For deployments without proposed-migration configured.

@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod excuses;
 pub mod output;
+pub mod site;
 pub mod yaml;
 
 pub use diff::{diff, Change, Leaving, Transition};

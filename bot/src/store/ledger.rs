@@ -142,4 +142,11 @@ impl Ledger for Store {
     async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditEntry>, LedgerError> {
         self.audit_tail(limit).await.map_err(unavailable)
     }
+
+    async fn subscriptions(&self, channel: &str) -> Result<Vec<(String, String)>, LedgerError> {
+        let subs = Store::subscriptions(self, Some(channel))
+            .await
+            .map_err(unavailable)?;
+        Ok(subs.into_iter().map(|s| (s.kind, s.target)).collect())
+    }
 }

@@ -1,0 +1,220 @@
+//! Polling excuses on a schedule: conditional GETs against a loopback
+//! site, snapshots diffed across runs (and restarts), and one coalesced
+//! announcement per watching channel.
+
+use shepherd::config::{MigrationConfig, PollExcusesJob, ScheduleConfig};
+use shepherd::events::Event;
+use shepherd_adapters::britney::site::ExcusesSite;
+use shepherd_tests::{config_text, load_config, temp_store, Harness};
+
+const SEED: &str = include_str!("../../bot/src/sandbox/seed_excuses.yaml");
+
+fn job() -> ScheduleConfig {
+    ScheduleConfig {
+        name: "excuses".into(),
+        cron: "*/15 * * * *".into(),
+        announce: None,
+        poll_excuses: Some(PollExcusesJob { series: None }),
+    }
+}
+
+fn config(path: &std::path::Path, site: &ExcusesSite) -> shepherd::config::Config {
+    let mut c = load_config(&config_text(path));
+    c.proposed_migration = Some(MigrationConfig {
+        series: "resolute".into(),
+        excuses_url: site.url("proposed-migration/update_excuses.yaml"),
+        output_url: Some(site.url("proposed-migration/update_output.txt")),
+        series_urls: Default::default(),
+        teams: [("demo".to_string(), vec!["shepherd-demo-held".to_string()])].into(),
+    });
+    c
+}
+
+async fn tick(h: &Harness, slot: i64) -> Option<i64> {
+    let j = job();
+    let key = Event::Tick {
+        job: j.clone(),
+        slot_ms: slot,
+    }
+    .request_key("");
+    h.bot.dispatcher.handle_tick(&j, slot, &key).await.unwrap()
+}
+
+/// The next run: demo-lib's arm64 regression cleared, demo-tool migrated,
+/// demo-held's block-proposed bug gone.
+fn next_run() -> String {
+    let tool_at = SEED
+        .find("- excuses:\n  - 'Migration status for shepherd-demo-tool")
+        .unwrap();
+    let held_at = SEED
+        .find("- component: universe\n  excuses:\n  - 'Migration status for shepherd-demo-held")
+        .unwrap();
+    let mut text = format!("{}{}", &SEED[..tool_at], &SEED[held_at..]);
+    let arm = text.find("        arm64:\n        - REGRESSION").unwrap();
+    text.replace_range(
+        arm..arm + "        arm64:\n        - REGRESSION".len(),
+        "        arm64:\n        - PASS",
+    );
+    text.replace("      '2100001': 1795075200\n", "").replace(
+        "block-bugs:\n      verdict: REJECTED_PERMANENTLY",
+        "block-bugs:\n      verdict: PASS",
+    )
+}
+
+#[tokio::test]
+async fn changes_reach_the_channels_that_watch_them_once() {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    site.put(
+        "proposed-migration/update_output.txt",
+        b"trying: x\n".to_vec(),
+    );
+    let (_d, path) = temp_store();
+    let cfg = config(&path, &site);
+    let mut h = Harness::start(&cfg, None).await;
+
+    h.ask(
+        "!watch pkg shepherd-demo-lib",
+        "#release will hear about package shepherd-demo-lib",
+    )
+    .await;
+    h.ask(
+        "!watch pkg shepherd-demo-lib",
+        "#release already watches package shepherd-demo-lib",
+    )
+    .await;
+    h.ask(
+        "#maas carol> !watch team demo",
+        "#maas will hear about team demo",
+    )
+    .await;
+    h.ask("!watch team nope", "no team `nope` — known teams: demo")
+        .await;
+    h.ask("!watching", "#release watches: package shepherd-demo-lib")
+        .await;
+
+    assert_eq!(
+        tick(&h, 1_000).await,
+        None,
+        "first fetch: nothing to compare with"
+    );
+    assert_eq!(site.counts(), (2, 0));
+    h.ask(
+        "!why shepherd-demo-held",
+        "⛔ block-proposed by LP: #2100001",
+    )
+    .await;
+
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        next_run().into_bytes(),
+    );
+    site.put(
+        "proposed-migration/update_output.txt",
+        b"trying: shepherd-demo-tool\naccepted: shepherd-demo-tool\nfinal: shepherd-demo-tool\n"
+            .to_vec(),
+    );
+    tick(&h, 2_000).await.expect("changes announced");
+    h.expect(
+        "#release",
+        "cleared: demo-consumer on arm64 (shepherd-demo-lib, now PASS)",
+    )
+    .await;
+    h.expect(
+        "#maas",
+        "unblocked: shepherd-demo-held (LP: #2100001 no longer blocks)",
+    )
+    .await;
+    assert!(
+        !h.text("#release").contains("demo-held"),
+        "{}",
+        h.transcript()
+    );
+    assert_eq!(
+        tick(&h, 2_000).await,
+        None,
+        "the same slot again: 304, nothing said twice"
+    );
+    assert_eq!(
+        tick(&h, 3_000).await,
+        None,
+        "unchanged file: 304, nothing said"
+    );
+    assert_eq!(
+        site.counts(),
+        (4, 2),
+        "two full fetches of each file, then conditional GETs"
+    );
+    h.ask(
+        "!unwatch pkg shepherd-demo-lib",
+        "#release no longer watches package shepherd-demo-lib",
+    )
+    .await;
+    let transcript = h.finish().await;
+    assert_eq!(
+        transcript
+            .matches("[#release] [proposed-migration · resolute")
+            .count(),
+        1,
+        "{transcript}"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_diffs_against_the_stored_snapshot() {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    let (_d, path) = temp_store();
+    let cfg = config(&path, &site);
+    let mut h = Harness::start(&cfg, None).await;
+    h.ask(
+        "!watch maintainer 'Sandbox Maintainers'",
+        "will hear about maintainer Sandbox Maintainers",
+    )
+    .await;
+    assert_eq!(tick(&h, 1_000).await, None);
+    h.finish().await;
+
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        next_run().into_bytes(),
+    );
+    let h = Harness::start(&cfg, None).await;
+    assert!(tick(&h, 2_000).await.is_some());
+    let text = h
+        .expect(
+            "#release",
+            "left -proposed (migrated or removed): shepherd-demo-tool 1.0-1",
+        )
+        .await;
+    assert!(text.contains("cleared: demo-consumer on arm64"), "{text}");
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_broken_download_keeps_the_last_good_snapshot() {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    let (_d, path) = temp_store();
+    let mut h = Harness::start(&config(&path, &site), None).await;
+    assert_eq!(tick(&h, 1_000).await, None);
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        b"<html>502 Bad Gateway</html>".to_vec(),
+    );
+    assert_eq!(tick(&h, 2_000).await, None);
+    h.ask(
+        "!why shepherd-demo-lib",
+        "✗ demo-consumer 2.0-1 regressed on amd64 arm64",
+    )
+    .await;
+}
