@@ -18,7 +18,7 @@ fn covers(sub: &Subscription, t: &Transition, teams: &BTreeMap<String, Vec<Strin
             .is_some_and(|m| m.eq_ignore_ascii_case(&sub.target)),
         "team" => teams
             .get(&sub.target)
-            .is_some_and(|pkgs| pkgs.iter().any(|p| *p == t.source)),
+            .is_some_and(|pkgs| pkgs.contains(&t.source)),
         _ => false,
     }
 }
