@@ -343,11 +343,23 @@ impl Config {
             }
             parse_cron(&s.cron)
                 .map_err(|e| ConfigError::Invalid(format!("schedule `{}`: {e}", s.name)))?;
-            if s.announce.is_none() {
-                return bad(format!(
-                    "schedule `{}` has no job (e.g. `announce = {{ … }}`)",
-                    s.name
-                ));
+            match (&s.announce, &s.poll_excuses) {
+                (None, None) => {
+                    return bad(format!(
+                        "schedule `{}` has no job (`announce = {{ … }}` or `poll_excuses = {{}}`)",
+                        s.name
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return bad(format!("schedule `{}` has two jobs; give it one", s.name))
+                }
+                (None, Some(_)) if self.proposed_migration.is_none() => {
+                    return bad(format!(
+                        "schedule `{}` polls excuses but [proposed_migration] is missing",
+                        s.name
+                    ))
+                }
+                _ => {}
             }
         }
         Ok(())

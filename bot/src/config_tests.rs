@@ -90,6 +90,16 @@ fn schedules_are_checked() {
     );
     let e = error("[[schedule]]\nname = 'a'\ncron = '* * * * *'\n");
     assert!(e.contains("has no job"), "{e}");
+    let e = error("[[schedule]]\nname = 'a'\ncron = '* * * * *'\npoll_excuses = {}\n");
+    assert!(e.contains("[proposed_migration] is missing"), "{e}");
+    let ok = "[[schedule]]\nname = 'a'\ncron = '*/15 * * * *'\npoll_excuses = {}\n[proposed_migration]\nseries = 'resolute'\n";
+    let c = load(ok, &[]).unwrap();
+    assert!(c.schedules[0].poll_excuses.is_some());
+    assert_eq!(
+        c.proposed_migration.unwrap().excuses_url,
+        DEVEL_EXCUSES_URL,
+        "devel URL by default"
+    );
 }
 
 #[test]
