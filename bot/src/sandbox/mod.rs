@@ -25,6 +25,9 @@ const ARCHES: [&str; 7] = [
 ];
 const SIM_KEY: &str = "sandbox:not-a-real-key";
 
+/// How often the simulated autopkgtest queue moves on.
+const SIM_STEP: Duration = Duration::from_secs(20);
+
 /// How long to wait at end of input for queued plans to finish.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -128,6 +131,14 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         .await
         .map_err(SandboxError::Sim)?;
     drop(excuses);
+    // The simulated queue moves on by itself: queued → running → finished.
+    let ticking = sim.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(SIM_STEP).await;
+            ticking.advance();
+        }
+    });
     config.autopkgtest = Some(AutopkgtestConfig {
         request_url: sim
             .request_url()
