@@ -5,3 +5,4 @@
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
+pub mod launchpad;
