@@ -130,6 +130,21 @@ pub struct WebhookConfig {
     /// Where the HTTP server listens (`/healthz`, `/metrics`, `/hooks/…`);
     /// unset = no server.
     pub listen: Option<SocketAddr>,
+    /// A secret accepted for any Launchpad webhook (e.g. from the environment).
+    pub launchpad_secret: Option<SecretString>,
+    /// Launchpad webhook targets: their secrets and where their events go.
+    #[serde(default)]
+    pub launchpad: Vec<LaunchpadHook>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchpadHook {
+    /// The webhook's target as payloads name it, e.g. `/~maas-committers/+snap/maas-3.5`.
+    pub target: String,
+    pub secret: SecretString,
+    /// Where this target's events are announced (none = recorded only).
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -245,6 +260,10 @@ pub struct AutopkgtestConfig {
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("SHEPHERD_STORE_PATH", "store.path"),
     ("SHEPHERD_WEBHOOK_LISTEN", "webhook.listen"),
+    (
+        "SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET",
+        "webhook.launchpad_secret",
+    ),
     ("SHEPHERD_CHAT_DEFAULT_USER", "chat.default_user"),
     ("SHEPHERD_LAUNCHPAD_OAUTH_TOKEN", "launchpad.oauth_token"),
     (
@@ -395,6 +414,16 @@ impl Config {
         match self.webhook.listen {
             Some(a) => out.push_str(&format!("webhook server: http://{a}\n")),
             None => out.push_str("webhook server: off\n"),
+        }
+        if self.webhook.launchpad_secret.is_some() {
+            out.push_str("launchpad webhooks: any target, secret [redacted]\n");
+        }
+        for h in &self.webhook.launchpad {
+            out.push_str(&format!(
+                "launchpad webhook {}: secret [redacted], announce in {}\n",
+                h.target,
+                h.channel.as_deref().unwrap_or("(nowhere: recorded only)")
+            ));
         }
         out.push_str(&format!(
             "executor: {} attempts, backoff {}ms…{}ms\nconfirm: expires after {} min, over {} steps always\n",

@@ -16,7 +16,7 @@ use shepherd_commands::{
 };
 use tokio::sync::Notify;
 
-use crate::config::ConfirmConfig;
+use crate::config::{ConfirmConfig, LaunchpadHook};
 use crate::events::Event;
 use crate::metrics::Metrics;
 use crate::migration::ProposedMigration;
@@ -39,6 +39,8 @@ pub struct Dispatcher {
     pub metrics: Arc<Metrics>,
     /// Proposed-migration state, when configured.
     pub proposed: Option<Arc<ProposedMigration>>,
+    /// Launchpad webhook targets and where their events go.
+    pub hooks: Vec<LaunchpadHook>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -67,13 +69,10 @@ impl Dispatcher {
                 }
             }
             Event::Webhook(d) => {
-                // Reactions to deliveries belong to the integration that owns
-                // the source; until one claims it, the stored row is the record.
-                tracing::info!(
-                    delivery = d.delivery_id,
-                    source = d.source,
-                    "delivery recorded"
-                );
+                if let Err(e) = self.handle_delivery(&d).await {
+                    // Left unprocessed: it is replayed at the next start.
+                    tracing::error!(error = %e, delivery = d.delivery_id, "webhook delivery not processed");
+                }
             }
         }
     }

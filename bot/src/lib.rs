@@ -3,9 +3,11 @@
 
 pub mod announce;
 pub mod config;
+pub mod deliveries;
 pub mod dispatch;
 pub mod events;
 pub mod executor;
+pub mod hooks;
 pub mod metrics;
 pub mod migration;
 pub mod offline;

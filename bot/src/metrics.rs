@@ -37,6 +37,9 @@ counters! {
     step_failures_total => "Steps that failed for good.",
     schedule_fires_total => "Cron slots fired.",
     http_requests_total => "HTTP requests served.",
+    webhook_accepted_total => "Webhook deliveries verified and stored.",
+    webhook_duplicates_total => "Webhook deliveries already stored (redeliveries), acknowledged without effect.",
+    webhook_rejected_total => "Webhook requests refused (bad or missing signature, missing headers).",
 }
 
 impl Metrics {

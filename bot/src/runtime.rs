@@ -14,7 +14,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
 use crate::config::Config;
+use crate::deliveries::DeliveryWriter;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::executor::{Applier, Executor, WorldApplier};
@@ -22,7 +26,7 @@ use crate::metrics::Metrics;
 use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
-use crate::store::{Store, StoreError};
+use crate::store::{Delivery, Store, StoreError};
 use crate::webhook::{self, WebState};
 
 #[derive(Debug, Error)]
@@ -94,6 +98,7 @@ pub async fn start(
         wake: wake.clone(),
         metrics: metrics.clone(),
         proposed: proposed.clone(),
+        hooks: config.webhook.launchpad.clone(),
     });
     let mut tasks = Vec::new();
 
@@ -115,6 +120,30 @@ pub async fn start(
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
 
+    // Deliveries are processed one at a time, in arrival order; those a
+    // crash left unprocessed go first.
+    let (processor, mut deliveries) = mpsc::channel::<Delivery>(4096);
+    let (d, token, store2) = (dispatcher.clone(), shutdown.clone(), store.clone());
+    tasks.push(tokio::spawn(async move {
+        match store2.unprocessed_deliveries().await {
+            Ok(left) => {
+                for delivery in left {
+                    d.handle(Event::Webhook(delivery)).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot replay stored deliveries"),
+        }
+        loop {
+            tokio::select! {
+                next = deliveries.recv() => match next {
+                    Some(delivery) => d.handle(Event::Webhook(delivery)).await,
+                    None => return,
+                },
+                _ = token.cancelled() => return,
+            }
+        }
+    }));
+
     let mut webhook_addr = None;
     if let Some(addr) = config.webhook.listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -125,9 +154,19 @@ pub async fn start(
             .map_err(|source| RuntimeError::Listen { addr, source })?;
         webhook_addr = Some(bound);
         tracing::info!(%bound, "HTTP server listening");
+        let mut secrets: Vec<SecretString> = config
+            .webhook
+            .launchpad
+            .iter()
+            .map(|h| h.secret.clone())
+            .collect();
+        secrets.extend(config.webhook.launchpad_secret.clone());
         let state = WebState {
             store: store.clone(),
             metrics: metrics.clone(),
+            secrets: Arc::new(secrets),
+            writer: DeliveryWriter::start(store.clone()),
+            processor,
         };
         let token = shutdown.clone();
         tasks.push(tokio::spawn(async move {

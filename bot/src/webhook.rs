@@ -1,33 +1,53 @@
-//! The HTTP server: health, metrics, and the webhook routes.
+//! The HTTP server: health, metrics, and Launchpad's webhook deliveries.
 //!
-//! Launchpad deliveries arrive at `/hooks/launchpad`; verifying, storing and
-//! deduplicating them is the Launchpad integration's job, so until that
-//! lands the route answers 501 and stores nothing.
+//! `POST /hooks/launchpad` verifies `X-Hub-Signature` (HMAC-SHA1 of the raw
+//! body, constant-time, against every configured secret) and refuses
+//! anything unsigned or forged with 401, storing nothing; bodies over 1 MB
+//! get 413. A verified delivery is committed to the store *before* the 2xx,
+//! and deduplicated by `X-Launchpad-Delivery`, so Launchpad's retries (same
+//! id, for up to a day) have one effect. Processing happens afterwards; a
+//! delivery stored but not processed (crash) is replayed at the next start.
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use secrecy::{ExposeSecret, SecretString};
+use shepherd_adapters::launchpad::signature::verify;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::deliveries::DeliveryWriter;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{now_ms, Delivery, Store};
+
+/// Launchpad payloads are small JSON documents; anything bigger is refused.
+pub const MAX_BODY: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// Every secret a Launchpad delivery may be signed with.
+    pub secrets: Arc<Vec<SecretString>>,
+    pub writer: DeliveryWriter,
+    /// New deliveries, to be processed after they are acknowledged.
+    pub processor: mpsc::Sender<Delivery>,
 }
 
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/hooks/launchpad", post(launchpad))
+        .route(
+            "/hooks/launchpad",
+            post(launchpad).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
         .with_state(state)
 }
 
@@ -65,10 +85,74 @@ async fn metrics(State(s): State<WebState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
-async fn launchpad(State(s): State<WebState>) -> impl IntoResponse {
+fn text_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+async fn launchpad(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     Metrics::bump(&s.metrics.http_requests_total);
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        "Launchpad webhooks are not handled by this build yet\n",
-    )
+    let reject = |status, why| {
+        Metrics::bump(&s.metrics.webhook_rejected_total);
+        (status, why)
+    };
+    let Some(signature) = text_header(&headers, "x-hub-signature") else {
+        return reject(StatusCode::UNAUTHORIZED, "missing X-Hub-Signature\n");
+    };
+    // Every secret is tried (each comparison is constant-time); none configured = nothing verifies.
+    if !s
+        .secrets
+        .iter()
+        .any(|k| verify(k.expose_secret().as_bytes(), &body, signature))
+    {
+        return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
+    }
+    let (Some(event), Some(id)) = (
+        text_header(&headers, "x-launchpad-event-type"),
+        text_header(&headers, "x-launchpad-delivery"),
+    ) else {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "missing X-Launchpad-Event-Type or X-Launchpad-Delivery\n",
+        );
+    };
+    if id.len() > 128 {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "X-Launchpad-Delivery is too long\n",
+        );
+    }
+    let delivery = Delivery {
+        delivery_id: id.to_string(),
+        source: "launchpad".into(),
+        event_type: event.to_string(),
+        received_at: now_ms(),
+        body: body.to_vec(),
+    };
+    match s.writer.record(delivery.clone()).await {
+        Ok(true) => {
+            Metrics::bump(&s.metrics.webhook_accepted_total);
+            // If the queue is full the delivery waits in the store for the next start.
+            let _ = s.processor.try_send(delivery);
+            (StatusCode::ACCEPTED, "accepted\n")
+        }
+        Ok(false) => {
+            Metrics::bump(&s.metrics.webhook_duplicates_total);
+            (StatusCode::OK, "duplicate delivery: already recorded\n")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, delivery = id, "delivery not stored; Launchpad will retry");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the delivery; retry later\n",
+            )
+        }
+    }
 }

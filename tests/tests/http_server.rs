@@ -39,7 +39,7 @@ async fn health_metrics_and_shutdown() {
         .send()
         .await
         .unwrap();
-    assert_eq!(hook.status(), 501);
+    assert_eq!(hook.status(), 401, "unsigned deliveries are refused");
 
     h.finish().await;
     let after = client.get(format!("{base}/healthz")).send().await;

@@ -48,6 +48,30 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Stores many deliveries in one transaction (one fsync); for each,
+    /// whether it was new. This is what lets the webhook route acknowledge
+    /// thousands of deliveries a second without acknowledging any unsaved.
+    pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for d in batch {
+            let r = sqlx::query(
+                "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
+            )
+            .bind(&d.delivery_id)
+            .bind(&d.source)
+            .bind(&d.event_type)
+            .bind(d.received_at)
+            .bind(&d.body)
+            .execute(&mut *tx)
+            .await?;
+            out.push(r.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     pub async fn mark_delivery_processed(
         &self,
         id: &str,
@@ -61,6 +85,16 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Whether a delivery is stored, and its processing result if processed.
+    pub async fn delivery_status(&self, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT result FROM deliveries WHERE delivery_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(r,)| r))
     }
 
     /// Deliveries stored but not yet processed (e.g. the process died in between).

@@ -1,0 +1,62 @@
+//! The delivery writer: webhook deliveries are stored durably before the
+//! sender gets its 2xx, and deduplicated by delivery id. Concurrent
+//! requests are committed together (group commit): one transaction and one
+//! fsync for every delivery that arrived while the previous one was being
+//! written, so durability does not cap throughput at the disk's fsync rate.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{Delivery, Store, StoreError};
+
+/// Most deliveries committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<bool, String>>;
+
+/// A handle for the webhook route; cheap to clone.
+#[derive(Clone)]
+pub struct DeliveryWriter {
+    tx: mpsc::Sender<(Delivery, Reply)>,
+}
+
+impl DeliveryWriter {
+    /// Starts the writer task on `store`.
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(store, rx));
+        Self { tx }
+    }
+
+    /// Stores `d`; `Ok(true)` if new, `Ok(false)` if this id was seen before.
+    pub async fn record(&self, d: Delivery) -> Result<bool, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((d, reply))
+            .await
+            .map_err(|_| StoreError::Corrupt("delivery writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("delivery writer stopped".into()))?
+            .map_err(StoreError::Corrupt)
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<(Delivery, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (deliveries, replies): (Vec<Delivery>, Vec<Reply>) = batch.drain(..).unzip();
+        match store.record_deliveries(&deliveries).await {
+            Ok(new) => {
+                for (reply, is_new) in replies.into_iter().zip(new) {
+                    let _ = reply.send(Ok(is_new));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, count = deliveries.len(), "could not store webhook deliveries");
+                for reply in replies {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}

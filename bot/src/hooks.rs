@@ -1,0 +1,242 @@
+//! What a stored Launchpad webhook delivery does: announcements, planned
+//! like everything else, keyed by the delivery id so a replayed or
+//! redelivered delivery has one effect (shared reference launchpad-api, §7).
+
+use serde_json::Value;
+use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
+use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
+
+use crate::config::LaunchpadHook;
+use crate::dispatch::Dispatcher;
+use crate::metrics::Metrics;
+use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
+
+const WEB: &str = "https://launchpad.net";
+
+/// Local paths the payload refers to (`/~o/+snap/x`, `/ubuntu/+source/p`, …).
+fn references(payload: &Value) -> Vec<&str> {
+    payload
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(Value::as_str)
+        .filter(|s| s.starts_with('/'))
+        .collect()
+}
+
+/// The configured hooks whose target this payload is about.
+fn channels_for<'h>(payload: &Value, hooks: &'h [LaunchpadHook]) -> Vec<&'h str> {
+    let refs = references(payload);
+    let mut out: Vec<&str> = hooks
+        .iter()
+        .filter(|h| {
+            refs.iter()
+                .any(|r| *r == h.target || r.starts_with(&format!("{}/", h.target)))
+        })
+        .filter_map(|h| h.channel.as_deref())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+impl Dispatcher {
+    /// Turns a stored delivery into its announcements and marks it processed.
+    pub async fn handle_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
+        let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
+        let mut messages: Vec<(String, String)> = Vec::new();
+        let configured = channels_for(&payload, &self.hooks);
+        let say = |text: String, messages: &mut Vec<(String, String)>| {
+            for c in &configured {
+                messages.push((c.to_string(), text.clone()));
+            }
+        };
+        match d.event_type.as_str() {
+            "snap:build:0.1" => {
+                if let Ok(b) = serde_json::from_value::<SnapBuild>(payload.clone()) {
+                    let link = format!("{WEB}{}", b.snap_build);
+                    if b.build_failed() {
+                        let status = b.status.as_deref().unwrap_or("failed");
+                        say(
+                            format!(
+                                "{} snap build {} failed ({status}) · {link} — `!rebuild {}`",
+                                b.snap_name(),
+                                b.build_id(),
+                                b.snap_name()
+                            ),
+                            &mut messages,
+                        );
+                    } else if b.upload_failed() {
+                        let status = b.store_upload_status.as_deref().unwrap_or("failed");
+                        say(format!("{} snap build {} built, but the store upload failed ({status}) · {link}", b.snap_name(), b.build_id()), &mut messages);
+                    }
+                }
+            }
+            "bug:0.1" | "bug:comment:0.1" => {
+                if let Ok(bug) = serde_json::from_value::<Bug>(payload.clone()) {
+                    self.bug_messages(&bug, &configured, &mut messages).await?;
+                }
+            }
+            "git:push:0.1" => {
+                let repo = payload
+                    .get("git_repository_path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("a repository");
+                let refs: Vec<String> = payload
+                    .get("ref_changes")
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.keys()
+                            .map(|k| k.trim_start_matches("refs/heads/").to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                say(
+                    format!("push to {repo}: {}", refs.join(", ")),
+                    &mut messages,
+                );
+            }
+            "merge-proposal:0.1" => {
+                let mp = payload
+                    .get("merge_proposal")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let action = payload
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .unwrap_or("changed");
+                say(format!("merge proposal {action}: {WEB}{mp}"), &mut messages);
+            }
+            "livefs:build:0.1" | "ci:build:0.1" => {
+                let build = ["livefs_build", "build"]
+                    .iter()
+                    .find_map(|k| payload.get(*k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let status = payload.get("status").and_then(Value::as_str).unwrap_or("?");
+                say(
+                    format!(
+                        "{} {status} · {WEB}{build}",
+                        d.event_type.trim_end_matches(":0.1")
+                    ),
+                    &mut messages,
+                );
+            }
+            // ping and event types we only record.
+            _ => {}
+        }
+        let result = if messages.is_empty() {
+            "recorded".to_string()
+        } else {
+            let id = self.plan_announcements(d, messages).await?;
+            format!("plan #{id}")
+        };
+        self.store
+            .mark_delivery_processed(&d.delivery_id, &result, now_ms())
+            .await
+    }
+
+    /// block-proposed / update-excuse tags added or removed → the package's watchers.
+    async fn bug_messages(
+        &self,
+        bug: &Bug,
+        configured: &[&str],
+        out: &mut Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
+        let pkg = bug.source_package();
+        let mut lines = Vec::new();
+        for t in bug.added_tags().into_iter().filter(|t| migration_tag(t)) {
+            let what = if t == "update-excuse" {
+                "now explains"
+            } else {
+                "now holds"
+            };
+            lines.push(format!(
+                "LP: #{} {} tagged {t}: it {what} {} in -proposed",
+                bug.number(),
+                pkg.unwrap_or("?"),
+                pkg.unwrap_or("the package")
+            ));
+        }
+        for t in bug.removed_tags().into_iter().filter(|t| migration_tag(t)) {
+            lines.push(format!(
+                "LP: #{} {}: {t} removed",
+                bug.number(),
+                pkg.unwrap_or("?")
+            ));
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut channels: Vec<String> = configured.iter().map(|c| c.to_string()).collect();
+        if let Some(pkg) = pkg {
+            for s in self.store.subscriptions(None).await? {
+                if s.kind == "package" && s.target == pkg {
+                    channels.push(s.channel);
+                }
+            }
+        }
+        channels.sort();
+        channels.dedup();
+        for c in channels {
+            for l in &lines {
+                out.push((
+                    c.clone(),
+                    format!("{l} · https://bugs.launchpad.net/bugs/{}", bug.number()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn plan_announcements(
+        &self,
+        d: &Delivery,
+        messages: Vec<(String, String)>,
+    ) -> Result<i64, StoreError> {
+        let steps = messages
+            .iter()
+            .enumerate()
+            .map(|(i, (channel, text))| StepDraft {
+                key: format!("webhook/launchpad/{}/{i}", d.delivery_id),
+                action: Action::Announce {
+                    channel: channel.clone(),
+                    text: text.clone(),
+                },
+            })
+            .collect();
+        let draft = PlanDraft {
+            summary: format!("Launchpad {} (delivery {})", d.event_type, d.delivery_id),
+            steps,
+            confirm_reason: None,
+            notes: Vec::new(),
+        };
+        let origin = Origin {
+            kind: "webhook".into(),
+            channel: messages[0].0.clone(),
+            thread: None,
+        };
+        let inserted = self
+            .store
+            .insert_plan(
+                NewPlan {
+                    request_key: &format!("webhook:launchpad:{}", d.delivery_id),
+                    command: "webhook",
+                    requested_by: "launchpad",
+                    origin: &origin,
+                    draft: &draft,
+                    state: PlanState::Pending,
+                    needs_role: None,
+                    confirm_reason: None,
+                    expires_at: None,
+                },
+                now_ms(),
+            )
+            .await?;
+        if let Inserted::New(_) = inserted {
+            Metrics::bump(&self.metrics.plans_created_total);
+            self.wake.notify_one();
+        }
+        Ok(inserted.id())
+    }
+}

@@ -1,0 +1,198 @@
+//! Launchpad webhooks against the running bot over loopback: real
+//! HMAC-SHA1-signed payloads, forged and replayed deliveries, size limits,
+//! and replay of deliveries a crash left unprocessed.
+
+use shepherd::store::Delivery;
+use shepherd_adapters::launchpad::signature::sign;
+use shepherd_tests::{config_text, load_config, temp_store, Harness};
+
+const SECRET: &str = "hook-secret-for-tests";
+
+const SNAP_FAILED: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/2789012", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "build_request": null, "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;
+
+fn config(path: &std::path::Path) -> shepherd::config::Config {
+    let text = config_text(path)
+        + &format!(
+            "\n[[webhook.launchpad]]\ntarget = \"/~maas-committers/+snap/maas-3.5\"\nsecret = \"{SECRET}\"\nchannel = \"#maas-builds\"\n\n[[webhook.launchpad]]\ntarget = \"/ubuntu\"\nsecret = \"other-secret\"\n"
+        );
+    load_config(&text)
+}
+
+async fn post(
+    h: &Harness,
+    event: &str,
+    id: &str,
+    body: &str,
+    signature: Option<String>,
+) -> (u16, String) {
+    let url = format!("http://{}/hooks/launchpad", h.bot.webhook_addr.unwrap());
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("X-Launchpad-Event-Type", event)
+        .header("X-Launchpad-Delivery", id)
+        .body(body.to_string());
+    if let Some(sig) = signature {
+        req = req.header("X-Hub-Signature", sig);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn signed(secret: &str, body: &str) -> Option<String> {
+    Some(sign(secret.as_bytes(), body.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_signed_failed_build_is_announced_once_however_often_it_arrives() {
+    let (_d, path) = temp_store();
+    let h = Harness::start(&config(&path), None).await;
+    let (status, _) = post(
+        &h,
+        "snap:build:0.1",
+        "9001",
+        SNAP_FAILED,
+        signed(SECRET, SNAP_FAILED),
+    )
+    .await;
+    assert_eq!(status, 202);
+    h.expect(
+        "#maas-builds",
+        "maas-3.5 snap build 2789012 failed (Failed to build)",
+    )
+    .await;
+    // Launchpad retries with the same delivery id: acknowledged, no effect.
+    for _ in 0..3 {
+        let (status, text) = post(
+            &h,
+            "snap:build:0.1",
+            "9001",
+            SNAP_FAILED,
+            signed(SECRET, SNAP_FAILED),
+        )
+        .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (200, "duplicate delivery: already recorded\n")
+        );
+    }
+    let transcript = h.finish().await;
+    assert_eq!(
+        transcript
+            .matches("[#maas-builds] maas-3.5 snap build 2789012 failed")
+            .count(),
+        1,
+        "{transcript}"
+    );
+}
+
+#[tokio::test]
+async fn forged_unsigned_and_oversized_deliveries_change_nothing() {
+    let (_d, path) = temp_store();
+    let h = Harness::start(&config(&path), None).await;
+    let (status, _) = post(
+        &h,
+        "snap:build:0.1",
+        "666",
+        SNAP_FAILED,
+        signed("guessed-secret", SNAP_FAILED),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let tampered = SNAP_FAILED.replace("Failed to build", "Successfully built");
+    let (status, _) = post(
+        &h,
+        "snap:build:0.1",
+        "667",
+        &tampered,
+        signed(SECRET, SNAP_FAILED),
+    )
+    .await;
+    assert_eq!(status, 401, "signature over another body");
+    let (status, text) = post(&h, "snap:build:0.1", "668", SNAP_FAILED, None).await;
+    assert_eq!((status, text.as_str()), (401, "missing X-Hub-Signature\n"));
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1 << 20));
+    let (status, _) = post(&h, "snap:build:0.1", "669", &big, signed(SECRET, &big)).await;
+    assert_eq!(status, 413);
+    for id in ["666", "667", "668", "669"] {
+        assert_eq!(
+            h.bot.store.delivery_status(id).await.unwrap(),
+            None,
+            "delivery {id} was not stored"
+        );
+    }
+    // Missing delivery id: refused even when signed.
+    let url = format!("http://{}/hooks/launchpad", h.bot.webhook_addr.unwrap());
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("X-Launchpad-Event-Type", "snap:build:0.1")
+        .header(
+            "X-Hub-Signature",
+            sign(SECRET.as_bytes(), SNAP_FAILED.as_bytes()),
+        )
+        .body(SNAP_FAILED)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let transcript = h.finish().await;
+    assert!(!transcript.contains("[#maas-builds]"), "{transcript}");
+}
+
+#[tokio::test]
+async fn block_proposed_tags_reach_the_packages_watchers() {
+    let (_d, path) = temp_store();
+    let mut h = Harness::start(&config(&path), None).await;
+    h.ask("!watch pkg glibc", "will hear about package glibc")
+        .await;
+    let body = r#"{"action": "tags-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/2100001", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
+    let (status, _) = post(&h, "bug:0.1", "7001", body, signed("other-secret", body)).await;
+    assert_eq!(status, 202);
+    h.expect(
+        "#release",
+        "LP: #2100001 glibc tagged block-proposed: it now holds glibc in -proposed",
+    )
+    .await;
+    // Other bug changes are recorded, not announced.
+    let quiet = r#"{"action": "status-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/5", "new": {"status": "Triaged", "tags": []}, "old": {"status": "New", "tags": []}}"#;
+    assert_eq!(
+        post(&h, "bug:0.1", "7002", quiet, signed("other-secret", quiet))
+            .await
+            .0,
+        202
+    );
+    let ping = r#"{"ping": true}"#;
+    assert_eq!(
+        post(&h, "ping", "7003", ping, signed(SECRET, ping)).await.0,
+        202
+    );
+    for id in ["7002", "7003"] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while h.bot.store.delivery_status(id).await.unwrap() != Some(Some("recorded".into())) {
+            assert!(std::time::Instant::now() < deadline, "{id} not processed");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn deliveries_stored_before_a_crash_are_processed_at_start() {
+    let (_d, path) = temp_store();
+    let cfg = config(&path);
+    {
+        let store = shepherd::store::Store::open(&path).await.unwrap();
+        let d = Delivery {
+            delivery_id: "4242".into(),
+            source: "launchpad".into(),
+            event_type: "snap:build:0.1".into(),
+            received_at: 1,
+            body: SNAP_FAILED.as_bytes().to_vec(),
+        };
+        assert!(store.record_delivery(&d).await.unwrap());
+        store.close().await;
+    }
+    let h = Harness::start(&cfg, None).await;
+    h.expect("#maas-builds", "maas-3.5 snap build 2789012 failed")
+        .await;
+    h.finish().await;
+}
