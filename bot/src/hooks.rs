@@ -43,6 +43,23 @@ fn channels_for<'h>(payload: &Value, hooks: &'h [LaunchpadHook]) -> Vec<&'h str>
 impl Dispatcher {
     /// Turns a stored delivery into its announcements and marks it processed.
     pub async fn handle_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
+        let result = self.react(d).await?;
+        self.store
+            .mark_deliveries_processed(&[(d.delivery_id.clone(), result)], now_ms())
+            .await
+    }
+
+    /// Handles a batch, then marks them all processed in one transaction.
+    pub async fn handle_deliveries(&self, batch: &[Delivery]) -> Result<(), StoreError> {
+        let mut done = Vec::with_capacity(batch.len());
+        for d in batch {
+            done.push((d.delivery_id.clone(), self.react(d).await?));
+        }
+        self.store.mark_deliveries_processed(&done, now_ms()).await
+    }
+
+    /// Plans a delivery's announcements; returns what to record as its result.
+    async fn react(&self, d: &Delivery) -> Result<String, StoreError> {
         let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
         let mut messages: Vec<(String, String)> = Vec::new();
         let configured = channels_for(&payload, &self.hooks);
@@ -125,15 +142,12 @@ impl Dispatcher {
             // ping and event types we only record.
             _ => {}
         }
-        let result = if messages.is_empty() {
+        Ok(if messages.is_empty() {
             "recorded".to_string()
         } else {
             let id = self.plan_announcements(d, messages).await?;
             format!("plan #{id}")
-        };
-        self.store
-            .mark_delivery_processed(&d.delivery_id, &result, now_ms())
-            .await
+        })
     }
 
     /// block-proposed / update-excuse tags added or removed → the package's watchers.

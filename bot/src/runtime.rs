@@ -133,12 +133,19 @@ pub async fn start(
             }
             Err(e) => tracing::error!(error = %e, "cannot replay stored deliveries"),
         }
+        let mut batch = Vec::with_capacity(256);
         loop {
             tokio::select! {
-                next = deliveries.recv() => match next {
-                    Some(delivery) => d.handle(Event::Webhook(delivery)).await,
-                    None => return,
-                },
+                n = deliveries.recv_many(&mut batch, 256) => {
+                    if n == 0 {
+                        return;
+                    }
+                    if let Err(e) = d.handle_deliveries(&batch).await {
+                        // Left unprocessed in the store: replayed at the next start.
+                        tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed");
+                    }
+                    batch.clear();
+                }
                 _ = token.cancelled() => return,
             }
         }

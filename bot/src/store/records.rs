@@ -72,18 +72,24 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn mark_delivery_processed(
+    /// Records how deliveries were handled, all in one transaction.
+    pub async fn mark_deliveries_processed(
         &self,
-        id: &str,
-        result: &str,
+        done: &[(String, String)],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1")
+        let mut tx = self.pool.begin().await?;
+        for (id, result) in done {
+            sqlx::query(
+                "UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1",
+            )
             .bind(id)
             .bind(now)
             .bind(result)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
