@@ -5,6 +5,7 @@
 //! 1. Throughput: 64 concurrent senders, 20,000 distinct deliveries; every
 //!    one is verified and committed before its 2xx. Target ≥ 5,000/s.
 //! 2. Latency at a steady 1,000 deliveries/s for 5 s. Target p99 ≤ 20 ms.
+//!
 //! Each prints its ratio against its target.
 
 use std::path::Path;
