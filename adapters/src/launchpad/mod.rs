@@ -1,5 +1,11 @@
-//! Launchpad. So far: webhook deliveries — their signature and payloads.
-//! Facts: shared reference launchpad-api, §7.
+//! Launchpad: a focused client for the `devel` web service, the operations
+//! Shepherd uses, a loopback simulator of the same protocol, and webhook
+//! deliveries. Facts: shared reference launchpad-api.
 
+pub mod client;
+pub mod ops;
 pub mod payload;
 pub mod signature;
+pub mod sim;
+
+pub use client::{LaunchpadClient, LpError, OAuth, Param, Written};

@@ -1,0 +1,231 @@
+//! The Launchpad operations Shepherd uses, typed leniently: unknown fields
+//! and `null`s are tolerated, enum values stay strings (so a new status
+//! title never breaks decoding). Facts: shared reference launchpad-api, §3–§4.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::client::{LaunchpadClient, LpError, Param, Written};
+
+/// `/~owner/+archive/ubuntu/name` from `owner/name`.
+pub fn ppa_path(reference: &str) -> Option<String> {
+    let (owner, name) = reference.trim_start_matches('~').split_once('/')?;
+    (!owner.is_empty() && !name.is_empty() && !name.contains('/'))
+        .then(|| format!("/~{owner}/+archive/ubuntu/{name}"))
+}
+
+fn last_segment(link: &Option<String>) -> Option<&str> {
+    link.as_deref()?.trim_end_matches('/').rsplit('/').next()
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, LpError> {
+    serde_json::from_value(v).map_err(|e| LpError::Decode(e.to_string()))
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct SourcePublication {
+    pub self_link: Option<String>,
+    pub source_package_name: String,
+    pub source_package_version: String,
+    /// `Pending`, `Published`, `Superseded`, `Deleted`, `Obsolete`.
+    pub status: String,
+    pub distro_series_link: Option<String>,
+    pub pocket: Option<String>,
+}
+
+impl SourcePublication {
+    pub fn series(&self) -> Option<&str> {
+        last_segment(&self.distro_series_link)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct Snap {
+    pub self_link: String,
+    pub name: String,
+    pub distro_series_link: Option<String>,
+    pub auto_build_archive_link: Option<String>,
+    pub auto_build_pocket: Option<String>,
+    pub auto_build_channels: Option<Value>,
+    pub store_channels: Vec<String>,
+    pub builds_collection_link: Option<String>,
+    pub pending_builds_collection_link: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct SnapBuild {
+    pub self_link: String,
+    pub web_link: Option<String>,
+    pub arch_tag: Option<String>,
+    pub distro_arch_series_link: Option<String>,
+    pub buildstate: String,
+    pub store_upload_status: Option<String>,
+    pub store_upload_error_message: Option<String>,
+    pub build_request_link: Option<String>,
+    pub datecreated: Option<String>,
+}
+
+/// Build states after which a build changes no more.
+const FINAL: &[&str] = &[
+    "Successfully built",
+    "Failed to build",
+    "Dependency wait",
+    "Chroot problem",
+    "Build for superseded Source",
+    "Failed to upload",
+    "Cancelled build",
+];
+
+impl SnapBuild {
+    pub fn arch(&self) -> &str {
+        self.arch_tag
+            .as_deref()
+            .or_else(|| last_segment(&self.distro_arch_series_link))
+            .unwrap_or("?")
+    }
+
+    pub fn id(&self) -> &str {
+        self.self_link.rsplit('/').next().unwrap_or("?")
+    }
+
+    pub fn is_final(&self) -> bool {
+        FINAL.contains(&self.buildstate.as_str())
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.buildstate == "Successfully built"
+    }
+}
+
+impl LaunchpadClient {
+    /// Publications of exactly `name` (never the substring search, §3.3).
+    pub async fn published_sources(
+        &self,
+        archive: &str,
+        name: &str,
+        version: Option<&str>,
+        series: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, LpError> {
+        let mut params = vec![
+            ("source_name", Param::Str(name.to_string())),
+            ("exact_match", Param::Bool(true)),
+        ];
+        if let Some(v) = version {
+            params.push(("version", Param::Str(v.to_string())));
+        }
+        if let Some(s) = series {
+            params.push(("distro_series", Param::Link(format!("/ubuntu/{s}"))));
+        }
+        self.named_entries(archive, "getPublishedSources", &params, 300)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Queues an asynchronous copy into a PPA (pocket Release, §3.4). 200
+    /// only means queued: follow it with `published_sources` on `to`.
+    pub async fn copy_package(
+        &self,
+        to: &str,
+        name: &str,
+        version: &str,
+        from: &str,
+        series: &str,
+        include_binaries: bool,
+    ) -> Result<(), LpError> {
+        self.named_post(
+            to,
+            "copyPackage",
+            &[
+                ("source_name", Param::Str(name.to_string())),
+                ("version", Param::Str(version.to_string())),
+                ("from_archive", Param::Link(from.to_string())),
+                ("to_pocket", Param::Enum("Release".into())),
+                ("to_series", Param::Str(series.to_string())),
+                ("include_binaries", Param::Bool(include_binaries)),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn snap(&self, owner: &str, name: &str) -> Result<Snap, LpError> {
+        let owner = format!("/~{}", owner.trim_start_matches('~'));
+        decode(
+            self.named_get(
+                "/+snaps",
+                "getByName",
+                &[
+                    ("owner", Param::Link(owner)),
+                    ("name", Param::Str(name.to_string())),
+                ],
+            )
+            .await?,
+        )
+    }
+
+    /// Newest first, at most `limit`.
+    pub async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, LpError> {
+        let Some(link) = &snap.builds_collection_link else {
+            return Ok(Vec::new());
+        };
+        self.entries(link, limit)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub async fn pending_snap_builds(&self, snap: &Snap) -> Result<Vec<SnapBuild>, LpError> {
+        let Some(link) = &snap.pending_builds_collection_link else {
+            return Ok(Vec::new());
+        };
+        self.entries(link, 300)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub async fn snap_build(&self, url: &str) -> Result<SnapBuild, LpError> {
+        decode(self.get(url).await?)
+    }
+
+    /// One build on one architecture (§4.2); returns the new build's URL.
+    pub async fn request_snap_build(
+        &self,
+        snap: &Snap,
+        arch: &str,
+        archive: &str,
+        pocket: &str,
+        channels: Option<&Value>,
+    ) -> Result<String, LpError> {
+        let series = snap.distro_series_link.as_deref().ok_or_else(|| {
+            LpError::BadRequest(format!("{} has no distro series to build for", snap.name))
+        })?;
+        let mut params = vec![
+            ("archive", Param::Link(archive.to_string())),
+            (
+                "distro_arch_series",
+                Param::Link(format!("{}/{arch}", series.trim_end_matches('/'))),
+            ),
+            ("pocket", Param::Enum(pocket.to_string())),
+        ];
+        if let Some(c) = channels.filter(|c| !c.is_null()) {
+            params.push(("channels", Param::Json(c.clone())));
+        }
+        match self
+            .named_post(&snap.self_link, "requestBuild", &params)
+            .await?
+        {
+            Written::Created(url) => Ok(url),
+            Written::Body(_) => Err(LpError::Decode(
+                "requestBuild did not answer 201 Created".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,707 @@
+//! A loopback simulator of the parts of Launchpad's `devel` web service
+//! Shepherd uses, speaking the same protocol: OAuth PLAINTEXT headers,
+//! `ws.op` dispatch (GET reads, form POST writes), pages with
+//! `next_collection_link`, 201 + `Location` for factory ops, text/plain
+//! errors, PATCH with `If-Match` → 412 (shared reference launchpad-api, §9).
+//!
+//! Time passes when you look: each `getPublishedSources` moves queued
+//! copies one stage on (queued → Pending → Published, or a silent failure
+//! when the destination already has that version, as on Launchpad), and each
+//! read of a snap build moves it one state on. Writes are counted so tests
+//! can assert "exactly once"; faults can be injected.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::autopkgtest::request::{parse_query, unquote_plus};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// `owner/name` of the PPA.
+    pub archive: String,
+    pub name: String,
+    pub version: String,
+    pub series: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SnapDef {
+    pub owner: String,
+    pub name: String,
+    pub series: String,
+    pub processors: Vec<String>,
+    /// Arches whose builds fail.
+    pub failing: Vec<String>,
+    pub store_upload: bool,
+    pub channels: Option<Value>,
+}
+
+/// What the simulated Launchpad holds at start.
+#[derive(Debug, Clone, Default)]
+pub struct LpWorld {
+    /// OAuth token → user name.
+    pub tokens: HashMap<String, String>,
+    /// PPA `owner/name` → users who may copy into it.
+    pub ppa_writers: HashMap<String, Vec<String>>,
+    pub publications: Vec<Publication>,
+    pub snaps: Vec<SnapDef>,
+}
+
+#[derive(Debug, Clone)]
+struct Build {
+    id: u64,
+    owner: String,
+    snap: String,
+    arch: String,
+    stage: usize,
+    fails: bool,
+    upload: bool,
+}
+
+#[derive(Debug, Clone)]
+struct CopyJob {
+    publication: Publication,
+    stage: u8,
+}
+
+/// Every write the simulator accepted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Writes {
+    /// (to, name, version, series) per accepted copyPackage.
+    pub copies: Vec<(String, String, String, String)>,
+    /// (snap, arch) per accepted requestBuild.
+    pub builds: Vec<(String, String)>,
+    pub patches: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    world: LpWorld,
+    builds: Vec<Build>,
+    jobs: Vec<CopyJob>,
+    /// Copies that failed asynchronously (not visible through the API, as on Launchpad).
+    copy_failures: Vec<String>,
+    writes: Writes,
+    faults: VecDeque<u16>,
+    next_id: u64,
+    snap_edits: HashMap<String, (Vec<String>, u64)>,
+    root: String,
+}
+
+#[derive(Clone)]
+pub struct LaunchpadSim {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, Inner> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const BUILD_STATES: [&str; 2] = ["Needs building", "Currently building"];
+
+impl LaunchpadSim {
+    pub async fn start(world: LpWorld) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Mutex::new(Inner {
+            world,
+            next_id: 2_789_000,
+            root: format!("http://{addr}/devel"),
+            ..Default::default()
+        }));
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, inner })
+    }
+
+    /// The service root to give the client: `http://127.0.0.1:N/devel/`.
+    pub fn service_root(&self) -> String {
+        format!("http://{}/devel/", self.addr)
+    }
+
+    pub fn writes(&self) -> Writes {
+        lock(&self.inner).writes.clone()
+    }
+
+    pub fn copy_failures(&self) -> Vec<String> {
+        lock(&self.inner).copy_failures.clone()
+    }
+
+    /// The next `n` requests get HTTP `status`.
+    pub fn fail_next(&self, n: usize, status: u16) {
+        lock(&self.inner)
+            .faults
+            .extend(std::iter::repeat_n(status, n));
+    }
+
+    /// Adds a finished build (history for `!builds` and `!rebuild`).
+    pub fn add_build(&self, owner: &str, snap: &str, arch: &str, succeeded: bool) {
+        let mut s = lock(&self.inner);
+        s.next_id += 1;
+        let id = s.next_id;
+        s.builds.push(Build {
+            id,
+            owner: owner.into(),
+            snap: snap.into(),
+            arch: arch.into(),
+            stage: 9,
+            fails: !succeeded,
+            upload: true,
+        });
+    }
+
+    /// Changes a snap's store channels behind the client's back (a 412 race).
+    pub fn touch_snap(&self, owner: &str, name: &str, channels: Vec<String>) {
+        let mut s = lock(&self.inner);
+        let key = format!("{owner}/{name}");
+        let version = s.snap_edits.get(&key).map_or(0, |e| e.1) + 1;
+        s.snap_edits.insert(key, (channels, version));
+    }
+
+    pub fn publications(&self, archive: &str) -> Vec<Publication> {
+        lock(&self.inner)
+            .world
+            .publications
+            .iter()
+            .filter(|p| p.archive == archive)
+            .cloned()
+            .collect()
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain;charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+fn ok_json(v: Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+/// The user behind the request's OAuth header: `Ok(None)` = anonymous.
+fn user(st: &Inner, headers: &HeaderMap) -> Result<Option<String>, Box<Response>> {
+    let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let field = |name: &str| {
+        auth.split(',').find_map(|kv| {
+            let (k, v) = kv.trim().trim_start_matches("OAuth ").split_once('=')?;
+            (k.trim() == name).then(|| unquote_plus(v.trim().trim_matches('"')))
+        })
+    };
+    if field("oauth_signature_method").as_deref() != Some("PLAINTEXT") {
+        return Err(Box::new(text(
+            StatusCode::BAD_REQUEST,
+            "Only the PLAINTEXT signature method is supported.",
+        )));
+    }
+    match field("oauth_token").filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => match st.world.tokens.get(&t) {
+            Some(u) => Ok(Some(u.clone())),
+            None => Err(Box::new(text(
+                StatusCode::UNAUTHORIZED,
+                format!("Unknown access token ({t})."),
+            ))),
+        },
+    }
+}
+
+fn page(entries: Vec<Value>, query: &[(String, String)], base: &str) -> Value {
+    let get = |k: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    let (start, size) = (
+        get("ws.start").unwrap_or(0),
+        get("ws.size").unwrap_or(50).min(300),
+    );
+    let total = entries.len();
+    let slice: Vec<Value> = entries.into_iter().skip(start).take(size).collect();
+    let mut p = json!({ "start": start, "total_size": total, "entries": slice });
+    if start + size < total {
+        let rest: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k != "ws.start" && k != "ws.size")
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::autopkgtest::request::quote_plus(k),
+                    crate::autopkgtest::request::quote_plus(v)
+                )
+            })
+            .collect();
+        let sep = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("{}&", rest.join("&"))
+        };
+        p["next_collection_link"] = json!(format!(
+            "{base}?{sep}memo={}&ws.size={size}&ws.start={}",
+            start + size,
+            start + size
+        ));
+    }
+    p
+}
+
+async fn handle(
+    State(s): State<Shared>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut st = lock(&s);
+    if let Some(code) = st.faults.pop_front() {
+        return text(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "Service temporarily unavailable",
+        );
+    }
+    let who = match user(&st, &headers) {
+        Ok(u) => u,
+        Err(r) => return *r,
+    };
+    let Some(path) = uri.path().strip_prefix("/devel") else {
+        return text(StatusCode::NOT_FOUND, "Unknown API version");
+    };
+    // Paths keep their `+` (`/+archive/`, `/+snap/`): only `%7E` needs decoding.
+    let path = path.replace("%7E", "~").replace("%7e", "~");
+    let mut query = parse_query(uri.query().unwrap_or(""));
+    if method == Method::POST {
+        query.extend(parse_query(&String::from_utf8_lossy(&body)));
+    }
+    let param = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let op = param("ws.op");
+    let base = format!("{}{}", st.root, path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.clone(), segments.as_slice(), op.as_deref()) {
+        (Method::GET, ["+snaps"], Some("getByName")) => {
+            let owner = param("owner").unwrap_or_default();
+            let owner = owner
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('~')
+                .to_string();
+            let name = param("name").unwrap_or_default();
+            match st
+                .world
+                .snaps
+                .iter()
+                .find(|d| d.owner == owner && d.name == name)
+            {
+                Some(d) => ok_json(snap_json(&st, d)),
+                None => text(
+                    StatusCode::NOT_FOUND,
+                    format!("No such snap package with this owner: '{name}'."),
+                ),
+            }
+        }
+        (_, [owner, "+archive", "ubuntu", name], op) if owner.starts_with('~') => {
+            let archive = format!("{}/{name}", owner.trim_start_matches('~'));
+            if !st.world.ppa_writers.contains_key(&archive) {
+                return text(StatusCode::NOT_FOUND, format!("No such ppa: '{name}'."));
+            }
+            match (method, op) {
+                (Method::GET, None) => ok_json(json!({
+                    "self_link": base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
+                    "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
+                })),
+                (Method::GET, Some("getPublishedSources")) => {
+                    advance_copies(&mut st);
+                    let name_q = param("source_name").unwrap_or_default();
+                    let exact = param("exact_match").as_deref() == Some("true");
+                    let version = param("version").map(|v| v.trim_matches('"').to_string());
+                    let series = param("distro_series")
+                        .map(|s| s.rsplit('/').next().unwrap_or("").to_string());
+                    let root = st.root.clone();
+                    let entries: Vec<Value> = st
+                        .world
+                        .publications
+                        .iter()
+                        .filter(|p| p.archive == archive)
+                        .filter(|p| {
+                            if exact {
+                                p.name == name_q
+                            } else {
+                                p.name.contains(&name_q)
+                            }
+                        })
+                        .filter(|p| version.as_ref().is_none_or(|v| *v == p.version))
+                        .filter(|p| series.as_ref().is_none_or(|s| *s == p.series))
+                        .enumerate()
+                        .map(|(i, p)| {
+                            json!({
+                                "self_link": format!("{base}/+sourcepub/{}", 1000 + i),
+                                "source_package_name": p.name, "source_package_version": p.version,
+                                "status": p.status, "pocket": "Release",
+                                "distro_series_link": format!("{root}/ubuntu/{}", p.series),
+                            })
+                        })
+                        .collect();
+                    ok_json(page(entries, &query, &base))
+                }
+                (Method::POST, Some("copyPackage")) => copy_package(&mut st, who, &archive, &param),
+                _ => text(
+                    StatusCode::BAD_REQUEST,
+                    format!("No such operation: {}", op.unwrap_or("")),
+                ),
+            }
+        }
+        (_, [owner, "+snap", name, rest @ ..], op) if owner.starts_with('~') => {
+            let owner = owner.trim_start_matches('~').to_string();
+            let Some(def) = st
+                .world
+                .snaps
+                .iter()
+                .find(|d| d.owner == owner && d.name == *name)
+                .cloned()
+            else {
+                return text(
+                    StatusCode::NOT_FOUND,
+                    format!("No such snap package with this owner: '{name}'."),
+                );
+            };
+            match (method, rest, op) {
+                (Method::GET, [], None) => ok_json(snap_json(&st, &def)),
+                (Method::PATCH, [], None) => patch_snap(&mut st, who, &def, &headers, &body),
+                (Method::POST, [], Some("requestBuild")) => {
+                    request_build(&mut st, who, &def, &param, &base)
+                }
+                (Method::GET, [coll], None)
+                    if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
+                {
+                    let root = st.root.clone();
+                    let mut entries: Vec<Value> = st
+                        .builds
+                        .iter()
+                        .filter(|b| b.owner == def.owner && b.snap == def.name)
+                        .filter(|b| match *coll {
+                            "pending_builds" => b.stage < 2,
+                            "completed_builds" => b.stage >= 2,
+                            _ => true,
+                        })
+                        .map(|b| build_json(&root, &def, b))
+                        .collect();
+                    entries.reverse();
+                    ok_json(page(entries, &query, &base))
+                }
+                (Method::GET, ["+build", id], None) => {
+                    let root = st.root.clone();
+                    let Some(b) = st
+                        .builds
+                        .iter_mut()
+                        .find(|b| b.id.to_string() == *id && b.snap == def.name)
+                    else {
+                        return text(StatusCode::NOT_FOUND, format!("Object: snap, name: '{id}'"));
+                    };
+                    b.stage += 1;
+                    ok_json(build_json(&root, &def, b))
+                }
+                _ => text(
+                    StatusCode::BAD_REQUEST,
+                    format!("No such operation: {}", op.unwrap_or("")),
+                ),
+            }
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            format!(
+                "Object: <root>, name: '{}'",
+                segments.first().unwrap_or(&"")
+            ),
+        ),
+    }
+}
+
+fn snap_json(st: &Inner, d: &SnapDef) -> Value {
+    let base = format!("{}/~{}/+snap/{}", st.root, d.owner, d.name);
+    let (channels, version) = st
+        .snap_edits
+        .get(&format!("{}/{}", d.owner, d.name))
+        .cloned()
+        .unwrap_or((vec!["latest/edge".into()], 0));
+    json!({
+        "self_link": base, "resource_type_link": format!("{}/#snap", st.root), "name": d.name,
+        "web_link": format!("https://launchpad.net/~{}/+snap/{}", d.owner, d.name),
+        "http_etag": format!("\"r1-w{version}\""),
+        "distro_series_link": format!("{}/ubuntu/{}", st.root, d.series),
+        "auto_build_archive_link": format!("{}/ubuntu/+archive/primary", st.root),
+        "auto_build_pocket": "Updates", "auto_build_channels": d.channels,
+        "store_upload": d.store_upload, "store_channels": channels,
+        "builds_collection_link": format!("{base}/builds"),
+        "pending_builds_collection_link": format!("{base}/pending_builds"),
+        "completed_builds_collection_link": format!("{base}/completed_builds"),
+    })
+}
+
+fn build_json(root: &str, d: &SnapDef, b: &Build) -> Value {
+    let state = match BUILD_STATES.get(b.stage) {
+        Some(s) => *s,
+        None if b.fails => "Failed to build",
+        None => "Successfully built",
+    };
+    let upload = match (b.stage, b.fails, b.upload) {
+        (_, true, _) | (_, _, false) => "Unscheduled",
+        (0..=2, _, _) => "Pending",
+        _ => "Uploaded",
+    };
+    json!({
+        "self_link": format!("{root}/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
+        "web_link": format!("https://launchpad.net/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
+        "arch_tag": b.arch, "distro_arch_series_link": format!("{root}/ubuntu/{}/{}", d.series, b.arch),
+        "buildstate": state, "store_upload_status": upload, "build_request_link": null,
+        "datecreated": format!("2026-11-20T10:{:02}:00+00:00", b.id % 60),
+    })
+}
+
+fn copy_package(
+    st: &mut Inner,
+    who: Option<String>,
+    archive: &str,
+    param: &dyn Fn(&str) -> Option<String>,
+) -> Response {
+    let Some(who) = who else {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "(<Archive object>, 'copyPackage', 'launchpad.Append')",
+        );
+    };
+    if !st
+        .world
+        .ppa_writers
+        .get(archive)
+        .is_some_and(|w| w.contains(&who))
+    {
+        return text(
+            StatusCode::FORBIDDEN,
+            format!("{who} is not allowed to upload to ppa:{archive}."),
+        );
+    }
+    let (Some(name), Some(version), Some(from), Some(series)) = (
+        param("source_name"),
+        param("version"),
+        param("from_archive"),
+        param("to_series"),
+    ) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "source_name: Required input is missing.",
+        );
+    };
+    if param("to_pocket").as_deref() != Some("Release") {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "PPA uploads must be for the RELEASE pocket.",
+        );
+    }
+    let version = version.trim_matches('"').to_string();
+    let from = from
+        .split("/~")
+        .nth(1)
+        .map(|r| r.replace("/+archive/ubuntu/", "/"))
+        .unwrap_or_default();
+    let found = st.world.publications.iter().any(|p| {
+        p.archive == from
+            && p.name == name
+            && p.version == version
+            && p.series == series
+            && p.status == "Published"
+    });
+    if !found {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("{name} {version} in {series} not found in ppa:{from}."),
+        );
+    }
+    st.writes.copies.push((
+        archive.to_string(),
+        name.clone(),
+        version.clone(),
+        series.clone(),
+    ));
+    st.jobs.push(CopyJob {
+        publication: Publication {
+            archive: archive.to_string(),
+            name,
+            version,
+            series,
+            status: "Pending".into(),
+        },
+        stage: 0,
+    });
+    ok_json(Value::Null)
+}
+
+/// Queued → Pending publication (or a silent failure) → Published.
+fn advance_copies(st: &mut Inner) {
+    let jobs = std::mem::take(&mut st.jobs);
+    for mut job in jobs {
+        let p = job.publication.clone();
+        match job.stage {
+            0 => {
+                let dup = st.world.publications.iter().any(|q| {
+                    q.archive == p.archive
+                        && q.name == p.name
+                        && q.version == p.version
+                        && q.series == p.series
+                });
+                if dup {
+                    st.copy_failures.push(format!(
+                        "{} {} in {}: same version already in ppa:{}",
+                        p.name, p.version, p.series, p.archive
+                    ));
+                    continue;
+                }
+                st.world.publications.push(p);
+                job.stage = 1;
+                st.jobs.push(job);
+            }
+            _ => {
+                if let Some(q) = st.world.publications.iter_mut().find(|q| {
+                    q.archive == p.archive
+                        && q.name == p.name
+                        && q.version == p.version
+                        && q.series == p.series
+                }) {
+                    q.status = "Published".into();
+                }
+            }
+        }
+    }
+}
+
+fn request_build(
+    st: &mut Inner,
+    who: Option<String>,
+    def: &SnapDef,
+    param: &dyn Fn(&str) -> Option<String>,
+    base: &str,
+) -> Response {
+    if who.is_none() {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "(<Snap object>, 'requestBuild', 'launchpad.Edit')",
+        );
+    }
+    let arch = param("distro_arch_series")
+        .and_then(|d| d.rsplit('/').next().map(str::to_string))
+        .unwrap_or_default();
+    if !def.processors.contains(&arch) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("distro_arch_series: {arch} is not enabled for this snap package."),
+        );
+    }
+    if st
+        .builds
+        .iter()
+        .any(|b| b.snap == def.name && b.owner == def.owner && b.arch == arch && b.stage < 2)
+    {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "An identical build of this snap package is already pending.",
+        );
+    }
+    st.next_id += 1;
+    let id = st.next_id;
+    st.builds.push(Build {
+        id,
+        owner: def.owner.clone(),
+        snap: def.name.clone(),
+        arch: arch.clone(),
+        stage: 0,
+        fails: def.failing.contains(&arch),
+        upload: def.store_upload,
+    });
+    st.writes.builds.push((def.name.clone(), arch));
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("{base}/+build/{id}"))],
+        "",
+    )
+        .into_response()
+}
+
+fn patch_snap(
+    st: &mut Inner,
+    who: Option<String>,
+    def: &SnapDef,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    if who.is_none() {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "(<Snap object>, 'store_channels', 'launchpad.Edit')",
+        );
+    }
+    let key = format!("{}/{}", def.owner, def.name);
+    let version = st.snap_edits.get(&key).map_or(0, |e| e.1);
+    if let Some(etag) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+        if !etag.trim_matches('"').ends_with(&format!("-w{version}")) {
+            return text(StatusCode::PRECONDITION_FAILED, "");
+        }
+    }
+    let Ok(changes) = serde_json::from_slice::<Value>(body) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Expected a media type of application/json.",
+        );
+    };
+    if let Some(k) = changes
+        .as_object()
+        .and_then(|o| o.keys().find(|k| *k != "store_channels"))
+    {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("{k}: You tried to modify a read-only attribute."),
+        );
+    }
+    let channels: Vec<String> = changes["store_channels"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    st.snap_edits.insert(key, (channels, version + 1));
+    st.writes.patches += 1;
+    let v = snap_json(st, def);
+    (
+        StatusCode::from_u16(209).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+#[path = "sim_tests.rs"]
+mod tests;

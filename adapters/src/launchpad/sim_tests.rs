@@ -1,0 +1,269 @@
+//! The real Launchpad client against the simulator over loopback HTTP.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::*;
+use crate::launchpad::ops::ppa_path;
+use crate::launchpad::{LaunchpadClient, LpError, OAuth};
+
+fn world() -> LpWorld {
+    let mut w = LpWorld::default();
+    w.tokens.insert("bot-token".into(), "shepherd-bot".into());
+    w.tokens.insert("guest-token".into(), "guest".into());
+    w.ppa_writers
+        .insert("ppa-owner/next".into(), vec!["shepherd-bot".into()]);
+    w.ppa_writers
+        .insert("ppa-owner/stable".into(), vec!["shepherd-bot".into()]);
+    for series in ["noble", "jammy"] {
+        w.publications.push(Publication {
+            archive: "ppa-owner/next".into(),
+            name: "hello".into(),
+            version: "2.10-5".into(),
+            series: series.into(),
+            status: "Published".into(),
+        });
+    }
+    w.publications.push(Publication {
+        archive: "ppa-owner/next".into(),
+        name: "hello-extra".into(),
+        version: "1".into(),
+        series: "noble".into(),
+        status: "Published".into(),
+    });
+    w.snaps.push(SnapDef {
+        owner: "maas-committers".into(),
+        name: "maas".into(),
+        series: "jammy".into(),
+        processors: vec!["amd64".into(), "arm64".into(), "ppc64el".into()],
+        failing: vec!["ppc64el".into()],
+        store_upload: true,
+        channels: None,
+    });
+    w
+}
+
+fn client(sim: &LaunchpadSim, token: Option<&str>) -> LaunchpadClient {
+    let auth = token.map(|t| OAuth {
+        consumer_key: "shepherd".into(),
+        token: SecretString::from(t.to_string()),
+        token_secret: SecretString::from("s3cret".to_string()),
+    });
+    LaunchpadClient::new(&sim.service_root(), auth, Duration::from_secs(5))
+        .unwrap()
+        .with_retry_delays(vec![Duration::from_millis(5); 3])
+}
+
+#[tokio::test]
+async fn exact_match_and_pagination() {
+    let mut w = world();
+    for i in 0..120 {
+        w.publications.push(Publication {
+            archive: "ppa-owner/next".into(),
+            name: "many".into(),
+            version: format!("1.{i}"),
+            series: "noble".into(),
+            status: "Published".into(),
+        });
+    }
+    let sim = LaunchpadSim::start(w).await.unwrap();
+    let c = client(&sim, None);
+    let next = ppa_path("ppa-owner/next").unwrap();
+    let hello = c
+        .published_sources(&next, "hello", None, None)
+        .await
+        .unwrap();
+    assert_eq!(hello.len(), 2, "exact_match: hello-extra is not hello");
+    assert_eq!(hello[0].series(), Some("noble"));
+    let noble = c
+        .published_sources(&next, "hello", Some("2.10-5"), Some("jammy"))
+        .await
+        .unwrap();
+    assert_eq!(noble.len(), 1);
+    let many = c
+        .published_sources(&next, "many", None, None)
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 120, "three pages followed");
+    assert_eq!(many[119].source_package_version, "1.119");
+}
+
+#[tokio::test]
+async fn a_copy_is_queued_then_published_and_a_duplicate_fails_silently() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    let (from, to) = (
+        ppa_path("ppa-owner/next").unwrap(),
+        ppa_path("ppa-owner/stable").unwrap(),
+    );
+    c.copy_package(&to, "hello", "2.10-5", &from, "noble", true)
+        .await
+        .unwrap();
+    let states: Vec<String> = {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let p = c
+                .published_sources(&to, "hello", Some("2.10-5"), Some("noble"))
+                .await
+                .unwrap();
+            seen.push(p.first().map_or("absent".to_string(), |p| p.status.clone()));
+        }
+        seen
+    };
+    assert_eq!(states, ["Pending", "Published", "Published"]);
+    c.copy_package(&to, "hello", "2.10-5", &from, "noble", true)
+        .await
+        .unwrap();
+    c.published_sources(&to, "hello", None, None).await.unwrap();
+    assert_eq!(
+        sim.copy_failures().len(),
+        1,
+        "same version again: fails only asynchronously"
+    );
+    assert_eq!(sim.writes().copies.len(), 2);
+}
+
+#[tokio::test]
+async fn errors_keep_launchpads_words() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    let (from, to) = (
+        ppa_path("ppa-owner/next").unwrap(),
+        ppa_path("ppa-owner/stable").unwrap(),
+    );
+    let anon = client(&sim, None)
+        .copy_package(&to, "hello", "2.10-5", &from, "noble", true)
+        .await
+        .unwrap_err();
+    assert!(matches!(anon, LpError::Unauthorized(_)), "{anon}");
+    let e = client(&sim, Some("nope"))
+        .snap("maas-committers", "maas")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::Unauthorized("Unknown access token (nope).".into())
+    );
+    let e = client(&sim, Some("guest-token"))
+        .copy_package(&to, "hello", "2.10-5", &from, "noble", true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, LpError::Forbidden(ref b) if b.contains("not allowed to upload")),
+        "{e}"
+    );
+    let c = client(&sim, Some("bot-token"));
+    let e = c
+        .copy_package(&to, "hello", "9.9", &from, "noble", true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("hello 9.9 in noble not found in ppa:ppa-owner/next.".into())
+    );
+    let e = c
+        .published_sources("/~nobody/+archive/ubuntu/x", "hello", None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e, LpError::NotFound("No such ppa: 'x'.".into()));
+    assert!(sim.writes().copies.is_empty());
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    sim.fail_next(2, 503);
+    let snap = client(&sim, None)
+        .snap("maas-committers", "maas")
+        .await
+        .unwrap();
+    assert_eq!(snap.name, "maas");
+    sim.fail_next(9, 502);
+    let e = client(&sim, None)
+        .snap("maas-committers", "maas")
+        .await
+        .unwrap_err();
+    assert!(e.is_transient(), "{e}");
+}
+
+#[tokio::test]
+async fn snap_builds_are_requested_once_and_progress() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    let snap = c.snap("maas-committers", "maas").await.unwrap();
+    assert_eq!(snap.auto_build_pocket.as_deref(), Some("Updates"));
+    let archive = snap.auto_build_archive_link.clone().unwrap();
+    let url = c
+        .request_snap_build(&snap, "arm64", &archive, "Updates", None)
+        .await
+        .unwrap();
+    let e = c
+        .request_snap_build(&snap, "arm64", &archive, "Updates", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("An identical build of this snap package is already pending.".into())
+    );
+    assert_eq!(c.pending_snap_builds(&snap).await.unwrap().len(), 1);
+    let mut states = Vec::new();
+    loop {
+        let b = c.snap_build(&url).await.unwrap();
+        states.push(b.buildstate.clone());
+        if b.is_final() {
+            assert_eq!(b.arch(), "arm64");
+            break;
+        }
+    }
+    assert_eq!(states, ["Currently building", "Successfully built"]);
+    let fail = c
+        .request_snap_build(&snap, "ppc64el", &archive, "Updates", None)
+        .await
+        .unwrap();
+    while !c.snap_build(&fail).await.unwrap().is_final() {}
+    assert_eq!(
+        c.snap_build(&fail).await.unwrap().buildstate,
+        "Failed to build"
+    );
+    assert_eq!(c.snap_builds(&snap, 10).await.unwrap().len(), 2);
+    assert_eq!(sim.writes().builds.len(), 2);
+}
+
+#[tokio::test]
+async fn patch_sends_if_match_and_retries_once_after_a_412() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    let calls = AtomicUsize::new(0);
+    let path = "/~maas-committers/+snap/maas";
+    let updated = c
+        .patch(path, |entry| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Someone else edits between our read and our write.
+                sim.touch_snap("maas-committers", "maas", vec!["3.6/beta".into()]);
+            }
+            let mut channels: Vec<serde_json::Value> = entry["store_channels"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            channels.push("3.6/edge".into());
+            serde_json::json!({ "store_channels": channels })
+        })
+        .await
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "re-read after the 412");
+    assert_eq!(
+        updated["store_channels"],
+        serde_json::json!(["3.6/beta", "3.6/edge"]),
+        "applied to fresh data"
+    );
+    assert_eq!(sim.writes().patches, 1);
+    let e = c
+        .patch(path, |_| serde_json::json!({"name": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("name: You tried to modify a read-only attribute.".into())
+    );
+}
