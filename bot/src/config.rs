@@ -150,6 +150,8 @@ pub struct LaunchpadHook {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExecutorConfig {
+    /// Steps applied at the same time (steps of one plan always run in order).
+    pub workers: usize,
     /// A step failing transiently this many times fails for good.
     pub max_attempts: u32,
     /// First retry delay; doubles each attempt, with ±25% jitter.
@@ -162,6 +164,7 @@ pub struct ExecutorConfig {
 impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
+            workers: 4,
             max_attempts: 5,
             backoff_base_ms: 1_000,
             backoff_cap_ms: 5 * 60_000,
@@ -245,6 +248,29 @@ pub struct LaunchpadConfig {
     pub consumer_key: Option<String>,
     pub oauth_token: Option<SecretString>,
     pub oauth_token_secret: Option<SecretString>,
+    /// The snap owner `!rebuild` / `!builds` use without `--owner`.
+    pub default_snap_owner: Option<String>,
+    /// How often a copy or build being followed is looked at.
+    #[serde(default = "default_lp_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// A copy not published after this long is reported as failed.
+    #[serde(default = "default_copy_timeout")]
+    pub copy_timeout_mins: u64,
+    /// A build not finished after this long is reported as stuck.
+    #[serde(default = "default_build_timeout")]
+    pub build_timeout_mins: u64,
+}
+
+fn default_lp_poll_ms() -> u64 {
+    30_000
+}
+
+fn default_copy_timeout() -> u64 {
+    60
+}
+
+fn default_build_timeout() -> u64 {
+    240
 }
 
 #[derive(Debug, Deserialize)]

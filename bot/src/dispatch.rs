@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
+use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
 use shepherd_commands::migration::{MigrationView, NoMigration};
 use shepherd_commands::watch::WatchKind;
 use shepherd_commands::{
@@ -18,6 +19,7 @@ use tokio::sync::Notify;
 
 use crate::config::{ConfirmConfig, LaunchpadHook};
 use crate::events::Event;
+use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
@@ -41,6 +43,8 @@ pub struct Dispatcher {
     pub proposed: Option<Arc<ProposedMigration>>,
     /// Launchpad webhook targets and where their events go.
     pub hooks: Vec<LaunchpadHook>,
+    /// Launchpad access, when configured.
+    pub launchpad: Option<Arc<LaunchpadService>>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -51,6 +55,14 @@ struct Request<'a> {
 }
 
 impl Dispatcher {
+    /// What commands read from Launchpad.
+    pub fn launchpad_view(&self) -> &dyn LaunchpadView {
+        match &self.launchpad {
+            Some(l) => l.as_ref(),
+            None => &NoLaunchpad,
+        }
+    }
+
     /// What commands read about proposed-migration.
     pub fn migration_view(&self) -> &dyn MigrationView {
         match &self.proposed {
@@ -146,6 +158,7 @@ impl Dispatcher {
             ledger: &self.store,
             policy: self.permissions.as_ref(),
             migration: self.migration_view(),
+            launchpad: self.launchpad_view(),
         };
         let outcome = match command.plan(&inv, &cx).await {
             Ok(o) => o,
@@ -248,6 +261,18 @@ impl Dispatcher {
                     needs_role: role.as_deref(),
                     confirm_reason: reason.as_deref(),
                     expires_at: (state == PlanState::AwaitingConfirmation).then_some(expires_at),
+                    audit: Some(AuditRecord {
+                        actor: &req.msg.actor,
+                        channel: &req.msg.channel,
+                        action: req.msg.text.trim(),
+                        plan_id: None,
+                        outcome: match state {
+                            PlanState::DryRun => "dry-run",
+                            PlanState::AwaitingConfirmation => "parked",
+                            _ => "queued",
+                        },
+                        detail: "",
+                    }),
                 },
                 now,
             )
@@ -260,40 +285,29 @@ impl Dispatcher {
         let n = draft.steps.len();
         let steps = preview(&draft.steps);
         let notes: String = draft.notes.iter().map(|n| format!("\n{n}")).collect();
-        let (outcome, text) = match state {
-            PlanState::DryRun => (
-                "dry-run",
-                format!(
-                    "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}{notes}",
-                    plural(n),
-                    draft.summary
-                ),
+        Ok(match state {
+            PlanState::DryRun => format!(
+                "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}{notes}",
+                plural(n),
+                draft.summary
             ),
             PlanState::AwaitingConfirmation => {
                 let who = role.map(|r| format!(" ({r})")).unwrap_or_default();
                 let why = reason.as_deref().unwrap_or("confirmation required");
-                (
-                    "parked",
-                    format!(
-                        "plan #{id} needs confirmation ({why}) — expires {}:{steps}{notes}\n`!confirm {id}`{who} · `!cancel {id}`",
-                        expires_in(now, expires_at)
-                    ),
+                format!(
+                    "plan #{id} needs confirmation ({why}) — expires {}:{steps}{notes}\n`!confirm {id}`{who} · `!cancel {id}`",
+                    expires_in(now, expires_at)
                 )
             }
             _ => {
                 self.wake.notify_one();
-                (
-                    "queued",
-                    format!(
-                        "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.{notes}",
-                        plural(n),
-                        draft.summary
-                    ),
+                format!(
+                    "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.{notes}",
+                    plural(n),
+                    draft.summary
                 )
             }
-        };
-        self.audit(req, Some(id), outcome, "").await?;
-        Ok(text)
+        })
     }
 
     async fn confirm(&self, req: &Request<'_>, id: i64) -> Result<String, StoreError> {

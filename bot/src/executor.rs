@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ExecutorConfig;
+use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::store::{
     now_ms, AuditRecord, ClaimedStep, PlanProgress, StepOutcome, Store, StoreError,
@@ -79,12 +80,19 @@ impl Executor {
         }
     }
 
-    /// Runs until `shutdown`; a step being applied then is finished first.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StoreError> {
+    /// Puts back the steps the last stop interrupted; call once, before `run`.
+    pub async fn resume(&self) -> Result<u64, StoreError> {
         let resumed = self.store.requeue_interrupted(now_ms()).await?;
         if resumed > 0 {
             tracing::info!(resumed, "resuming steps interrupted by the last stop");
         }
+        Ok(resumed)
+    }
+
+    /// One worker: runs until `shutdown`; a step being applied then is
+    /// finished first. Several workers may share an executor: claiming a
+    /// step is atomic, and a plan's steps still run in order.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> Result<(), StoreError> {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
         while !shutdown.is_cancelled() {
             let worked = match self.tick().await {
@@ -263,6 +271,7 @@ impl Executor {
 pub struct WorldApplier {
     pub chat: Arc<dyn Chat>,
     pub autopkgtest: Option<AutopkgtestClient>,
+    pub launchpad: Option<Arc<LaunchpadService>>,
 }
 
 #[async_trait]
@@ -297,7 +306,30 @@ impl Applier for WorldApplier {
                 };
                 request_test(client, &request).await
             }
+            Action::CopyPackage {
+                name,
+                version,
+                from,
+                to,
+                series,
+                include_binaries,
+            } => {
+                self.lp()?
+                    .copy_and_follow(name, version, from, to, series, *include_binaries)
+                    .await
+            }
+            Action::RequestSnapBuild { owner, snap, arch } => {
+                self.lp()?.build_and_follow(owner, snap, arch).await
+            }
         }
+    }
+}
+
+impl WorldApplier {
+    fn lp(&self) -> Result<&LaunchpadService, ApplyError> {
+        self.launchpad
+            .as_deref()
+            .ok_or_else(|| ApplyError::Permanent("Launchpad is not configured".into()))
     }
 }
 

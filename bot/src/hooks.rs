@@ -243,6 +243,7 @@ impl Dispatcher {
                     needs_role: None,
                     confirm_reason: None,
                     expires_at: None,
+                    audit: None,
                 },
                 now_ms(),
             )

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod events;
 pub mod executor;
 pub mod hooks;
+pub mod launchpad;
 pub mod metrics;
 pub mod migration;
 pub mod offline;

@@ -22,6 +22,7 @@ use crate::deliveries::DeliveryWriter;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::executor::{Applier, Executor, WorldApplier};
+use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
@@ -42,6 +43,8 @@ pub enum RuntimeError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Migration(#[from] MigrationError),
+    #[error("Launchpad client: {0}")]
+    Launchpad(String),
 }
 
 /// Every command this build knows.
@@ -80,10 +83,17 @@ pub async fn start(
         )?)),
         None => None,
     };
+    let launchpad = match &config.launchpad {
+        Some(c) => Some(Arc::new(
+            LaunchpadService::new(c).map_err(|e| RuntimeError::Launchpad(e.to_string()))?,
+        )),
+        None => None,
+    };
     let applier = applier.unwrap_or_else(|| {
         Arc::new(WorldApplier {
             chat: chat.clone(),
             autopkgtest,
+            launchpad: launchpad.clone(),
         })
     });
     let metrics = Arc::new(Metrics::default());
@@ -99,6 +109,7 @@ pub async fn start(
         metrics: metrics.clone(),
         proposed: proposed.clone(),
         hooks: config.webhook.launchpad.clone(),
+        launchpad,
     });
     let mut tasks = Vec::new();
 
@@ -110,12 +121,16 @@ pub async fn start(
         wake,
         metrics.clone(),
     );
-    let token = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = executor.run(token).await {
-            tracing::error!(error = %e, "executor stopped");
-        }
-    }));
+    let executor = Arc::new(executor);
+    executor.resume().await?;
+    for _ in 0..config.executor.workers.max(1) {
+        let (executor, token) = (executor.clone(), shutdown.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = executor.run(token).await {
+                tracing::error!(error = %e, "executor worker stopped");
+            }
+        }));
+    }
 
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));

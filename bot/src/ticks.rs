@@ -63,6 +63,7 @@ impl Dispatcher {
                     needs_role: None,
                     confirm_reason: None,
                     expires_at: None,
+                    audit: None,
                 },
                 now_ms(),
             )

@@ -10,13 +10,16 @@ use thiserror::Error;
 
 pub mod announce;
 pub mod control;
+pub mod copy;
 pub mod explain;
 pub mod format;
 pub mod help;
 pub mod jobs;
+pub mod launchpad;
 pub mod migration;
 pub mod parse;
 pub mod plan;
+pub mod rebuild;
 pub mod registry;
 pub mod retry;
 pub mod retry_select;
@@ -97,6 +100,7 @@ pub struct Context<'a> {
     pub ledger: &'a dyn Ledger,
     pub policy: &'a dyn Policy,
     pub migration: &'a dyn migration::MigrationView,
+    pub launchpad: &'a dyn launchpad::LaunchpadView,
 }
 
 /// The commands every Shepherd has, whatever adapters are configured.
@@ -114,6 +118,9 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(watch::Watch),
         Box::new(watch::Unwatch),
         Box::new(watch::Watching),
+        Box::new(copy::Copy),
+        Box::new(rebuild::Rebuild),
+        Box::new(rebuild::Builds),
     ]
 }
 

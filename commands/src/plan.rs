@@ -13,6 +13,24 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     /// Post a message to a chat channel.
     Announce { channel: String, text: String },
+    /// Copy one source (and its binaries) from one PPA to another for one
+    /// series, then follow it until it is published in the destination.
+    CopyPackage {
+        name: String,
+        version: String,
+        /// `owner/ppa`.
+        from: String,
+        to: String,
+        series: String,
+        include_binaries: bool,
+    },
+    /// Build a snap on one architecture (its auto-build archive, pocket and
+    /// channels), then follow the build to its end.
+    RequestSnapBuild {
+        owner: String,
+        snap: String,
+        arch: String,
+    },
     /// One request.cgi call: re-run `package`'s tests on `arch`.
     RequestAutopkgtest {
         release: String,
@@ -30,6 +48,24 @@ impl Action {
         match self {
             Action::Announce { channel, text } => {
                 format!("announce in {channel}: {}", ellipsize(text, 60))
+            }
+            Action::CopyPackage {
+                name,
+                version,
+                from,
+                to,
+                series,
+                include_binaries,
+            } => format!(
+                "copy {name} {version} from ppa:{from} to ppa:{to} ({series}){}",
+                if *include_binaries {
+                    " with binaries"
+                } else {
+                    ", source only (rebuild)"
+                }
+            ),
+            Action::RequestSnapBuild { owner, snap, arch } => {
+                format!("build snap ~{owner}/{snap} on {arch}")
             }
             Action::RequestAutopkgtest {
                 release,
@@ -58,7 +94,10 @@ impl Action {
     pub fn danger(&self) -> Option<String> {
         match self {
             // Bulk retries are caught by the plan-size rule, not per request.
-            Action::Announce { .. } | Action::RequestAutopkgtest { .. } => None,
+            Action::Announce { .. }
+            | Action::RequestAutopkgtest { .. }
+            | Action::CopyPackage { .. }
+            | Action::RequestSnapBuild { .. } => None,
         }
     }
 }

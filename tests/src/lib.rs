@@ -197,6 +197,8 @@ impl Applier for RecordingApplier {
         let (channel, text) = match action {
             Action::Announce { channel, text } => (channel, text),
             Action::RequestAutopkgtest { package, arch, .. } => (arch, package),
+            Action::CopyPackage { to, name, .. } => (to, name),
+            Action::RequestSnapBuild { arch, snap, .. } => (arch, snap),
         };
         if let Some((hang, signal)) = &self.hang_on {
             if hang == channel {

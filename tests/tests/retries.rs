@@ -103,6 +103,7 @@ async fn a_done_key_is_never_applied_again() {
                     needs_role: None,
                     confirm_reason: None,
                     expires_at: None,
+                    audit: None,
                 },
                 0,
             )

@@ -6,7 +6,7 @@
 
 use shepherd_commands::{Action, PlanDraft, PlanState, StepState};
 
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, AuditRecord, Store, StoreError};
 
 /// Where a plan came from, so its results go back there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,9 @@ pub struct NewPlan<'a> {
     pub needs_role: Option<&'a str>,
     pub confirm_reason: Option<&'a str>,
     pub expires_at: Option<i64>,
+    /// Written with the plan, in the same transaction, so the log never
+    /// shows a plan's outcome before the request that made it.
+    pub audit: Option<AuditRecord<'a>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,10 +97,13 @@ pub struct PlanControl {
 }
 
 /// Steps that may run now or at their `not_before`: pending, in a released
-/// plan, and first in line (every earlier step of the plan done or skipped).
+/// plan, first in line (every earlier step of the plan done or skipped), and
+/// not the same effect as a step another worker is applying right now (it
+/// waits, then finds that key done and is not applied again).
 const IN_LINE: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
     AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id
-                    AND e.seq < s.seq AND e.state NOT IN ('done', 'skipped'))";
+                    AND e.seq < s.seq AND e.state NOT IN ('done', 'skipped'))
+    AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
 
 fn plan_state(s: &str) -> Result<PlanState, StoreError> {
     PlanState::parse(s).ok_or_else(|| corrupt(format!("plan state `{s}`")))
@@ -149,6 +155,21 @@ impl Store {
             .bind(action)
             .bind(StepState::Pending.as_str())
             .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(a) = &p.audit {
+            sqlx::query(
+                "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(now)
+            .bind(a.actor)
+            .bind(a.channel)
+            .bind(a.action.chars().take(300).collect::<String>())
+            .bind(id)
+            .bind(a.outcome)
+            .bind(a.detail)
             .execute(&mut *tx)
             .await?;
         }

@@ -49,6 +49,7 @@ async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -
                 needs_role: Some("release-team"),
                 confirm_reason: None,
                 expires_at: Some(5_000),
+                audit: None,
             },
             1_000,
         )

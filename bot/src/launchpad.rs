@@ -1,0 +1,248 @@
+//! Launchpad for the bot: the read view the commands plan with, and the
+//! two world-changing steps — a PPA copy and a snap build — each applied
+//! read-before-write and then followed to its end.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild, SourcePublication};
+use shepherd_adapters::launchpad::{LaunchpadClient, LpError, OAuth};
+use shepherd_commands::launchpad::LaunchpadView;
+use shepherd_commands::UserError;
+
+use crate::config::LaunchpadConfig;
+use crate::executor::ApplyError;
+
+pub struct LaunchpadService {
+    pub client: LaunchpadClient,
+    default_owner: Option<String>,
+    poll: Duration,
+    copy_timeout: Duration,
+    build_timeout: Duration,
+}
+
+fn user_error(e: LpError) -> UserError {
+    UserError(match e {
+        LpError::NotFound(body) => format!("Launchpad says: {body}"),
+        other => other.to_string(),
+    })
+}
+
+fn apply_error(e: LpError) -> ApplyError {
+    if e.is_transient() {
+        ApplyError::Transient(e.to_string())
+    } else {
+        ApplyError::Permanent(e.to_string())
+    }
+}
+
+impl LaunchpadService {
+    pub fn new(c: &LaunchpadConfig) -> Result<Self, LpError> {
+        let auth = match (&c.oauth_token, &c.oauth_token_secret) {
+            (Some(t), Some(s)) if !t.expose_secret().is_empty() => Some(OAuth {
+                consumer_key: c.consumer_key.clone().unwrap_or_else(|| "shepherd".into()),
+                token: t.clone(),
+                token_secret: s.clone(),
+            }),
+            _ => None,
+        };
+        let poll = Duration::from_millis(c.poll_interval_ms.max(10));
+        let client = LaunchpadClient::new(c.service_root.as_str(), auth, Duration::from_secs(60))?;
+        // Short polls (sandbox, tests) get short retry delays too.
+        let client = if poll < Duration::from_secs(1) {
+            client.with_retry_delays(vec![poll; 3])
+        } else {
+            client
+        };
+        Ok(Self {
+            client,
+            default_owner: c.default_snap_owner.clone(),
+            poll,
+            copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
+            build_timeout: Duration::from_secs(c.build_timeout_mins * 60),
+        })
+    }
+
+    /// Copies unless the destination already has it, then waits for publication.
+    pub async fn copy_and_follow(
+        &self,
+        name: &str,
+        version: &str,
+        from: &str,
+        to: &str,
+        series: &str,
+        include_binaries: bool,
+    ) -> Result<String, ApplyError> {
+        let bad = |r: &str| ApplyError::Permanent(format!("`{r}` is not a PPA"));
+        let (from_path, to_path) = (
+            ppa_path(from).ok_or_else(|| bad(from))?,
+            ppa_path(to).ok_or_else(|| bad(to))?,
+        );
+        let state = self.state_in(&to_path, name, version, series).await?;
+        if state.as_deref() == Some("Published") {
+            return Ok(format!(
+                "already published in ppa:{to} ({series}); not copied again"
+            ));
+        }
+        if state.is_none() {
+            self.client
+                .copy_package(
+                    &to_path,
+                    name,
+                    version,
+                    &from_path,
+                    series,
+                    include_binaries,
+                )
+                .await
+                .map_err(apply_error)?;
+        }
+        let deadline = tokio::time::Instant::now() + self.copy_timeout;
+        loop {
+            if self
+                .state_in(&to_path, name, version, series)
+                .await?
+                .as_deref()
+                == Some("Published")
+            {
+                return Ok(format!("published in ppa:{to} ({series})"));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApplyError::Permanent(format!(
+                    "{name} {version} not published in ppa:{to} ({series}) after {} min — Launchpad shows why only on the PPA's +packages page (often: that version is already there)",
+                    self.copy_timeout.as_secs() / 60
+                )));
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    async fn state_in(
+        &self,
+        archive: &str,
+        name: &str,
+        version: &str,
+        series: &str,
+    ) -> Result<Option<String>, ApplyError> {
+        let pubs = self
+            .client
+            .published_sources(archive, name, Some(version), Some(series))
+            .await
+            .map_err(apply_error)?;
+        Ok(pubs
+            .iter()
+            .find(|p| p.status == "Published")
+            .or_else(|| pubs.iter().find(|p| p.status == "Pending"))
+            .map(|p| p.status.clone()))
+    }
+
+    /// Requests a build unless one is pending for the arch, then follows it.
+    pub async fn build_and_follow(
+        &self,
+        owner: &str,
+        name: &str,
+        arch: &str,
+    ) -> Result<String, ApplyError> {
+        let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
+        let pending = self
+            .client
+            .pending_snap_builds(&snap)
+            .await
+            .map_err(apply_error)?;
+        let url = match pending.iter().find(|b| b.arch() == arch) {
+            Some(b) => b.self_link.clone(),
+            None => {
+                let archive = snap
+                    .auto_build_archive_link
+                    .clone()
+                    .unwrap_or_else(|| "/ubuntu/+archive/primary".into());
+                let pocket = snap
+                    .auto_build_pocket
+                    .clone()
+                    .unwrap_or_else(|| "Updates".into());
+                self.client
+                    .request_snap_build(
+                        &snap,
+                        arch,
+                        &archive,
+                        &pocket,
+                        snap.auto_build_channels.as_ref(),
+                    )
+                    .await
+                    .map_err(apply_error)?
+            }
+        };
+        let deadline = tokio::time::Instant::now() + self.build_timeout;
+        loop {
+            let b = self.client.snap_build(&url).await.map_err(apply_error)?;
+            if b.is_final() {
+                return finished(&b);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApplyError::Permanent(format!(
+                    "build {} on {arch} still {} after {} min",
+                    b.id(),
+                    b.buildstate,
+                    self.build_timeout.as_secs() / 60
+                )));
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+fn finished(b: &SnapBuild) -> Result<String, ApplyError> {
+    let link = b.web_link.clone().unwrap_or_else(|| b.self_link.clone());
+    if b.succeeded() {
+        let store = b
+            .store_upload_status
+            .as_deref()
+            .map(|s| format!(" (store: {s})"))
+            .unwrap_or_default();
+        Ok(format!(
+            "build {} on {}: Successfully built{store}",
+            b.id(),
+            b.arch()
+        ))
+    } else {
+        Err(ApplyError::Permanent(format!(
+            "build {} on {}: {} · {link}",
+            b.id(),
+            b.arch(),
+            b.buildstate
+        )))
+    }
+}
+
+#[async_trait]
+impl LaunchpadView for LaunchpadService {
+    async fn published(
+        &self,
+        ppa: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        let path = ppa_path(ppa)
+            .ok_or_else(|| UserError(format!("`{ppa}` is not a PPA: write OWNER/NAME")))?;
+        self.client
+            .published_sources(&path, name, version, None)
+            .await
+            .map_err(user_error)
+    }
+
+    async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError> {
+        self.client.snap(owner, name).await.map_err(user_error)
+    }
+
+    async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError> {
+        self.client
+            .snap_builds(snap, limit)
+            .await
+            .map_err(user_error)
+    }
+
+    fn default_snap_owner(&self) -> Option<String> {
+        self.default_owner.clone()
+    }
+}

@@ -1,0 +1,72 @@
+//! What the Launchpad commands read: publications, snaps and their builds.
+//! The bot implements it over its Launchpad client.
+
+use async_trait::async_trait;
+use shepherd_adapters::launchpad::ops::{Snap, SnapBuild, SourcePublication};
+
+use crate::UserError;
+
+#[async_trait]
+pub trait LaunchpadView: Send + Sync {
+    /// Exact-name publications of `name` in PPA `owner/name`.
+    async fn published(
+        &self,
+        ppa: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, UserError>;
+    async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError>;
+    /// Newest first.
+    async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError>;
+    /// The snap owner used when `--owner` is not given.
+    fn default_snap_owner(&self) -> Option<String>;
+}
+
+pub struct NoLaunchpad;
+
+const NOT_CONFIGURED: &str =
+    "Launchpad is not configured here — an operator must add [launchpad] to the config";
+
+#[async_trait]
+impl LaunchpadView for NoLaunchpad {
+    async fn published(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    async fn snap(&self, _: &str, _: &str) -> Result<Snap, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    async fn snap_builds(&self, _: &Snap, _: usize) -> Result<Vec<SnapBuild>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    fn default_snap_owner(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The latest build of each architecture, in first-seen (newest) order.
+pub fn latest_per_arch(builds: &[SnapBuild]) -> Vec<&SnapBuild> {
+    let mut out: Vec<&SnapBuild> = Vec::new();
+    for b in builds {
+        if !out.iter().any(|o| o.arch() == b.arch()) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// `--owner`, else the configured default.
+pub fn snap_owner(flag: Option<&str>, view: &dyn LaunchpadView) -> Result<String, UserError> {
+    flag.map(|o| o.trim_start_matches('~').to_string())
+        .or_else(|| view.default_snap_owner())
+        .ok_or_else(|| {
+            UserError("give the snap's owner with --owner (no default owner is configured)".into())
+        })
+}
