@@ -176,7 +176,9 @@ impl LaunchpadService {
         let deadline = tokio::time::Instant::now() + self.build_timeout;
         loop {
             let b = self.client.snap_build(&url).await.map_err(apply_error)?;
-            if b.is_final() {
+            // A built snap is followed on until its store upload settles too.
+            let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
+            if b.is_final() && !uploading {
                 return finished(&b);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -194,6 +196,18 @@ impl LaunchpadService {
 
 fn finished(b: &SnapBuild) -> Result<String, ApplyError> {
     let link = b.web_link.clone().unwrap_or_else(|| b.self_link.clone());
+    let upload = b.store_upload_status.as_deref().unwrap_or("");
+    if b.succeeded() && matches!(upload, "Failed to upload" | "Failed to release to channels") {
+        let why = b
+            .store_upload_error_message
+            .as_deref()
+            .unwrap_or("no reason given");
+        return Err(ApplyError::Permanent(format!(
+            "build {} on {}: built, but the store upload failed ({upload}: {why}) · {link}",
+            b.id(),
+            b.arch()
+        )));
+    }
     if b.succeeded() {
         let store = b
             .store_upload_status

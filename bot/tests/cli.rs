@@ -238,3 +238,15 @@ fn offline_why_explains_or_suggests() {
         .unwrap()
         .contains("did you mean libsepol?"));
 }
+
+#[test]
+fn sandbox_previews_a_ppa_copy() {
+    let (out, err, code) =
+        sandbox("!copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run\n!jobs\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("[t1] plan #1 (dry run, nothing sent) — 2 steps: copy hello 2.10-5 from ppa:ppa-owner/next to ppa:ppa-owner/stable for noble, jammy with binaries"),
+        "{out}"
+    );
+    assert!(out.contains("[t2]   #1 !copy · dry-run 0/2"), "{out}");
+}

@@ -13,7 +13,9 @@ use shepherd_adapters::autopkgtest::sim::{AutopkgtestSim, SimWorld};
 use shepherd_adapters::britney::{self, Excuses};
 use shepherd_adapters::chat::console::ConsoleChat;
 
-use crate::config::{AutopkgtestConfig, Config, ConfigError, MigrationConfig};
+use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication, SnapDef};
+
+use crate::config::{AutopkgtestConfig, Config, ConfigError, LaunchpadConfig, MigrationConfig};
 use crate::migration::MigrationError;
 use crate::runtime::{self, RuntimeError};
 
@@ -24,6 +26,37 @@ const ARCHES: [&str; 7] = [
     "amd64", "arm64", "armhf", "i386", "ppc64el", "riscv64", "s390x",
 ];
 const SIM_KEY: &str = "sandbox:not-a-real-key";
+const LP_TOKEN: &str = "sandbox-token";
+
+/// The simulated Launchpad: `ppa-owner/next` holds hello for two series,
+/// `ppa-owner/stable` is empty; the maas snap's last ppc64el build failed.
+pub fn launchpad_world() -> LpWorld {
+    let mut w = LpWorld::default();
+    w.tokens.insert(LP_TOKEN.into(), "shepherd-sandbox".into());
+    for ppa in ["ppa-owner/next", "ppa-owner/stable"] {
+        w.ppa_writers
+            .insert(ppa.into(), vec!["shepherd-sandbox".into()]);
+    }
+    for series in ["noble", "jammy"] {
+        w.publications.push(Publication {
+            archive: "ppa-owner/next".into(),
+            name: "hello".into(),
+            version: "2.10-5".into(),
+            series: series.into(),
+            status: "Published".into(),
+        });
+    }
+    w.snaps.push(SnapDef {
+        owner: "maas-committers".into(),
+        name: "maas".into(),
+        series: "jammy".into(),
+        processors: vec!["amd64".into(), "arm64".into(), "ppc64el".into()],
+        failing: Vec::new(),
+        store_upload: true,
+        channels: Some(serde_json::json!({"snapcraft": "8.x/stable"})),
+    });
+    w
+}
 
 /// How often the simulated autopkgtest queue moves on.
 const SIM_STEP: Duration = Duration::from_secs(20);
@@ -131,6 +164,25 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         .await
         .map_err(SandboxError::Sim)?;
     drop(excuses);
+    let lp = LaunchpadSim::start(launchpad_world())
+        .await
+        .map_err(SandboxError::Sim)?;
+    for (arch, ok) in [("amd64", true), ("arm64", true), ("ppc64el", false)] {
+        lp.add_build("maas-committers", "maas", arch, ok);
+    }
+    config.launchpad = Some(LaunchpadConfig {
+        service_root: lp
+            .service_root()
+            .parse()
+            .map_err(|e| ConfigError::Invalid(format!("simulator URL: {e}")))?,
+        consumer_key: Some("shepherd-sandbox".into()),
+        oauth_token: Some(SecretString::from(LP_TOKEN.to_string())),
+        oauth_token_secret: Some(SecretString::from("not-a-real-secret".to_string())),
+        default_snap_owner: Some("maas-committers".into()),
+        poll_interval_ms: 100,
+        copy_timeout_mins: 1,
+        build_timeout_mins: 1,
+    });
     // The simulated queue moves on by itself: queued → running → finished.
     let ticking = sim.clone();
     tokio::spawn(async move {
@@ -173,11 +225,12 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         .map_or("the built-in seed".to_string(), |p| p.display().to_string());
     eprintln!(
         "shepherd sandbox — store {}, HTTP {web}\n\
-         excuses: {source} (series {series}); autopkgtest-cloud: simulator at {}\n\
+         excuses: {source} (series {series}); autopkgtest-cloud: simulator at {}; Launchpad: simulator at {}\n\
          you are alice (release-team) in #release; `bob> !cmd` speaks as bob (no role), `#chan name> !cmd` elsewhere.\n\
-         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !jobs · !audit",
+         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run · !builds maas · !jobs",
         config.store.path.display(),
-        sim.request_url()
+        sim.request_url(),
+        lp.service_root()
     );
     bot.serve_chat(true).await;
     if !bot.drain(DRAIN).await {

@@ -1,0 +1,189 @@
+//! `!copy`, `!rebuild` and `!builds` end to end: the bot's Launchpad client
+//! against the simulator over loopback, asserting exactly-once writes.
+
+use secrecy::SecretString;
+use shepherd::config::LaunchpadConfig;
+use shepherd::sandbox::launchpad_world;
+use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication};
+use shepherd_tests::{config_text, load_config, temp_store, Harness};
+
+async fn bot(world: LpWorld, token: &str) -> (tempfile::TempDir, Harness, LaunchpadSim) {
+    let sim = LaunchpadSim::start(world).await.unwrap();
+    let (dir, path) = temp_store();
+    let mut config = load_config(&config_text(&path));
+    config.launchpad = Some(LaunchpadConfig {
+        service_root: sim.service_root().parse().unwrap(),
+        consumer_key: Some("shepherd-tests".into()),
+        oauth_token: Some(SecretString::from(token.to_string())),
+        oauth_token_secret: Some(SecretString::from("secret".to_string())),
+        default_snap_owner: Some("maas-committers".into()),
+        poll_interval_ms: 10,
+        copy_timeout_mins: 1,
+        build_timeout_mins: 1,
+    });
+    let h = Harness::start(&config, None).await;
+    (dir, h, sim)
+}
+
+#[tokio::test]
+async fn copy_previews_then_copies_each_series_once_and_follows_to_published() {
+    let (_d, mut h, sim) = bot(launchpad_world(), "sandbox-token").await;
+    let dry = h
+        .ask(
+            "!copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run",
+            "dry run, nothing sent",
+        )
+        .await;
+    assert!(dry.contains("copy hello 2.10-5 from ppa:ppa-owner/next to ppa:ppa-owner/stable for noble, jammy with binaries"), "{dry}");
+    assert!(sim.writes().copies.is_empty());
+
+    let t = h
+        .say("!copy hello --from ppa-owner/next --to ppa-owner/stable")
+        .await;
+    h.expect(&t, "plan #2 done ✓ ▰▰ 2/2").await;
+    let show = h.ask("!show 2", "2. ✓").await;
+    assert!(
+        show.contains("→ published in ppa:ppa-owner/stable (noble)"),
+        "{show}"
+    );
+    assert!(
+        show.contains("→ published in ppa:ppa-owner/stable (jammy)"),
+        "{show}"
+    );
+    assert_eq!(sim.writes().copies.len(), 2, "one copy per series");
+    let stable = sim.publications("ppa-owner/stable");
+    assert!(
+        stable.iter().all(|p| p.status == "Published") && stable.len() == 2,
+        "{stable:?}"
+    );
+
+    h.ask(
+        "!copy hello --from ppa-owner/next --to ppa-owner/stable",
+        "nothing new: already requested by plan #2",
+    )
+    .await;
+    assert_eq!(sim.writes().copies.len(), 2, "still exactly once");
+}
+
+#[tokio::test]
+async fn a_copy_already_in_the_destination_is_not_copied_again() {
+    let mut w = launchpad_world();
+    w.publications.push(Publication {
+        archive: "ppa-owner/stable".into(),
+        name: "hello".into(),
+        version: "2.10-5".into(),
+        series: "noble".into(),
+        status: "Published".into(),
+    });
+    let (_d, mut h, sim) = bot(w, "sandbox-token").await;
+    sim.fail_next(2, 503);
+    let t = h
+        .say("!copy hello --from ppa-owner/next --to ppa-owner/stable")
+        .await;
+    h.expect(&t, "plan #1 done ✓").await;
+    let show = h.ask("!show 1", "2. ✓").await;
+    assert!(
+        show.contains("already published in ppa:ppa-owner/stable (noble); not copied again"),
+        "{show}"
+    );
+    assert_eq!(
+        sim.writes().copies,
+        vec![(
+            "ppa-owner/stable".into(),
+            "hello".into(),
+            "2.10-5".into(),
+            "jammy".into()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn mistakes_and_refusals_are_explained() {
+    let (_d, mut h, sim) = bot(launchpad_world(), "sandbox-token").await;
+    h.ask(
+        "!copy hello --from ppa-owner/next --to ppa-owner/stable --series focal",
+        "is not published in ppa:ppa-owner/next for focal (it is for noble, jammy)",
+    )
+    .await;
+    h.ask("!copy hello --from ppa-owner/next", "--to is required")
+        .await;
+    h.ask(
+        "!copy hello --from next --to ppa-owner/stable",
+        "`next` is not a PPA: write OWNER/NAME",
+    )
+    .await;
+    h.ask(
+        "!copy hello --from nobody/x --to ppa-owner/stable",
+        "Launchpad says: No such ppa: 'x'.",
+    )
+    .await;
+    h.ask(
+        "bob> !copy hello --from ppa-owner/next --to ppa-owner/stable",
+        "you need the release-team role for !copy",
+    )
+    .await;
+    h.ask(
+        "!rebuild nosuch",
+        "No such snap package with this owner: 'nosuch'.",
+    )
+    .await;
+    assert!(sim.writes().copies.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_the_step_with_launchpads_words() {
+    let (_d, mut h, sim) = bot(launchpad_world(), "wrong-token").await;
+    let t = h
+        .say("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble")
+        .await;
+    // Reading works anonymously? No: an unknown token is refused even for reads.
+    let text = h.expect(&t, "Unknown access token (wrong-token).").await;
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(sim.writes().copies.is_empty());
+}
+
+#[tokio::test]
+async fn rebuild_retries_the_failed_arch_and_follows_the_build() {
+    let mut w = launchpad_world();
+    w.snaps[0].failing = vec!["ppc64el".into()];
+    let (_d, mut h, sim) = bot(w, "sandbox-token").await;
+    for (arch, ok) in [("amd64", true), ("arm64", true), ("ppc64el", false)] {
+        sim.add_build("maas-committers", "maas", arch, ok);
+    }
+    let builds = h.ask("!builds maas", "next: `!rebuild maas ppc64el`").await;
+    assert!(builds.contains("✗ ppc64el Failed to build"), "{builds}");
+    let t = h.say("!rebuild maas").await;
+    h.expect(
+        &t,
+        "plan #1 · 1 step queued ✓ — rebuild ~maas-committers/maas on ppc64el (failed last time)",
+    )
+    .await;
+    let failed = h.expect(&t, "plan #1 failed at step 1: build").await;
+    assert!(failed.contains("on ppc64el: Failed to build · https://launchpad.net/~maas-committers/+snap/maas/+build/"), "{failed}");
+    assert_eq!(
+        sim.writes().builds,
+        vec![("maas".to_string(), "ppc64el".to_string())]
+    );
+
+    // Named arches are built even when their last build succeeded.
+    let t = h.say("!rebuild maas amd64 --owner maas-committers").await;
+    h.expect(&t, "plan #2 done ✓").await;
+    let show = h.ask("!show 2", "1. ✓").await;
+    assert!(
+        show.contains("on amd64: Successfully built (store: Uploaded)"),
+        "{show}"
+    );
+    assert_eq!(sim.writes().builds.len(), 2);
+}
+
+#[tokio::test]
+async fn nothing_to_rebuild_when_the_latest_builds_passed() {
+    let (_d, mut h, sim) = bot(launchpad_world(), "sandbox-token").await;
+    sim.add_build("maas-committers", "maas", "amd64", true);
+    h.ask(
+        "!rebuild maas",
+        "nothing to rebuild: no latest build of maas failed (amd64 Successfully built)",
+    )
+    .await;
+    assert!(sim.writes().builds.is_empty());
+}
