@@ -5,4 +5,5 @@
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
+pub mod html;
 pub mod launchpad;

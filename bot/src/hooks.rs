@@ -4,12 +4,11 @@
 
 use serde_json::Value;
 use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
-use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
+use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::LaunchpadHook;
 use crate::dispatch::Dispatcher;
-use crate::metrics::Metrics;
-use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
+use crate::store::{now_ms, Delivery, Origin, StoreError};
 
 const WEB: &str = "https://launchpad.net";
 
@@ -230,28 +229,8 @@ impl Dispatcher {
             channel: messages[0].0.clone(),
             thread: None,
         };
-        let inserted = self
-            .store
-            .insert_plan(
-                NewPlan {
-                    request_key: &format!("webhook:launchpad:{}", d.delivery_id),
-                    command: "webhook",
-                    requested_by: "launchpad",
-                    origin: &origin,
-                    draft: &draft,
-                    state: PlanState::Pending,
-                    needs_role: None,
-                    confirm_reason: None,
-                    expires_at: None,
-                    audit: None,
-                },
-                now_ms(),
-            )
-            .await?;
-        if let Inserted::New(_) = inserted {
-            Metrics::bump(&self.metrics.plans_created_total);
-            self.wake.notify_one();
-        }
-        Ok(inserted.id())
+        let key = format!("webhook:launchpad:{}", d.delivery_id);
+        self.insert_released_plan(&key, "webhook", "launchpad", &origin, &draft)
+            .await
     }
 }

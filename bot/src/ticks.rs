@@ -50,15 +50,31 @@ impl Dispatcher {
             thread: None,
         };
         let requested_by = format!("schedule:{job}");
+        self.insert_released_plan(key, "schedule", &requested_by, &origin, &draft)
+            .await
+            .map(Some)
+    }
+
+    /// Stores a plan that needs no person to release it (configured
+    /// schedules, verified webhooks) and wakes the executor. The request
+    /// key makes a repeated slot or redelivery find its existing plan.
+    pub async fn insert_released_plan(
+        &self,
+        request_key: &str,
+        command: &str,
+        requested_by: &str,
+        origin: &Origin,
+        draft: &PlanDraft,
+    ) -> Result<i64, StoreError> {
         let inserted = self
             .store
             .insert_plan(
                 NewPlan {
-                    request_key: key,
-                    command: "schedule",
-                    requested_by: &requested_by,
-                    origin: &origin,
-                    draft: &draft,
+                    request_key,
+                    command,
+                    requested_by,
+                    origin,
+                    draft,
                     state: PlanState::Pending,
                     needs_role: None,
                     confirm_reason: None,
@@ -72,7 +88,7 @@ impl Dispatcher {
             Metrics::bump(&self.metrics.plans_created_total);
             self.wake.notify_one();
         }
-        Ok(Some(inserted.id()))
+        Ok(inserted.id())
     }
 
     /// Fetches the excuses (if changed) and drafts one announcement per

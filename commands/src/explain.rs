@@ -59,22 +59,6 @@ fn headline(e: &Excuse) -> String {
     words.join(", ")
 }
 
-fn strip_html(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
-
 fn date(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -158,7 +142,7 @@ pub fn explain(e: &Excuse, output: Option<&UpdateOutput>) -> String {
         ));
     }
     for ex in &e.excuses {
-        let text = strip_html(ex);
+        let text = shepherd_adapters::html::text(ex);
         if text.contains("unsatisfiable Depends")
             || text.contains("uninstallable") && text.contains("Depends")
         {

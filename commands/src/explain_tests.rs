@@ -1,20 +1,7 @@
 use super::*;
-use shepherd_adapters::britney::{decompress, output, parse};
+use shepherd_adapters::britney::{output, parse};
 
-fn shared(path: &str) -> std::path::PathBuf {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    root.join(path)
-}
-
-fn plucky() -> Excuses {
-    let bytes = std::fs::read(shared(
-        "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz",
-    ))
-    .unwrap();
-    parse(&decompress(&bytes).unwrap()).unwrap()
-}
+use crate::test_data::{plucky, shared};
 
 #[test]
 fn libsepol_reads_like_the_transcript() {

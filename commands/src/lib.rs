@@ -23,6 +23,8 @@ pub mod rebuild;
 pub mod registry;
 pub mod retry;
 pub mod retry_select;
+#[cfg(test)]
+mod test_data;
 pub mod watch;
 pub mod why;
 

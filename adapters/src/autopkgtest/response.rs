@@ -80,26 +80,9 @@ fn elements(html: &str, tag: &str) -> Vec<String> {
     out
 }
 
-/// Strips tags and decodes the entities Flask/Jinja escape.
+/// Tag-free, entity-decoded, trimmed text.
 fn text(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .trim()
-        .to_string()
+    crate::html::text(html).trim().to_string()
 }
 
 /// Classifies a request.cgi answer.

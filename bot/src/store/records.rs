@@ -34,18 +34,7 @@ pub struct Subscription {
 impl Store {
     /// Stores a delivery durably; false if this delivery id was seen before.
     pub async fn record_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
-        let r = sqlx::query(
-            "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
-        )
-        .bind(&d.delivery_id)
-        .bind(&d.source)
-        .bind(&d.event_type)
-        .bind(d.received_at)
-        .bind(&d.body)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        Ok(self.record_deliveries(std::slice::from_ref(d)).await?[0])
     }
 
     /// Stores many deliveries in one transaction (one fsync); for each,
