@@ -3,6 +3,7 @@
 
 pub mod announce;
 pub mod config;
+pub mod control;
 pub mod deliveries;
 pub mod dispatch;
 pub mod events;

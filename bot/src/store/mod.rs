@@ -14,12 +14,14 @@ use sqlx::SqlitePool;
 use thiserror::Error;
 
 mod audit;
+mod control;
 mod ledger;
 mod plans;
 mod records;
 
 pub use audit::AuditRecord;
-pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanControl, PlanProgress, StepOutcome};
+pub use control::PlanControl;
+pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanProgress, StepOutcome};
 pub use records::{Delivery, Snapshot, Subscription};
 
 #[derive(Debug, Error)]

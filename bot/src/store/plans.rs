@@ -84,18 +84,6 @@ pub struct PlanProgress {
     pub progress_message: Option<String>,
 }
 
-/// What `!confirm` / `!cancel` need to decide.
-#[derive(Debug, Clone)]
-pub struct PlanControl {
-    pub id: i64,
-    pub command: String,
-    pub state: PlanState,
-    pub requested_by: String,
-    pub needs_role: Option<String>,
-    pub expires_at: Option<i64>,
-    pub steps: u32,
-}
-
 /// Steps that may run now or at their `not_before`: pending, in a released
 /// plan, first in line (every earlier step of the plan done or skipped), and
 /// not the same effect as a step another worker is applying right now (it
@@ -105,7 +93,7 @@ const IN_LINE: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
                     AND e.seq < s.seq AND e.state NOT IN ('done', 'skipped'))
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
 
-fn plan_state(s: &str) -> Result<PlanState, StoreError> {
+pub(super) fn plan_state(s: &str) -> Result<PlanState, StoreError> {
     PlanState::parse(s).ok_or_else(|| corrupt(format!("plan state `{s}`")))
 }
 
@@ -437,78 +425,5 @@ impl Store {
         let sql = format!("SELECT MIN(s.not_before) FROM steps s JOIN plans p ON p.id = s.plan_id WHERE {IN_LINE}");
         let (at,): (Option<i64>,) = sqlx::query_as(&sql).fetch_one(&self.pool).await?;
         Ok(at)
-    }
-
-    pub async fn plan_control(&self, id: i64) -> Result<Option<PlanControl>, StoreError> {
-        let row: Option<(String, String, String, Option<String>, Option<i64>, i64)> =
-            sqlx::query_as(
-                "SELECT command, state, requested_by, needs_role, expires_at,
-                    (SELECT COUNT(*) FROM steps s WHERE s.plan_id = plans.id)
-             FROM plans WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(
-            |(command, state, requested_by, needs_role, expires_at, steps)| {
-                Ok(PlanControl {
-                    id,
-                    command,
-                    state: plan_state(&state)?,
-                    requested_by,
-                    needs_role,
-                    expires_at,
-                    steps: steps as u32,
-                })
-            },
-        )
-        .transpose()
-    }
-
-    /// Releases a parked plan; false if it was no longer waiting.
-    pub async fn confirm_plan(&self, id: i64, by: &str, now: i64) -> Result<bool, StoreError> {
-        let r = sqlx::query(
-            "UPDATE plans SET state = 'pending', confirmed_by = $2, updated_at = $3
-             WHERE id = $1 AND state = 'awaiting-confirmation' AND (expires_at IS NULL OR expires_at > $3)",
-        )
-        .bind(id)
-        .bind(by)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// Ends a plan that has not finished; its unapplied steps are skipped.
-    /// A step already running finishes, but nothing after it starts.
-    pub async fn end_plan(&self, id: i64, state: PlanState, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
-            "UPDATE plans SET state = $2, updated_at = $3
-             WHERE id = $1 AND state IN ('awaiting-confirmation', 'pending', 'running')",
-        )
-        .bind(id)
-        .bind(state.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// Parked plans whose confirmation window has closed.
-    pub async fn overdue_parked(&self, now: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM plans WHERE state = 'awaiting-confirmation' AND expires_at <= $1",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 }

@@ -1,0 +1,83 @@
+//! `check-config`'s summary: what the configuration says, secrets redacted.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Config;
+
+impl Config {
+    /// A human summary with every secret redacted, for `check-config`.
+    pub fn redacted_summary(&self) -> String {
+        let secret = |s: &Option<SecretString>| match s {
+            Some(v) if !v.expose_secret().is_empty() => "[redacted]",
+            _ => "(unset)",
+        };
+        let mut out = format!("store: sqlite {}\n", self.store.path.display());
+        out.push_str(&format!(
+            "chat: {:?} (default user {}, channel {})\n",
+            self.chat.adapter, self.chat.default_user, self.chat.default_channel
+        ));
+        match self.webhook.listen {
+            Some(a) => out.push_str(&format!("webhook server: http://{a}\n")),
+            None => out.push_str("webhook server: off\n"),
+        }
+        if self.webhook.launchpad_secret.is_some() {
+            out.push_str("launchpad webhooks: any target, secret [redacted]\n");
+        }
+        for h in &self.webhook.launchpad {
+            out.push_str(&format!(
+                "launchpad webhook {}: secret [redacted], announce in {}\n",
+                h.target,
+                h.channel.as_deref().unwrap_or("(nowhere: recorded only)")
+            ));
+        }
+        out.push_str(&format!(
+            "executor: {} attempts, backoff {}ms…{}ms\nconfirm: expires after {} min, over {} steps always\n",
+            self.executor.max_attempts,
+            self.executor.backoff_base_ms,
+            self.executor.backoff_cap_ms,
+            self.confirm.expiry_minutes,
+            self.confirm.max_unconfirmed_steps
+        ));
+        for (name, r) in &self.roles {
+            out.push_str(&format!("role {name}: {}\n", r.members.join(", ")));
+        }
+        for (name, p) in &self.commands {
+            out.push_str(&format!(
+                "command !{name}: role {}, channels [{}], confirm {}\n",
+                p.role.as_deref().unwrap_or("(default)"),
+                p.channels.join(", "),
+                p.confirm
+            ));
+        }
+        for s in &self.schedules {
+            out.push_str(&format!("schedule {}: `{}`\n", s.name, s.cron));
+        }
+        if let Some(lp) = &self.launchpad {
+            out.push_str(&format!(
+                "launchpad: {} consumer {} token {} secret {}\n",
+                lp.service_root,
+                lp.consumer_key.as_deref().unwrap_or("(anonymous)"),
+                secret(&lp.oauth_token),
+                secret(&lp.oauth_token_secret)
+            ));
+        }
+        if let Some(m) = &self.proposed_migration {
+            out.push_str(&format!(
+                "proposed-migration: {} from {}\n",
+                m.series, m.excuses_url
+            ));
+            for (series, url) in &m.series_urls {
+                out.push_str(&format!("proposed-migration: {series} from {url}\n"));
+            }
+        }
+        if let Some(a) = &self.autopkgtest {
+            out.push_str(&format!(
+                "autopkgtest: {} api key {} session cookie {}\n",
+                a.request_url,
+                secret(&a.api_key),
+                secret(&a.session_cookie)
+            ));
+        }
+        out
+    }
+}
