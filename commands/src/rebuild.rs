@@ -5,6 +5,8 @@
 
 use async_trait::async_trait;
 
+use shepherd_adapters::launchpad::ops::{Snap, SnapBuild};
+
 use crate::launchpad::{latest_per_arch, snap_owner};
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
@@ -49,6 +51,18 @@ static BUILDS: CommandSpec = CommandSpec {
     positional_names: "SNAP",
 };
 
+/// The snap's owner, the snap, and the latest build of each arch.
+async fn latest(
+    inv: &Invocation,
+    cx: &Context<'_>,
+) -> Result<(String, Snap, Vec<SnapBuild>), UserError> {
+    let owner = snap_owner(inv.flag("owner"), cx.launchpad)?;
+    let snap = cx.launchpad.snap(&owner, &inv.positionals[0]).await?;
+    let builds = cx.launchpad.snap_builds(&snap, 100).await?;
+    let latest = latest_per_arch(&builds).into_iter().cloned().collect();
+    Ok((owner, snap, latest))
+}
+
 #[async_trait]
 impl Command for Rebuild {
     fn spec(&self) -> &CommandSpec {
@@ -57,10 +71,7 @@ impl Command for Rebuild {
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
         let name = &inv.positionals[0];
-        let owner = snap_owner(inv.flag("owner"), cx.launchpad)?;
-        let snap = cx.launchpad.snap(&owner, name).await?;
-        let builds = cx.launchpad.snap_builds(&snap, 100).await?;
-        let latest = latest_per_arch(&builds);
+        let (owner, snap, latest) = latest(inv, cx).await?;
         // Each failure gets one rebuild; a later failure of the same arch gets its own.
         let (arches, reason): (Vec<(String, String)>, &str) = if inv.positionals.len() > 1 {
             let named = inv.positionals[1..]
@@ -131,10 +142,7 @@ impl Command for Builds {
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
         let name = &inv.positionals[0];
-        let owner = snap_owner(inv.flag("owner"), cx.launchpad)?;
-        let snap = cx.launchpad.snap(&owner, name).await?;
-        let builds = cx.launchpad.snap_builds(&snap, 100).await?;
-        let latest = latest_per_arch(&builds);
+        let (owner, _, latest) = latest(inv, cx).await?;
         if latest.is_empty() {
             return Ok(Outcome::Reply(format!("~{owner}/{name} has no builds yet")));
         }

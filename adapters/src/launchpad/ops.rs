@@ -79,6 +79,11 @@ const FINAL: &[&str] = &[
     "Cancelled build",
 ];
 
+/// A build state that ends a build without a usable result.
+pub fn build_failed(state: &str) -> bool {
+    state != "Successfully built" && FINAL.contains(&state)
+}
+
 impl SnapBuild {
     pub fn arch(&self) -> &str {
         self.arch_tag

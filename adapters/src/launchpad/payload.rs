@@ -15,16 +15,6 @@ pub struct SnapBuild {
     pub store_upload_status: Option<String>,
 }
 
-/// Build states that end a build without a usable result.
-const FAILED_BUILD: &[&str] = &[
-    "Failed to build",
-    "Dependency wait",
-    "Chroot problem",
-    "Build for superseded Source",
-    "Failed to upload",
-    "Cancelled build",
-];
-
 /// Store upload states that mean the snap did not reach the store.
 const FAILED_UPLOAD: &[&str] = &["Failed to upload", "Failed to release to channels"];
 
@@ -52,9 +42,7 @@ impl SnapBuild {
     }
 
     pub fn build_failed(&self) -> bool {
-        self.status
-            .as_deref()
-            .is_some_and(|s| FAILED_BUILD.contains(&s))
+        self.status.as_deref().is_some_and(super::ops::build_failed)
     }
 
     pub fn upload_failed(&self) -> bool {
