@@ -321,6 +321,15 @@ impl Applier for WorldApplier {
             Action::RequestSnapBuild { owner, snap, arch } => {
                 self.lp()?.build_and_follow(owner, snap, arch).await
             }
+            Action::RegisterWebhook {
+                target,
+                events,
+                channel,
+            } => {
+                self.lp()?
+                    .register_webhook(target, events, channel.as_deref())
+                    .await
+            }
         }
     }
 }

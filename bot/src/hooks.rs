@@ -61,7 +61,21 @@ impl Dispatcher {
     async fn react(&self, d: &Delivery) -> Result<String, StoreError> {
         let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
         let mut messages: Vec<(String, String)> = Vec::new();
-        let configured = channels_for(&payload, &self.hooks);
+        let registered: Vec<LaunchpadHook> = self
+            .store
+            .registered_hooks()
+            .await?
+            .into_iter()
+            .map(|h| LaunchpadHook {
+                target: h.target,
+                secret: h.secret,
+                channel: h.channel,
+            })
+            .collect();
+        let mut configured = channels_for(&payload, &self.hooks);
+        configured.extend(channels_for(&payload, &registered));
+        configured.sort_unstable();
+        configured.dedup();
         let say = |text: String, messages: &mut Vec<(String, String)>| {
             for c in &configured {
                 messages.push((c.to_string(), text.clone()));

@@ -11,11 +11,27 @@ use shepherd_adapters::launchpad::{LaunchpadClient, LpError, OAuth};
 use shepherd_commands::launchpad::LaunchpadView;
 use shepherd_commands::UserError;
 
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
 use crate::config::LaunchpadConfig;
 use crate::executor::ApplyError;
+use crate::store::{now_ms, Store};
+use crate::webhook::SecretRing;
+
+/// 32 random bytes from the operating system, hex-encoded.
+fn new_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a webhook secret: {e}"))?;
+    Ok(hex::encode(bytes))
+}
 
 pub struct LaunchpadService {
     pub client: LaunchpadClient,
+    store: Store,
+    secrets: Arc<SecretRing>,
+    public_url: Option<String>,
     default_owner: Option<String>,
     poll: Duration,
     copy_timeout: Duration,
@@ -38,7 +54,12 @@ fn apply_error(e: LpError) -> ApplyError {
 }
 
 impl LaunchpadService {
-    pub fn new(c: &LaunchpadConfig) -> Result<Self, LpError> {
+    pub fn new(
+        c: &LaunchpadConfig,
+        store: Store,
+        secrets: Arc<SecretRing>,
+        public_url: Option<String>,
+    ) -> Result<Self, LpError> {
         let auth = match (&c.oauth_token, &c.oauth_token_secret) {
             (Some(t), Some(s)) if !t.expose_secret().is_empty() => Some(OAuth {
                 consumer_key: c.consumer_key.clone().unwrap_or_else(|| "shepherd".into()),
@@ -57,6 +78,9 @@ impl LaunchpadService {
         };
         Ok(Self {
             client,
+            store,
+            secrets,
+            public_url,
             default_owner: c.default_snap_owner.clone(),
             poll,
             copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
@@ -135,6 +159,59 @@ impl LaunchpadService {
             .find(|p| p.status == "Published")
             .or_else(|| pubs.iter().find(|p| p.status == "Pending"))
             .map(|p| p.status.clone()))
+    }
+
+    /// Registers (or re-keys) this bot's webhook on `target`. The secret is
+    /// kept before Launchpad hears it, so the first delivery already verifies.
+    pub async fn register_webhook(
+        &self,
+        target: &str,
+        events: &[String],
+        channel: Option<&str>,
+    ) -> Result<String, ApplyError> {
+        let url = self
+            .public_url
+            .clone()
+            .ok_or_else(|| ApplyError::Permanent("webhook.public_url is not configured".into()))?;
+        let fresh = SecretString::from(new_secret().map_err(ApplyError::Permanent)?);
+        let secret = self
+            .store
+            .keep_webhook_secret(target, &fresh, channel, "shepherd", now_ms())
+            .await
+            .map_err(|e| ApplyError::Transient(e.to_string()))?;
+        self.secrets.add(secret.clone());
+        let existing = self.client.webhooks(target).await.map_err(apply_error)?;
+        let ours = existing
+            .iter()
+            .find(|h| h.get("delivery_url").and_then(|u| u.as_str()) == Some(url.as_str()))
+            .and_then(|h| {
+                h.get("self_link")
+                    .and_then(|l| l.as_str())
+                    .map(str::to_string)
+            });
+        let (link, what) = match ours {
+            Some(link) => {
+                // Launchpad never shows a secret: set ours on the webhook that exists.
+                self.client
+                    .set_webhook_secret(&link, secret.expose_secret())
+                    .await
+                    .map_err(apply_error)?;
+                (link, "already registered; its secret now matches ours")
+            }
+            None => {
+                let link = self
+                    .client
+                    .new_webhook(target, &url, events, secret.expose_secret())
+                    .await
+                    .map_err(apply_error)?;
+                (link, "registered")
+            }
+        };
+        self.store
+            .set_webhook_link(target, &link)
+            .await
+            .map_err(|e| ApplyError::Transient(e.to_string()))?;
+        Ok(format!("{what}: {link} ({})", events.join(", ")))
     }
 
     /// Requests a build unless one is pending for the arch, then follows it.
@@ -258,5 +335,9 @@ impl LaunchpadView for LaunchpadService {
 
     fn default_snap_owner(&self) -> Option<String> {
         self.default_owner.clone()
+    }
+
+    fn webhook_url(&self) -> Option<String> {
+        self.public_url.clone()
     }
 }

@@ -28,7 +28,7 @@ use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
 use crate::store::{Delivery, Store, StoreError};
-use crate::webhook::{self, WebState};
+use crate::webhook::{self, SecretRing, WebState};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -83,10 +83,27 @@ pub async fn start(
         )?)),
         None => None,
     };
+    let mut configured: Vec<SecretString> = config
+        .webhook
+        .launchpad
+        .iter()
+        .map(|h| h.secret.clone())
+        .collect();
+    configured.extend(config.webhook.launchpad_secret.clone());
+    let registered = store
+        .registered_hooks()
+        .await?
+        .into_iter()
+        .map(|h| h.secret)
+        .collect();
+    let secrets = Arc::new(SecretRing::new(configured, registered));
     let launchpad = match &config.launchpad {
-        Some(c) => Some(Arc::new(
-            LaunchpadService::new(c).map_err(|e| RuntimeError::Launchpad(e.to_string()))?,
-        )),
+        Some(c) => {
+            let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
+            let service = LaunchpadService::new(c, store.clone(), secrets.clone(), public_url)
+                .map_err(|e| RuntimeError::Launchpad(e.to_string()))?;
+            Some(Arc::new(service))
+        }
         None => None,
     };
     let applier = applier.unwrap_or_else(|| {
@@ -176,17 +193,10 @@ pub async fn start(
             .map_err(|source| RuntimeError::Listen { addr, source })?;
         webhook_addr = Some(bound);
         tracing::info!(%bound, "HTTP server listening");
-        let mut secrets: Vec<SecretString> = config
-            .webhook
-            .launchpad
-            .iter()
-            .map(|h| h.secret.clone())
-            .collect();
-        secrets.extend(config.webhook.launchpad_secret.clone());
         let state = WebState {
             store: store.clone(),
             metrics: metrics.clone(),
-            secrets: Arc::new(secrets),
+            secrets: secrets.clone(),
             writer: DeliveryWriter::start(store.clone()),
             processor,
         };

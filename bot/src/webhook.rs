@@ -29,12 +29,46 @@ use crate::store::{now_ms, Delivery, Store};
 /// Launchpad payloads are small JSON documents; anything bigger is refused.
 pub const MAX_BODY: usize = 1 << 20;
 
+/// Every secret a Launchpad delivery may be signed with: the configured
+/// ones and those of webhooks the bot registered (added as they are made).
+pub struct SecretRing {
+    configured: Vec<SecretString>,
+    registered: std::sync::RwLock<Vec<SecretString>>,
+}
+
+impl SecretRing {
+    pub fn new(configured: Vec<SecretString>, registered: Vec<SecretString>) -> Self {
+        Self {
+            configured,
+            registered: std::sync::RwLock::new(registered),
+        }
+    }
+
+    pub fn add(&self, secret: SecretString) {
+        let mut r = self.registered.write().unwrap_or_else(|p| p.into_inner());
+        if !r
+            .iter()
+            .any(|s| s.expose_secret() == secret.expose_secret())
+        {
+            r.push(secret);
+        }
+    }
+
+    /// Is `signature` valid for `body` under any secret? Each comparison is constant-time.
+    pub fn verify(&self, body: &[u8], signature: &str) -> bool {
+        let r = self.registered.read().unwrap_or_else(|p| p.into_inner());
+        self.configured
+            .iter()
+            .chain(r.iter())
+            .any(|k| verify(k.expose_secret().as_bytes(), body, signature))
+    }
+}
+
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    /// Every secret a Launchpad delivery may be signed with.
-    pub secrets: Arc<Vec<SecretString>>,
+    pub secrets: Arc<SecretRing>,
     pub writer: DeliveryWriter,
     /// New deliveries, to be processed after they are acknowledged.
     pub processor: mpsc::Sender<Delivery>,
@@ -107,11 +141,7 @@ async fn launchpad(
         return reject(StatusCode::UNAUTHORIZED, "missing X-Hub-Signature\n");
     };
     // Every secret is tried (each comparison is constant-time); none configured = nothing verifies.
-    if !s
-        .secrets
-        .iter()
-        .any(|k| verify(k.expose_secret().as_bytes(), &body, signature))
-    {
+    if !s.secrets.verify(&body, signature) {
         return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
     }
     let (Some(event), Some(id)) = (

@@ -20,6 +20,10 @@ pub trait LaunchpadView: Send + Sync {
     async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError>;
     /// The snap owner used when `--owner` is not given.
     fn default_snap_owner(&self) -> Option<String>;
+    /// Where Launchpad should deliver webhooks to this bot, if configured.
+    fn webhook_url(&self) -> Option<String> {
+        None
+    }
 }
 
 pub struct NoLaunchpad;

@@ -26,6 +26,7 @@ pub mod retry_select;
 #[cfg(test)]
 mod test_data;
 pub mod watch;
+pub mod webhook;
 pub mod why;
 
 pub use parse::{parse, Invocation, Parsed};
@@ -123,6 +124,7 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(copy::Copy),
         Box::new(rebuild::Rebuild),
         Box::new(rebuild::Builds),
+        Box::new(webhook::Webhook),
     ]
 }
 

@@ -31,6 +31,13 @@ pub enum Action {
         snap: String,
         arch: String,
     },
+    /// Create (or re-key) a Launchpad webhook on `target` pointing at this
+    /// bot, with a secret generated when applied and kept in the store.
+    RegisterWebhook {
+        target: String,
+        events: Vec<String>,
+        channel: Option<String>,
+    },
     /// One request.cgi call: re-run `package`'s tests on `arch`.
     RequestAutopkgtest {
         release: String,
@@ -67,6 +74,18 @@ impl Action {
             Action::RequestSnapBuild { owner, snap, arch } => {
                 format!("build snap ~{owner}/{snap} on {arch}")
             }
+            Action::RegisterWebhook {
+                target,
+                events,
+                channel,
+            } => format!(
+                "register a Launchpad webhook on {target} for {}{}",
+                events.join(", "),
+                channel
+                    .as_deref()
+                    .map(|c| format!(", announced in {c}"))
+                    .unwrap_or_default()
+            ),
             Action::RequestAutopkgtest {
                 release,
                 arch,
@@ -97,7 +116,8 @@ impl Action {
             Action::Announce { .. }
             | Action::RequestAutopkgtest { .. }
             | Action::CopyPackage { .. }
-            | Action::RequestSnapBuild { .. } => None,
+            | Action::RequestSnapBuild { .. }
+            | Action::RegisterWebhook { .. } => None,
         }
     }
 }

@@ -199,6 +199,7 @@ impl Applier for RecordingApplier {
             Action::RequestAutopkgtest { package, arch, .. } => (arch, package),
             Action::CopyPackage { to, name, .. } => (to, name),
             Action::RequestSnapBuild { arch, snap, .. } => (arch, snap),
+            Action::RegisterWebhook { target, .. } => (target, target),
         };
         if let Some((hang, signal)) = &self.hang_on {
             if hang == channel {

@@ -7,10 +7,9 @@ use shepherd::sandbox::launchpad_world;
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication};
 use shepherd_tests::{config_text, load_config, temp_store, Harness};
 
-async fn bot(world: LpWorld, token: &str) -> (tempfile::TempDir, Harness, LaunchpadSim) {
-    let sim = LaunchpadSim::start(world).await.unwrap();
-    let (dir, path) = temp_store();
-    let mut config = load_config(&config_text(&path));
+fn config_for(sim: &LaunchpadSim, path: &std::path::Path, token: &str) -> shepherd::config::Config {
+    let mut config = load_config(&config_text(path));
+    config.webhook.public_url = Some("https://shepherd.example/hooks/launchpad".parse().unwrap());
     config.launchpad = Some(LaunchpadConfig {
         service_root: sim.service_root().parse().unwrap(),
         consumer_key: Some("shepherd-tests".into()),
@@ -21,7 +20,13 @@ async fn bot(world: LpWorld, token: &str) -> (tempfile::TempDir, Harness, Launch
         copy_timeout_mins: 1,
         build_timeout_mins: 1,
     });
-    let h = Harness::start(&config, None).await;
+    config
+}
+
+async fn bot(world: LpWorld, token: &str) -> (tempfile::TempDir, Harness, LaunchpadSim) {
+    let sim = LaunchpadSim::start(world).await.unwrap();
+    let (dir, path) = temp_store();
+    let h = Harness::start(&config_for(&sim, &path, token), None).await;
     (dir, h, sim)
 }
 
@@ -186,4 +191,70 @@ async fn nothing_to_rebuild_when_the_latest_builds_passed() {
     )
     .await;
     assert!(sim.writes().builds.is_empty());
+}
+
+async fn post_signed(h: &Harness, secret: &str, id: &str, body: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!(
+            "http://{}/hooks/launchpad",
+            h.bot.webhook_addr.unwrap()
+        ))
+        .header("X-Launchpad-Event-Type", "snap:build:0.1")
+        .header("X-Launchpad-Delivery", id)
+        .header(
+            "X-Hub-Signature",
+            shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes()),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_registered_webhook_delivers_with_the_secret_only_the_store_knows() {
+    let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
+    let (_d, path) = temp_store();
+    let config = config_for(&sim, &path, "sandbox-token");
+    let mut h = Harness::start(&config, None).await;
+    let t = h
+        .say("!webhook register /~maas-committers/+snap/maas --channel #maas-builds")
+        .await;
+    h.expect(&t, "plan #1 done ✓").await;
+    let hooks = sim.webhooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        hooks[0].delivery_url,
+        "https://shepherd.example/hooks/launchpad"
+    );
+    assert_eq!(hooks[0].event_types, ["snap:build:0.1"]);
+    let secret = hooks[0].secret.clone();
+    assert_eq!(secret.len(), 64, "32 random bytes, hex");
+    assert!(
+        !h.transcript().contains(&secret),
+        "the secret is never shown"
+    );
+
+    let failed = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/77", "snap": "/~maas-committers/+snap/maas", "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;
+    assert_eq!(post_signed(&h, &secret, "d-1", failed).await, 202);
+    h.expect(
+        "#maas-builds",
+        "maas snap build 77 failed (Failed to build)",
+    )
+    .await;
+    assert_eq!(post_signed(&h, "not-the-secret", "d-2", failed).await, 401);
+    h.ask(
+        "!webhook register /~maas-committers/+snap/maas",
+        "nothing new: already requested by plan #1",
+    )
+    .await;
+    h.finish().await;
+
+    // After a restart the kept secret still verifies.
+    let h = Harness::start(&config, None).await;
+    assert_eq!(post_signed(&h, &secret, "d-3", failed).await, 202);
+    h.finish().await;
+    assert_eq!(sim.webhooks().len(), 1, "one webhook");
 }

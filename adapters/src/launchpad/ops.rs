@@ -200,6 +200,44 @@ impl LaunchpadClient {
         decode(self.get(url).await?)
     }
 
+    /// The target's webhooks (§7.2); secrets are never returned.
+    pub async fn webhooks(&self, target: &str) -> Result<Vec<Value>, LpError> {
+        self.entries(&format!("{}/webhooks", target.trim_end_matches('/')), 300)
+            .await
+    }
+
+    /// Creates an active webhook (§7.2); returns its URL.
+    pub async fn new_webhook(
+        &self,
+        target: &str,
+        delivery_url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> Result<String, LpError> {
+        let params = [
+            ("delivery_url", Param::Str(delivery_url.to_string())),
+            ("event_types", Param::List(events.to_vec())),
+            ("active", Param::Bool(true)),
+            ("secret", Param::Str(secret.to_string())),
+        ];
+        match self.named_post(target, "newWebhook", &params).await? {
+            Written::Created(url) => Ok(url),
+            Written::Body(_) => Err(LpError::Decode(
+                "newWebhook did not answer 201 Created".into(),
+            )),
+        }
+    }
+
+    pub async fn set_webhook_secret(&self, webhook: &str, secret: &str) -> Result<(), LpError> {
+        self.named_post(
+            webhook,
+            "setSecret",
+            &[("secret", Param::Str(secret.to_string()))],
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// One build on one architecture (§4.2); returns the new build's URL.
     pub async fn request_snap_build(
         &self,

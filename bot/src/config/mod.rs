@@ -130,6 +130,8 @@ pub struct WebhookConfig {
     /// Where the HTTP server listens (`/healthz`, `/metrics`, `/hooks/…`);
     /// unset = no server.
     pub listen: Option<SocketAddr>,
+    /// This bot's `/hooks/launchpad` as Launchpad reaches it (for `!webhook register`).
+    pub public_url: Option<url::Url>,
     /// A secret accepted for any Launchpad webhook (e.g. from the environment).
     pub launchpad_secret: Option<SecretString>,
     /// Launchpad webhook targets: their secrets and where their events go.

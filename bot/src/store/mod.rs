@@ -18,11 +18,13 @@ mod control;
 mod ledger;
 mod plans;
 mod records;
+mod webhooks;
 
 pub use audit::AuditRecord;
 pub use control::PlanControl;
 pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanProgress, StepOutcome};
 pub use records::{Delivery, Snapshot, Subscription};
+pub use webhooks::RegisteredHook;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

@@ -83,6 +83,16 @@ pub struct Writes {
     pub patches: u64,
 }
 
+/// A webhook registered on a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimHook {
+    pub target: String,
+    pub id: u64,
+    pub delivery_url: String,
+    pub event_types: Vec<String>,
+    pub secret: String,
+}
+
 #[derive(Default)]
 struct Inner {
     world: LpWorld,
@@ -94,6 +104,7 @@ struct Inner {
     faults: VecDeque<u16>,
     next_id: u64,
     snap_edits: HashMap<String, (Vec<String>, u64)>,
+    hooks: Vec<SimHook>,
     root: String,
 }
 
@@ -135,6 +146,10 @@ impl LaunchpadSim {
 
     pub fn writes(&self) -> Writes {
         lock(&self.inner).writes.clone()
+    }
+
+    pub fn webhooks(&self) -> Vec<SimHook> {
+        lock(&self.inner).hooks.clone()
     }
 
     pub fn copy_failures(&self) -> Vec<String> {
@@ -393,6 +408,47 @@ async fn handle(
                 (Method::POST, [], Some("requestBuild")) => {
                     request_build(&mut st, who, &def, &param, &base)
                 }
+                (Method::POST, [], Some("newWebhook")) => {
+                    new_webhook(&mut st, who, &path, &param, &base)
+                }
+                (Method::GET, ["webhooks"], None) => {
+                    let target = path.trim_end_matches("/webhooks").to_string();
+                    let entries = st
+                        .hooks
+                        .iter()
+                        .filter(|h| h.target == target)
+                        .map(|h| json!({
+                            "self_link": format!("{}{target}/+webhook/{}", st.root, h.id),
+                            "delivery_url": h.delivery_url, "event_types": h.event_types, "active": true,
+                        }))
+                        .collect();
+                    ok_json(page(entries, &query, &base))
+                }
+                (Method::POST, ["+webhook", id], Some("setSecret")) => {
+                    let target = path.split("/+webhook/").next().unwrap_or("").to_string();
+                    match (
+                        who,
+                        st.hooks
+                            .iter_mut()
+                            .find(|h| h.target == target && h.id.to_string() == *id),
+                    ) {
+                        (None, _) => text(
+                            StatusCode::UNAUTHORIZED,
+                            "(<Webhook object>, 'setSecret', 'launchpad.Edit')",
+                        ),
+                        (_, None) => text(
+                            StatusCode::NOT_FOUND,
+                            format!("Object: webhook, name: '{id}'"),
+                        ),
+                        (Some(_), Some(h)) => {
+                            h.secret = param("secret")
+                                .unwrap_or_default()
+                                .trim_matches('"')
+                                .to_string();
+                            ok_json(Value::Null)
+                        }
+                    }
+                }
                 (Method::GET, [coll], None)
                     if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
                 {
@@ -443,7 +499,7 @@ mod archive;
 mod snaps;
 
 use archive::{advance_copies, copy_package};
-use snaps::{build_json, patch_snap, request_build, snap_json};
+use snaps::{build_json, new_webhook, patch_snap, request_build, snap_json};
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{text, Build, Inner, SnapDef, BUILD_STATES};
+use super::{text, Build, Inner, SimHook, SnapDef, BUILD_STATES};
 
 pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
     let base = format!("{}/~{}/+snap/{}", st.root, d.owner, d.name);
@@ -149,6 +149,56 @@ pub(super) fn patch_snap(
         StatusCode::from_u16(209).unwrap_or(StatusCode::OK),
         [(header::CONTENT_TYPE, "application/json")],
         v.to_string(),
+    )
+        .into_response()
+}
+
+pub(super) fn new_webhook(
+    st: &mut Inner,
+    who: Option<String>,
+    target: &str,
+    param: &dyn Fn(&str) -> Option<String>,
+    base: &str,
+) -> Response {
+    if who.is_none() {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "(<Snap object>, 'newWebhook', 'launchpad.Edit')",
+        );
+    }
+    let Some(url) =
+        param("delivery_url").filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+    else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "delivery_url: Only http and https URIs may be used.",
+        );
+    };
+    let events: Vec<String> = param("event_types")
+        .and_then(|e| serde_json::from_str(&e).ok())
+        .unwrap_or_default();
+    if let Some(bad) = events.iter().find(|e| e.as_str() != "snap:build:0.1") {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("event_types: Invalid value '{bad}'"),
+        );
+    }
+    st.next_id += 1;
+    let id = st.next_id;
+    st.hooks.push(SimHook {
+        target: target.to_string(),
+        id,
+        delivery_url: url,
+        event_types: events,
+        secret: param("secret")
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string(),
+    });
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("{base}/+webhook/{id}"))],
+        "",
     )
         .into_response()
 }
