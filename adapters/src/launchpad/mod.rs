@@ -5,6 +5,7 @@
 pub mod client;
 pub mod ops;
 pub mod payload;
+pub mod registry;
 pub mod signature;
 pub mod sim;
 

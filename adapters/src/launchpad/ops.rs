@@ -200,6 +200,64 @@ impl LaunchpadClient {
         decode(self.get(url).await?)
     }
 
+    /// Binary publications of exactly `name` (§3.3).
+    pub async fn published_binaries(
+        &self,
+        archive: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<Value>, LpError> {
+        let mut params = vec![
+            ("binary_name", Param::Str(name.to_string())),
+            ("exact_match", Param::Bool(true)),
+        ];
+        if let Some(v) = version {
+            params.push(("version", Param::Str(v.to_string())));
+        }
+        self.named_entries(archive, "getPublishedBinaries", &params, 300)
+            .await
+    }
+
+    /// Builds on every relevant arch, asynchronously (§4.3); returns the build request's URL.
+    pub async fn request_snap_builds(
+        &self,
+        snap: &Snap,
+        archive: &str,
+        pocket: &str,
+        channels: Option<&Value>,
+    ) -> Result<String, LpError> {
+        let mut params = vec![
+            ("archive", Param::Link(archive.to_string())),
+            ("pocket", Param::Enum(pocket.to_string())),
+        ];
+        if let Some(c) = channels.filter(|c| !c.is_null()) {
+            params.push(("channels", Param::Json(c.clone())));
+        }
+        match self
+            .named_post(&snap.self_link, "requestBuilds", &params)
+            .await?
+        {
+            Written::Created(url) => Ok(url),
+            Written::Body(_) => Err(LpError::Decode(
+                "requestBuilds did not answer 201 Created".into(),
+            )),
+        }
+    }
+
+    /// A build request: `status` Pending → Completed | Failed, `error_message`.
+    pub async fn snap_build_request(&self, url: &str) -> Result<Value, LpError> {
+        self.get(url).await
+    }
+
+    /// The builds a completed request made.
+    pub async fn snap_build_request_builds(&self, url: &str) -> Result<Vec<SnapBuild>, LpError> {
+        self.entries(&format!("{}/builds", url.trim_end_matches('/')), 300)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
     /// The target's webhooks (§7.2); secrets are never returned.
     pub async fn webhooks(&self, target: &str) -> Result<Vec<Value>, LpError> {
         self.entries(&format!("{}/webhooks", target.trim_end_matches('/')), 300)

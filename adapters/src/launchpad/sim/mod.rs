@@ -54,6 +54,10 @@ pub struct LpWorld {
     pub ppa_writers: HashMap<String, Vec<String>>,
     pub publications: Vec<Publication>,
     pub snaps: Vec<SnapDef>,
+    /// (PPA `owner/name`, binary, version, arch, status).
+    pub binaries: Vec<(String, String, String, String, String)>,
+    pub projects: Vec<ProjectDef>,
+    pub bugs: Vec<BugDef>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +69,7 @@ struct Build {
     stage: usize,
     fails: bool,
     upload: bool,
+    request: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +110,11 @@ struct Inner {
     next_id: u64,
     snap_edits: HashMap<String, (Vec<String>, u64)>,
     hooks: Vec<SimHook>,
+    milestones: Vec<registry::MilestoneRec>,
+    /// Write-part of each entity's ETag, by path.
+    versions: HashMap<String, u64>,
+    /// Build request id → processors it will build, until it completes.
+    requests: Vec<(u64, String, String, bool)>,
     root: String,
 }
 
@@ -176,6 +186,7 @@ impl LaunchpadSim {
             stage: 9,
             fails: !succeeded,
             upload: true,
+            request: None,
         });
     }
 
@@ -347,6 +358,21 @@ async fn handle(
                     "self_link": base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
                     "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
                 })),
+                (Method::GET, Some("getPublishedBinaries")) => {
+                    let wanted = param("binary_name").unwrap_or_default();
+                    let root = st.root.clone();
+                    let entries: Vec<Value> = st
+                        .world
+                        .binaries
+                        .iter()
+                        .filter(|(a, n, ..)| *a == archive && *n == wanted)
+                        .map(|(_, n, v, arch, status)| json!({
+                            "binary_package_name": n, "binary_package_version": v, "status": status,
+                            "distro_arch_series_link": format!("{root}/ubuntu/noble/{arch}"),
+                        }))
+                        .collect();
+                    ok_json(page(entries, &query, &base))
+                }
                 (Method::GET, Some("getPublishedSources")) => {
                     advance_copies(&mut st);
                     let name_q = param("source_name").unwrap_or_default();
@@ -407,6 +433,66 @@ async fn handle(
                 (Method::PATCH, [], None) => patch_snap(&mut st, who, &def, &headers, &body),
                 (Method::POST, [], Some("requestBuild")) => {
                     request_build(&mut st, who, &def, &param, &base)
+                }
+                (Method::POST, [], Some("requestBuilds")) => {
+                    if who.is_none() {
+                        return text(
+                            StatusCode::UNAUTHORIZED,
+                            "(<Snap object>, 'requestBuilds', 'launchpad.Edit')",
+                        );
+                    }
+                    st.next_id += 1;
+                    let id = st.next_id;
+                    st.requests
+                        .push((id, def.owner.clone(), def.name.clone(), false));
+                    st.writes.builds.push((def.name.clone(), "*".into()));
+                    (
+                        StatusCode::CREATED,
+                        [(header::LOCATION, format!("{base}/+build-request/{id}"))],
+                        "",
+                    )
+                        .into_response()
+                }
+                (Method::GET, ["+build-request", id, rest @ ..], None) => {
+                    let Some(i) = st.requests.iter().position(|r| r.0.to_string() == *id) else {
+                        return text(
+                            StatusCode::NOT_FOUND,
+                            format!("Object: snap, name: '+build-request/{id}'"),
+                        );
+                    };
+                    let rid = st.requests[i].0;
+                    // The first look completes the request: one build per processor.
+                    if !st.requests[i].3 {
+                        st.requests[i].3 = true;
+                        for arch in def.processors.clone() {
+                            st.next_id += 1;
+                            let bid = st.next_id;
+                            let fails = def.failing.contains(&arch);
+                            st.builds.push(Build {
+                                id: bid,
+                                owner: def.owner.clone(),
+                                snap: def.name.clone(),
+                                arch,
+                                stage: 0,
+                                fails,
+                                upload: def.store_upload,
+                                request: Some(rid),
+                            });
+                        }
+                    }
+                    let root = st.root.clone();
+                    if rest == ["builds"] {
+                        let entries: Vec<Value> = st
+                            .builds
+                            .iter()
+                            .filter(|b| b.request == Some(rid))
+                            .map(|b| build_json(&root, &def, b))
+                            .collect();
+                        return ok_json(page(entries, &query, &base));
+                    }
+                    ok_json(
+                        json!({ "self_link": base, "status": "Completed", "error_message": null, "builds_collection_link": format!("{base}/builds") }),
+                    )
                 }
                 (Method::POST, [], Some("newWebhook")) => {
                     new_webhook(&mut st, who, &path, &param, &base)
@@ -485,6 +571,19 @@ async fn handle(
                 ),
             }
         }
+        (_, ["bugs", id], None) => registry::bug(&mut st, &method, id, &headers, &body, who),
+        (_, [project, ..], _) if st.world.projects.iter().any(|p| p.name == *project) => {
+            registry::project(
+                &mut st,
+                &method,
+                &segments,
+                op.as_deref(),
+                &param,
+                &headers,
+                &body,
+                who,
+            )
+        }
         _ => text(
             StatusCode::NOT_FOUND,
             format!(
@@ -496,7 +595,10 @@ async fn handle(
 }
 
 mod archive;
+mod registry;
 mod snaps;
+
+pub use registry::{BugDef, ProjectDef, TaskDef};
 
 use archive::{advance_copies, copy_package};
 use snaps::{build_json, new_webhook, patch_snap, request_build, snap_json};

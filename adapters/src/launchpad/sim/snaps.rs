@@ -89,6 +89,7 @@ pub(super) fn request_build(
         stage: 0,
         fails: def.failing.contains(&arch),
         upload: def.store_upload,
+        request: None,
     });
     st.writes.builds.push((def.name.clone(), arch));
     (

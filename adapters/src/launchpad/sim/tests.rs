@@ -267,3 +267,165 @@ async fn patch_sends_if_match_and_retries_once_after_a_412() {
         LpError::BadRequest("name: You tried to modify a read-only attribute.".into())
     );
 }
+
+fn registry_world() -> LpWorld {
+    let mut w = world();
+    w.projects.push(ProjectDef {
+        name: "maas".into(),
+        series: vec!["3.6".into()],
+        drivers: vec!["shepherd-bot".into()],
+    });
+    let task = |status: &str, milestone: Option<&str>| TaskDef {
+        project: "maas".into(),
+        status: status.into(),
+        importance: "High".into(),
+        milestone: milestone.map(str::to_string),
+    };
+    w.bugs.push(BugDef {
+        id: 101,
+        title: "done".into(),
+        tags: vec!["foo".into()],
+        tasks: vec![task("Fix Committed", Some("3.6.0"))],
+    });
+    w.bugs.push(BugDef {
+        id: 102,
+        title: "open".into(),
+        tags: vec![],
+        tasks: vec![task("New", None)],
+    });
+    w.bugs.push(BugDef {
+        id: 103,
+        title: "old".into(),
+        tags: vec![],
+        tasks: vec![task("Fix Released", Some("3.6.0"))],
+    });
+    w.binaries.push((
+        "ppa-owner/next".into(),
+        "hello".into(),
+        "2.10-5".into(),
+        "amd64".into(),
+        "Published".into(),
+    ));
+    w
+}
+
+#[tokio::test]
+async fn milestones_are_created_released_and_deactivated() {
+    use crate::launchpad::registry::Milestone;
+    let sim = LaunchpadSim::start(registry_world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    assert_eq!(c.milestone("maas", "3.6.0").await.unwrap(), None);
+    let url = c
+        .new_milestone("maas", "3.6", "3.6.0", Some("2026-12-01"))
+        .await
+        .unwrap();
+    assert!(url.ends_with("/maas/+milestone/3.6.0"), "{url}");
+    let m: Milestone = c.milestone("maas", "3.6.0").await.unwrap().unwrap();
+    assert!(m.is_active && m.release_link.is_none());
+    let e = c
+        .new_milestone("maas", "3.6", "3.6.0", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("name: The name 3.6.0 is already used by a milestone in maas.".into())
+    );
+    let e = c
+        .create_product_release(&url, "2026-11-22T10:00:00+02:00")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("date_released: Time not in UTC.".into())
+    );
+    let release = c
+        .create_product_release(&url, "2026-11-22T10:00:00Z")
+        .await
+        .unwrap();
+    assert!(release.ends_with("/maas/3.6/3.6.0"), "{release}");
+    let e = c
+        .create_product_release(&url, "2026-11-22T10:00:00Z")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        LpError::BadRequest("A milestone can only have one ProductRelease.".into())
+    );
+    assert!(!c.set_milestone_active(&url, false).await.unwrap().is_active);
+    let e = client(&sim, Some("guest-token"))
+        .new_milestone("maas", "3.6", "3.6.1", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, LpError::Unauthorized(_)), "{e}");
+}
+
+#[tokio::test]
+async fn bug_tasks_are_found_moved_and_retagged() {
+    let sim = LaunchpadSim::start(registry_world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    let open = c.search_tasks("/maas", &[], &[], None).await.unwrap();
+    assert_eq!(open.len(), 2, "no status = unresolved only: {open:?}");
+    let done = c
+        .search_tasks(
+            "/maas",
+            &["Fix Committed"],
+            &[],
+            Some("/maas/+milestone/3.6.0"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    let moved = c
+        .update_task(
+            &done[0].self_link,
+            Some("Fix Released"),
+            Some("/maas/+milestone/3.6.1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.status, "Fix Released");
+    assert!(moved.milestone_link.unwrap().ends_with("/+milestone/3.6.1"));
+    let tags = c
+        .retag_bug("/bugs/101", &["block-proposed"], &["foo"])
+        .await
+        .unwrap();
+    assert_eq!(tags, ["block-proposed"]);
+    let e = c
+        .retag_bug("/bugs/101", &["Bad Tag"], &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, LpError::BadRequest(_)), "{e}");
+    assert_eq!(
+        c.search_tasks("/maas", &[], &["block-proposed"], None)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "101 is resolved now"
+    );
+}
+
+#[tokio::test]
+async fn request_builds_makes_one_build_per_arch_and_binaries_are_listed() {
+    let sim = LaunchpadSim::start(registry_world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    let snap = c.snap("maas-committers", "maas").await.unwrap();
+    let archive = snap.auto_build_archive_link.clone().unwrap();
+    let req = c
+        .request_snap_builds(&snap, &archive, "Updates", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.snap_build_request(&req).await.unwrap()["status"],
+        "Completed"
+    );
+    let builds = c.snap_build_request_builds(&req).await.unwrap();
+    let arches: Vec<&str> = builds.iter().map(|b| b.arch()).collect();
+    assert_eq!(arches, ["amd64", "arm64", "ppc64el"]);
+    let bins = c
+        .published_binaries(&ppa_path("ppa-owner/next").unwrap(), "hello", None)
+        .await
+        .unwrap();
+    assert_eq!(bins.len(), 1);
+    assert_eq!(bins[0]["binary_package_version"], "2.10-5");
+}
