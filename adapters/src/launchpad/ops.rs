@@ -200,6 +200,43 @@ impl LaunchpadClient {
         decode(self.get(url).await?)
     }
 
+    /// A person or team (`~name`).
+    pub async fn person(&self, name: &str) -> Result<Value, LpError> {
+        self.get(&format!("/~{}", name.trim_start_matches('~')))
+            .await
+    }
+
+    /// A PPA entry from `owner/name`.
+    pub async fn ppa(&self, reference: &str) -> Result<Value, LpError> {
+        let path = ppa_path(reference)
+            .ok_or_else(|| LpError::BadRequest(format!("`{reference}` is not OWNER/NAME")))?;
+        self.get(&path).await
+    }
+
+    /// The older bulk copy (§3.4): the latest publication of each source in `from`.
+    pub async fn sync_sources(
+        &self,
+        to: &str,
+        names: &[String],
+        from: &str,
+        series: &str,
+        include_binaries: bool,
+    ) -> Result<(), LpError> {
+        self.named_post(
+            to,
+            "syncSources",
+            &[
+                ("source_names", Param::List(names.to_vec())),
+                ("from_archive", Param::Link(from.to_string())),
+                ("to_pocket", Param::Enum("Release".into())),
+                ("to_series", Param::Str(series.to_string())),
+                ("include_binaries", Param::Bool(include_binaries)),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Binary publications of exactly `name` (§3.3).
     pub async fn published_binaries(
         &self,

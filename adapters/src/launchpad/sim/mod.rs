@@ -107,6 +107,8 @@ struct Inner {
     copy_failures: Vec<String>,
     writes: Writes,
     faults: VecDeque<u16>,
+    /// Added before every answer (a slow Launchpad; beyond the client's timeout, a timeout).
+    latency: std::time::Duration,
     next_id: u64,
     snap_edits: HashMap<String, (Vec<String>, u64)>,
     hooks: Vec<SimHook>,
@@ -164,6 +166,11 @@ impl LaunchpadSim {
 
     pub fn copy_failures(&self) -> Vec<String> {
         lock(&self.inner).copy_failures.clone()
+    }
+
+    /// Every answer waits this long first.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        lock(&self.inner).latency = latency;
     }
 
     /// The next `n` requests get HTTP `status`.
@@ -301,6 +308,10 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let latency = lock(&s).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let mut st = lock(&s);
     if let Some(code) = st.faults.pop_front() {
         return text(
@@ -408,6 +419,41 @@ async fn handle(
                     ok_json(page(entries, &query, &base))
                 }
                 (Method::POST, Some("copyPackage")) => copy_package(&mut st, who, &archive, &param),
+                (Method::POST, Some("syncSources")) => {
+                    let names: Vec<String> = param("source_names")
+                        .and_then(|v| serde_json::from_str(&v).ok())
+                        .unwrap_or_default();
+                    let from = param("from_archive").unwrap_or_default();
+                    let from_ref = from
+                        .split("/~")
+                        .nth(1)
+                        .map(|r| r.replace("/+archive/ubuntu/", "/"))
+                        .unwrap_or_default();
+                    let mut last = ok_json(Value::Null);
+                    for name in names {
+                        let version = st
+                            .world
+                            .publications
+                            .iter()
+                            .rev()
+                            .find(|p| {
+                                p.archive == from_ref && p.name == name && p.status == "Published"
+                            })
+                            .map(|p| p.version.clone())
+                            .unwrap_or_default();
+                        let one = |k: &str| match k {
+                            "source_name" => Some(name.clone()),
+                            "version" => Some(version.clone()),
+                            "from_archive" => Some(from.clone()),
+                            other => param(other),
+                        };
+                        last = copy_package(&mut st, who.clone(), &archive, &one);
+                        if !last.status().is_success() {
+                            return last;
+                        }
+                    }
+                    last
+                }
                 _ => text(
                     StatusCode::BAD_REQUEST,
                     format!("No such operation: {}", op.unwrap_or("")),
@@ -569,6 +615,26 @@ async fn handle(
                     StatusCode::BAD_REQUEST,
                     format!("No such operation: {}", op.unwrap_or("")),
                 ),
+            }
+        }
+        (Method::GET, [person], None) if person.starts_with('~') => {
+            let name = person.trim_start_matches('~');
+            let known = st.world.tokens.values().any(|u| u == name)
+                || st
+                    .world
+                    .ppa_writers
+                    .keys()
+                    .any(|k| k.split('/').next() == Some(name))
+                || st.world.snaps.iter().any(|d| d.owner == name);
+            if known {
+                ok_json(
+                    json!({ "self_link": base, "name": name, "display_name": name, "is_team": false }),
+                )
+            } else {
+                text(
+                    StatusCode::NOT_FOUND,
+                    format!("Object: <root>, name: '{person}'"),
+                )
             }
         }
         (_, ["bugs", id], None) => registry::bug(&mut st, &method, id, &headers, &body, who),

@@ -429,3 +429,47 @@ async fn request_builds_makes_one_build_per_arch_and_binaries_are_listed() {
     assert_eq!(bins.len(), 1);
     assert_eq!(bins[0]["binary_package_version"], "2.10-5");
 }
+
+#[tokio::test]
+async fn people_ppas_and_sync_sources() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    let c = client(&sim, Some("bot-token"));
+    assert_eq!(c.person("ppa-owner").await.unwrap()["name"], "ppa-owner");
+    assert!(matches!(
+        c.person("nobody-at-all").await.unwrap_err(),
+        LpError::NotFound(_)
+    ));
+    assert_eq!(c.ppa("ppa-owner/stable").await.unwrap()["name"], "stable");
+    let (from, to) = (
+        ppa_path("ppa-owner/next").unwrap(),
+        ppa_path("ppa-owner/stable").unwrap(),
+    );
+    c.sync_sources(&to, &["hello".into()], &from, "jammy", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.writes().copies,
+        vec![(
+            "ppa-owner/stable".into(),
+            "hello".into(),
+            "2.10-5".into(),
+            "jammy".into()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_slow_launchpad_times_out_as_a_transient_error() {
+    let sim = LaunchpadSim::start(world()).await.unwrap();
+    sim.set_latency(Duration::from_millis(400));
+    let c = LaunchpadClient::new(&sim.service_root(), None, Duration::from_millis(100))
+        .unwrap()
+        .with_retry_delays(vec![]);
+    let e = c.snap("maas-committers", "maas").await.unwrap_err();
+    assert!(matches!(e, LpError::Network(_)) && e.is_transient(), "{e}");
+    sim.set_latency(Duration::ZERO);
+    assert_eq!(
+        c.snap("maas-committers", "maas").await.unwrap().name,
+        "maas"
+    );
+}
