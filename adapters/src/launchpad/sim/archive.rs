@@ -1,10 +1,10 @@
 //! The simulated archive side: `copyPackage` and its asynchronous job.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::{ok_json, text, CopyJob, Inner, Publication};
+use super::{ok_json, page, text, CopyJob, Inner, Publication, Req};
 
 pub(super) fn copy_package(
     st: &mut Inner,
@@ -119,5 +119,116 @@ pub(super) fn advance_copies(st: &mut Inner) {
                 }
             }
         }
+    }
+}
+
+/// `/~owner/+archive/ubuntu/name`: the entry, publications, copies.
+pub(super) fn route(st: &mut Inner, req: &Req<'_>, owner: &str, name: &str) -> Response {
+    let (method, op, param, query, base, who) = (
+        req.method.clone(),
+        req.op,
+        req.param,
+        req.query,
+        req.base,
+        req.who.clone(),
+    );
+    let archive = format!("{}/{name}", owner.trim_start_matches('~'));
+    if !st.world.ppa_writers.contains_key(&archive) {
+        return text(StatusCode::NOT_FOUND, format!("No such ppa: '{name}'."));
+    }
+    match (method, op) {
+        (Method::GET, None) => ok_json(json!({
+            "self_link": base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
+            "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
+        })),
+        (Method::GET, Some("getPublishedBinaries")) => {
+            let wanted = param("binary_name").unwrap_or_default();
+            let root = st.root.clone();
+            let entries: Vec<Value> = st
+                .world
+                .binaries
+                .iter()
+                .filter(|(a, n, ..)| *a == archive && *n == wanted)
+                .map(|(_, n, v, arch, status)| {
+                    json!({
+                        "binary_package_name": n, "binary_package_version": v, "status": status,
+                        "distro_arch_series_link": format!("{root}/ubuntu/noble/{arch}"),
+                    })
+                })
+                .collect();
+            ok_json(page(entries, query, base))
+        }
+        (Method::GET, Some("getPublishedSources")) => {
+            advance_copies(st);
+            let name_q = param("source_name").unwrap_or_default();
+            let exact = param("exact_match").as_deref() == Some("true");
+            let version = param("version").map(|v| v.trim_matches('"').to_string());
+            let series =
+                param("distro_series").map(|s| s.rsplit('/').next().unwrap_or("").to_string());
+            let root = st.root.clone();
+            let entries: Vec<Value> = st
+                .world
+                .publications
+                .iter()
+                .filter(|p| p.archive == archive)
+                .filter(|p| {
+                    if exact {
+                        p.name == name_q
+                    } else {
+                        p.name.contains(&name_q)
+                    }
+                })
+                .filter(|p| version.as_ref().is_none_or(|v| *v == p.version))
+                .filter(|p| series.as_ref().is_none_or(|s| *s == p.series))
+                .enumerate()
+                .map(|(i, p)| {
+                    json!({
+                        "self_link": format!("{base}/+sourcepub/{}", 1000 + i),
+                        "source_package_name": p.name, "source_package_version": p.version,
+                        "status": p.status, "pocket": "Release",
+                        "distro_series_link": format!("{root}/ubuntu/{}", p.series),
+                    })
+                })
+                .collect();
+            ok_json(page(entries, query, base))
+        }
+        (Method::POST, Some("copyPackage")) => copy_package(st, who, &archive, &param),
+        (Method::POST, Some("syncSources")) => {
+            let names: Vec<String> = param("source_names")
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default();
+            let from = param("from_archive").unwrap_or_default();
+            let from_ref = from
+                .split("/~")
+                .nth(1)
+                .map(|r| r.replace("/+archive/ubuntu/", "/"))
+                .unwrap_or_default();
+            let mut last = ok_json(Value::Null);
+            for name in names {
+                let version = st
+                    .world
+                    .publications
+                    .iter()
+                    .rev()
+                    .find(|p| p.archive == from_ref && p.name == name && p.status == "Published")
+                    .map(|p| p.version.clone())
+                    .unwrap_or_default();
+                let one = |k: &str| match k {
+                    "source_name" => Some(name.clone()),
+                    "version" => Some(version.clone()),
+                    "from_archive" => Some(from.clone()),
+                    other => param(other),
+                };
+                last = copy_package(st, who.clone(), &archive, &one);
+                if !last.status().is_success() {
+                    return last;
+                }
+            }
+            last
+        }
+        _ => text(
+            StatusCode::BAD_REQUEST,
+            format!("No such operation: {}", op.unwrap_or("")),
+        ),
     }
 }

@@ -301,6 +301,19 @@ fn page(entries: Vec<Value>, query: &[(String, String)], base: &str) -> Value {
     p
 }
 
+/// One request, as the route functions read it.
+pub(super) struct Req<'a> {
+    pub method: Method,
+    pub op: Option<&'a str>,
+    pub param: &'a dyn Fn(&str) -> Option<String>,
+    pub query: &'a [(String, String)],
+    pub base: &'a str,
+    pub path: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub who: Option<String>,
+}
+
 async fn handle(
     State(s): State<Shared>,
     method: Method,
@@ -336,6 +349,17 @@ async fn handle(
     let op = param("ws.op");
     let base = format!("{}{}", st.root, path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let req = Req {
+        method: method.clone(),
+        op: op.as_deref(),
+        param: &param,
+        query: &query,
+        base: &base,
+        path: &path,
+        headers: &headers,
+        body: &body,
+        who: who.clone(),
+    };
     match (method.clone(), segments.as_slice(), op.as_deref()) {
         (Method::GET, ["+snaps"], Some("getByName")) => {
             let owner = param("owner").unwrap_or_default();
@@ -359,263 +383,11 @@ async fn handle(
                 ),
             }
         }
-        (_, [owner, "+archive", "ubuntu", name], op) if owner.starts_with('~') => {
-            let archive = format!("{}/{name}", owner.trim_start_matches('~'));
-            if !st.world.ppa_writers.contains_key(&archive) {
-                return text(StatusCode::NOT_FOUND, format!("No such ppa: '{name}'."));
-            }
-            match (method, op) {
-                (Method::GET, None) => ok_json(json!({
-                    "self_link": base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
-                    "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
-                })),
-                (Method::GET, Some("getPublishedBinaries")) => {
-                    let wanted = param("binary_name").unwrap_or_default();
-                    let root = st.root.clone();
-                    let entries: Vec<Value> = st
-                        .world
-                        .binaries
-                        .iter()
-                        .filter(|(a, n, ..)| *a == archive && *n == wanted)
-                        .map(|(_, n, v, arch, status)| json!({
-                            "binary_package_name": n, "binary_package_version": v, "status": status,
-                            "distro_arch_series_link": format!("{root}/ubuntu/noble/{arch}"),
-                        }))
-                        .collect();
-                    ok_json(page(entries, &query, &base))
-                }
-                (Method::GET, Some("getPublishedSources")) => {
-                    advance_copies(&mut st);
-                    let name_q = param("source_name").unwrap_or_default();
-                    let exact = param("exact_match").as_deref() == Some("true");
-                    let version = param("version").map(|v| v.trim_matches('"').to_string());
-                    let series = param("distro_series")
-                        .map(|s| s.rsplit('/').next().unwrap_or("").to_string());
-                    let root = st.root.clone();
-                    let entries: Vec<Value> = st
-                        .world
-                        .publications
-                        .iter()
-                        .filter(|p| p.archive == archive)
-                        .filter(|p| {
-                            if exact {
-                                p.name == name_q
-                            } else {
-                                p.name.contains(&name_q)
-                            }
-                        })
-                        .filter(|p| version.as_ref().is_none_or(|v| *v == p.version))
-                        .filter(|p| series.as_ref().is_none_or(|s| *s == p.series))
-                        .enumerate()
-                        .map(|(i, p)| {
-                            json!({
-                                "self_link": format!("{base}/+sourcepub/{}", 1000 + i),
-                                "source_package_name": p.name, "source_package_version": p.version,
-                                "status": p.status, "pocket": "Release",
-                                "distro_series_link": format!("{root}/ubuntu/{}", p.series),
-                            })
-                        })
-                        .collect();
-                    ok_json(page(entries, &query, &base))
-                }
-                (Method::POST, Some("copyPackage")) => copy_package(&mut st, who, &archive, &param),
-                (Method::POST, Some("syncSources")) => {
-                    let names: Vec<String> = param("source_names")
-                        .and_then(|v| serde_json::from_str(&v).ok())
-                        .unwrap_or_default();
-                    let from = param("from_archive").unwrap_or_default();
-                    let from_ref = from
-                        .split("/~")
-                        .nth(1)
-                        .map(|r| r.replace("/+archive/ubuntu/", "/"))
-                        .unwrap_or_default();
-                    let mut last = ok_json(Value::Null);
-                    for name in names {
-                        let version = st
-                            .world
-                            .publications
-                            .iter()
-                            .rev()
-                            .find(|p| {
-                                p.archive == from_ref && p.name == name && p.status == "Published"
-                            })
-                            .map(|p| p.version.clone())
-                            .unwrap_or_default();
-                        let one = |k: &str| match k {
-                            "source_name" => Some(name.clone()),
-                            "version" => Some(version.clone()),
-                            "from_archive" => Some(from.clone()),
-                            other => param(other),
-                        };
-                        last = copy_package(&mut st, who.clone(), &archive, &one);
-                        if !last.status().is_success() {
-                            return last;
-                        }
-                    }
-                    last
-                }
-                _ => text(
-                    StatusCode::BAD_REQUEST,
-                    format!("No such operation: {}", op.unwrap_or("")),
-                ),
-            }
+        (_, [owner, "+archive", "ubuntu", name], _) if owner.starts_with('~') => {
+            archive::route(&mut st, &req, owner, name)
         }
-        (_, [owner, "+snap", name, rest @ ..], op) if owner.starts_with('~') => {
-            let owner = owner.trim_start_matches('~').to_string();
-            let Some(def) = st
-                .world
-                .snaps
-                .iter()
-                .find(|d| d.owner == owner && d.name == *name)
-                .cloned()
-            else {
-                return text(
-                    StatusCode::NOT_FOUND,
-                    format!("No such snap package with this owner: '{name}'."),
-                );
-            };
-            match (method, rest, op) {
-                (Method::GET, [], None) => ok_json(snap_json(&st, &def)),
-                (Method::PATCH, [], None) => patch_snap(&mut st, who, &def, &headers, &body),
-                (Method::POST, [], Some("requestBuild")) => {
-                    request_build(&mut st, who, &def, &param, &base)
-                }
-                (Method::POST, [], Some("requestBuilds")) => {
-                    if who.is_none() {
-                        return text(
-                            StatusCode::UNAUTHORIZED,
-                            "(<Snap object>, 'requestBuilds', 'launchpad.Edit')",
-                        );
-                    }
-                    st.next_id += 1;
-                    let id = st.next_id;
-                    st.requests
-                        .push((id, def.owner.clone(), def.name.clone(), false));
-                    st.writes.builds.push((def.name.clone(), "*".into()));
-                    (
-                        StatusCode::CREATED,
-                        [(header::LOCATION, format!("{base}/+build-request/{id}"))],
-                        "",
-                    )
-                        .into_response()
-                }
-                (Method::GET, ["+build-request", id, rest @ ..], None) => {
-                    let Some(i) = st.requests.iter().position(|r| r.0.to_string() == *id) else {
-                        return text(
-                            StatusCode::NOT_FOUND,
-                            format!("Object: snap, name: '+build-request/{id}'"),
-                        );
-                    };
-                    let rid = st.requests[i].0;
-                    // The first look completes the request: one build per processor.
-                    if !st.requests[i].3 {
-                        st.requests[i].3 = true;
-                        for arch in def.processors.clone() {
-                            st.next_id += 1;
-                            let bid = st.next_id;
-                            let fails = def.failing.contains(&arch);
-                            st.builds.push(Build {
-                                id: bid,
-                                owner: def.owner.clone(),
-                                snap: def.name.clone(),
-                                arch,
-                                stage: 0,
-                                fails,
-                                upload: def.store_upload,
-                                request: Some(rid),
-                            });
-                        }
-                    }
-                    let root = st.root.clone();
-                    if rest == ["builds"] {
-                        let entries: Vec<Value> = st
-                            .builds
-                            .iter()
-                            .filter(|b| b.request == Some(rid))
-                            .map(|b| build_json(&root, &def, b))
-                            .collect();
-                        return ok_json(page(entries, &query, &base));
-                    }
-                    ok_json(
-                        json!({ "self_link": base, "status": "Completed", "error_message": null, "builds_collection_link": format!("{base}/builds") }),
-                    )
-                }
-                (Method::POST, [], Some("newWebhook")) => {
-                    new_webhook(&mut st, who, &path, &param, &base)
-                }
-                (Method::GET, ["webhooks"], None) => {
-                    let target = path.trim_end_matches("/webhooks").to_string();
-                    let entries = st
-                        .hooks
-                        .iter()
-                        .filter(|h| h.target == target)
-                        .map(|h| json!({
-                            "self_link": format!("{}{target}/+webhook/{}", st.root, h.id),
-                            "delivery_url": h.delivery_url, "event_types": h.event_types, "active": true,
-                        }))
-                        .collect();
-                    ok_json(page(entries, &query, &base))
-                }
-                (Method::POST, ["+webhook", id], Some("setSecret")) => {
-                    let target = path.split("/+webhook/").next().unwrap_or("").to_string();
-                    match (
-                        who,
-                        st.hooks
-                            .iter_mut()
-                            .find(|h| h.target == target && h.id.to_string() == *id),
-                    ) {
-                        (None, _) => text(
-                            StatusCode::UNAUTHORIZED,
-                            "(<Webhook object>, 'setSecret', 'launchpad.Edit')",
-                        ),
-                        (_, None) => text(
-                            StatusCode::NOT_FOUND,
-                            format!("Object: webhook, name: '{id}'"),
-                        ),
-                        (Some(_), Some(h)) => {
-                            h.secret = param("secret")
-                                .unwrap_or_default()
-                                .trim_matches('"')
-                                .to_string();
-                            ok_json(Value::Null)
-                        }
-                    }
-                }
-                (Method::GET, [coll], None)
-                    if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
-                {
-                    let root = st.root.clone();
-                    let mut entries: Vec<Value> = st
-                        .builds
-                        .iter()
-                        .filter(|b| b.owner == def.owner && b.snap == def.name)
-                        .filter(|b| match *coll {
-                            "pending_builds" => b.stage < 2,
-                            "completed_builds" => b.stage >= 2,
-                            _ => true,
-                        })
-                        .map(|b| build_json(&root, &def, b))
-                        .collect();
-                    entries.reverse();
-                    ok_json(page(entries, &query, &base))
-                }
-                (Method::GET, ["+build", id], None) => {
-                    let root = st.root.clone();
-                    let Some(b) = st
-                        .builds
-                        .iter_mut()
-                        .find(|b| b.id.to_string() == *id && b.snap == def.name)
-                    else {
-                        return text(StatusCode::NOT_FOUND, format!("Object: snap, name: '{id}'"));
-                    };
-                    b.stage += 1;
-                    ok_json(build_json(&root, &def, b))
-                }
-                _ => text(
-                    StatusCode::BAD_REQUEST,
-                    format!("No such operation: {}", op.unwrap_or("")),
-                ),
-            }
+        (_, [owner, "+snap", name, rest @ ..], _) if owner.starts_with('~') => {
+            snaps::route(&mut st, &req, owner, name, rest)
         }
         (Method::GET, [person], None) if person.starts_with('~') => {
             let name = person.trim_start_matches('~');
@@ -666,8 +438,7 @@ mod snaps;
 
 pub use registry::{BugDef, ProjectDef, TaskDef};
 
-use archive::{advance_copies, copy_package};
-use snaps::{build_json, new_webhook, patch_snap, request_build, snap_json};
+use snaps::snap_json;
 
 #[cfg(test)]
 mod tests;

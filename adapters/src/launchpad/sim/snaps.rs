@@ -1,10 +1,10 @@
 //! The simulated snap side: entries, `requestBuild`, PATCH with `If-Match`.
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{text, Build, Inner, SimHook, SnapDef, BUILD_STATES};
+use super::{ok_json, page, text, Build, Inner, Req, SimHook, SnapDef, BUILD_STATES};
 
 pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
     let base = format!("{}/~{}/+snap/{}", st.root, d.owner, d.name);
@@ -202,4 +202,177 @@ pub(super) fn new_webhook(
         "",
     )
         .into_response()
+}
+
+/// `/~owner/+snap/name/…`: the entry, builds, build requests, webhooks, PATCH.
+pub(super) fn route(
+    st: &mut Inner,
+    req: &Req<'_>,
+    owner: &str,
+    name: &str,
+    rest: &[&str],
+) -> Response {
+    let (method, op, param, query, base, path, headers, body, who) = (
+        req.method.clone(),
+        req.op,
+        req.param,
+        req.query,
+        req.base,
+        req.path,
+        req.headers,
+        req.body,
+        req.who.clone(),
+    );
+
+    let owner = owner.trim_start_matches('~').to_string();
+    let Some(def) = st
+        .world
+        .snaps
+        .iter()
+        .find(|d| d.owner == owner && d.name == *name)
+        .cloned()
+    else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("No such snap package with this owner: '{name}'."),
+        );
+    };
+    match (method, rest, op) {
+        (Method::GET, [], None) => ok_json(snap_json(st, &def)),
+        (Method::PATCH, [], None) => patch_snap(st, who, &def, headers, body),
+        (Method::POST, [], Some("requestBuild")) => request_build(st, who, &def, &param, base),
+        (Method::POST, [], Some("requestBuilds")) => {
+            if who.is_none() {
+                return text(
+                    StatusCode::UNAUTHORIZED,
+                    "(<Snap object>, 'requestBuilds', 'launchpad.Edit')",
+                );
+            }
+            st.next_id += 1;
+            let id = st.next_id;
+            st.requests
+                .push((id, def.owner.clone(), def.name.clone(), false));
+            st.writes.builds.push((def.name.clone(), "*".into()));
+            (
+                StatusCode::CREATED,
+                [(header::LOCATION, format!("{base}/+build-request/{id}"))],
+                "",
+            )
+                .into_response()
+        }
+        (Method::GET, ["+build-request", id, rest @ ..], None) => {
+            let Some(i) = st.requests.iter().position(|r| r.0.to_string() == *id) else {
+                return text(
+                    StatusCode::NOT_FOUND,
+                    format!("Object: snap, name: '+build-request/{id}'"),
+                );
+            };
+            let rid = st.requests[i].0;
+            // The first look completes the request: one build per processor.
+            if !st.requests[i].3 {
+                st.requests[i].3 = true;
+                for arch in def.processors.clone() {
+                    st.next_id += 1;
+                    let bid = st.next_id;
+                    let fails = def.failing.contains(&arch);
+                    st.builds.push(Build {
+                        id: bid,
+                        owner: def.owner.clone(),
+                        snap: def.name.clone(),
+                        arch,
+                        stage: 0,
+                        fails,
+                        upload: def.store_upload,
+                        request: Some(rid),
+                    });
+                }
+            }
+            let root = st.root.clone();
+            if rest == ["builds"] {
+                let entries: Vec<Value> = st
+                    .builds
+                    .iter()
+                    .filter(|b| b.request == Some(rid))
+                    .map(|b| build_json(&root, &def, b))
+                    .collect();
+                return ok_json(page(entries, query, base));
+            }
+            ok_json(
+                json!({ "self_link": base, "status": "Completed", "error_message": null, "builds_collection_link": format!("{base}/builds") }),
+            )
+        }
+        (Method::POST, [], Some("newWebhook")) => new_webhook(st, who, path, &param, base),
+        (Method::GET, ["webhooks"], None) => {
+            let target = path.trim_end_matches("/webhooks").to_string();
+            let entries = st
+                        .hooks
+                        .iter()
+                        .filter(|h| h.target == target)
+                        .map(|h| json!({
+                            "self_link": format!("{}{target}/+webhook/{}", st.root, h.id),
+                            "delivery_url": h.delivery_url, "event_types": h.event_types, "active": true,
+                        }))
+                        .collect();
+            ok_json(page(entries, query, base))
+        }
+        (Method::POST, ["+webhook", id], Some("setSecret")) => {
+            let target = path.split("/+webhook/").next().unwrap_or("").to_string();
+            match (
+                who,
+                st.hooks
+                    .iter_mut()
+                    .find(|h| h.target == target && h.id.to_string() == *id),
+            ) {
+                (None, _) => text(
+                    StatusCode::UNAUTHORIZED,
+                    "(<Webhook object>, 'setSecret', 'launchpad.Edit')",
+                ),
+                (_, None) => text(
+                    StatusCode::NOT_FOUND,
+                    format!("Object: webhook, name: '{id}'"),
+                ),
+                (Some(_), Some(h)) => {
+                    h.secret = param("secret")
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_string();
+                    ok_json(Value::Null)
+                }
+            }
+        }
+        (Method::GET, [coll], None)
+            if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
+        {
+            let root = st.root.clone();
+            let mut entries: Vec<Value> = st
+                .builds
+                .iter()
+                .filter(|b| b.owner == def.owner && b.snap == def.name)
+                .filter(|b| match *coll {
+                    "pending_builds" => b.stage < 2,
+                    "completed_builds" => b.stage >= 2,
+                    _ => true,
+                })
+                .map(|b| build_json(&root, &def, b))
+                .collect();
+            entries.reverse();
+            ok_json(page(entries, query, base))
+        }
+        (Method::GET, ["+build", id], None) => {
+            let root = st.root.clone();
+            let Some(b) = st
+                .builds
+                .iter_mut()
+                .find(|b| b.id.to_string() == *id && b.snap == def.name)
+            else {
+                return text(StatusCode::NOT_FOUND, format!("Object: snap, name: '{id}'"));
+            };
+            b.stage += 1;
+            ok_json(build_json(&root, &def, b))
+        }
+        _ => text(
+            StatusCode::BAD_REQUEST,
+            format!("No such operation: {}", op.unwrap_or("")),
+        ),
+    }
 }
