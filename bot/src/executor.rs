@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::queues::find;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, ClientError, TestRequest};
-use shepherd_adapters::chat::{Chat, SentMessage, ThreadRef};
+use shepherd_adapters::chat::{Chat, ChatError, SentMessage, ThreadRef};
 use shepherd_commands::format::progress;
 use shepherd_commands::{Action, PlanState};
 use thiserror::Error;
@@ -278,7 +278,11 @@ pub struct WorldApplier {
 impl Applier for WorldApplier {
     async fn apply(&self, _key: &str, action: &Action) -> Result<String, ApplyError> {
         match action {
-            Action::Announce { channel, text } => match self.chat.send(channel, text).await {
+            Action::Announce {
+                channel,
+                text,
+                thread,
+            } => match self.post(channel, thread.as_deref(), text).await {
                 Ok(m) => Ok(format!("posted to {} ({})", m.channel, m.id)),
                 Err(e) if e.is_transient() => Err(ApplyError::Transient(e.to_string())),
                 Err(e) => Err(ApplyError::Permanent(e.to_string())),
@@ -335,6 +339,24 @@ impl Applier for WorldApplier {
 }
 
 impl WorldApplier {
+    async fn post(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+    ) -> Result<SentMessage, ChatError> {
+        match thread {
+            Some(t) => {
+                let to = ThreadRef {
+                    channel: channel.to_string(),
+                    thread: t.to_string(),
+                };
+                self.chat.reply(&to, text).await
+            }
+            None => self.chat.send(channel, text).await,
+        }
+    }
+
     fn lp(&self) -> Result<&LaunchpadService, ApplyError> {
         self.launchpad
             .as_deref()

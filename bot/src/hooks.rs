@@ -61,6 +61,8 @@ impl Dispatcher {
     async fn react(&self, d: &Delivery) -> Result<String, StoreError> {
         let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
         let mut messages: Vec<(String, String)> = Vec::new();
+        // (channel, thread, text): follow-ups in the threads that asked for the work.
+        let mut follow_ups: Vec<(String, String, String)> = Vec::new();
         let registered: Vec<LaunchpadHook> = self
             .store
             .registered_hooks()
@@ -100,6 +102,7 @@ impl Dispatcher {
                         let status = b.store_upload_status.as_deref().unwrap_or("failed");
                         say(format!("{} snap build {} built, but the store upload failed ({status}) · {link}", b.snap_name(), b.build_id()), &mut messages);
                     }
+                    follow_ups.extend(self.rebuild_follow_ups(&b, &link).await?);
                 }
             }
             "bug:0.1" | "bug:comment:0.1" => {
@@ -155,12 +158,51 @@ impl Dispatcher {
             // ping and event types we only record.
             _ => {}
         }
-        Ok(if messages.is_empty() {
+        Ok(if messages.is_empty() && follow_ups.is_empty() {
             "recorded".to_string()
         } else {
-            let id = self.plan_announcements(d, messages).await?;
+            let id = self.plan_announcements(d, messages, follow_ups).await?;
             format!("plan #{id}")
         })
+    }
+
+    /// A finished build (or store upload) of a snap someone asked `!rebuild`
+    /// for in the last two days: said in that request's thread.
+    async fn rebuild_follow_ups(
+        &self,
+        b: &SnapBuild,
+        link: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let status = b.status.as_deref().unwrap_or("");
+        let upload = b.store_upload_status.as_deref().unwrap_or("");
+        let settled = b.build_failed()
+            || b.upload_failed()
+            || (status == "Successfully built" && upload != "Pending");
+        let Some(owner) = b.owner() else {
+            return Ok(Vec::new());
+        };
+        if !settled {
+            return Ok(Vec::new());
+        }
+        let since = now_ms() - 2 * 24 * 3600 * 1000;
+        let threads = self
+            .store
+            .rebuild_threads(owner.trim_start_matches('~'), b.snap_name(), since)
+            .await?;
+        let store = if upload.is_empty() {
+            String::new()
+        } else {
+            format!(", store: {upload}")
+        };
+        let text = format!(
+            "Launchpad: {} build {} is {status}{store} · {link}",
+            b.snap_name(),
+            b.build_id()
+        );
+        Ok(threads
+            .into_iter()
+            .map(|(c, t)| (c, t, text.clone()))
+            .collect())
     }
 
     /// block-proposed / update-excuse tags added or removed → the package's watchers.
@@ -220,15 +262,28 @@ impl Dispatcher {
         &self,
         d: &Delivery,
         messages: Vec<(String, String)>,
+        follow_ups: Vec<(String, String, String)>,
     ) -> Result<i64, StoreError> {
+        let first_channel = messages
+            .first()
+            .map(|m| m.0.clone())
+            .or_else(|| follow_ups.first().map(|f| f.0.clone()))
+            .unwrap_or_default();
         let steps = messages
-            .iter()
+            .into_iter()
+            .map(|(channel, text)| (channel, None, text))
+            .chain(
+                follow_ups
+                    .into_iter()
+                    .map(|(c, t, text)| (c, Some(t), text)),
+            )
             .enumerate()
-            .map(|(i, (channel, text))| StepDraft {
+            .map(|(i, (channel, thread, text))| StepDraft {
                 key: format!("webhook/launchpad/{}/{i}", d.delivery_id),
                 action: Action::Announce {
-                    channel: channel.clone(),
-                    text: text.clone(),
+                    channel,
+                    text,
+                    thread,
                 },
             })
             .collect();
@@ -240,7 +295,7 @@ impl Dispatcher {
         };
         let origin = Origin {
             kind: "webhook".into(),
-            channel: messages[0].0.clone(),
+            channel: first_channel,
             thread: None,
         };
         let key = format!("webhook:launchpad:{}", d.delivery_id);

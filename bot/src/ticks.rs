@@ -27,6 +27,7 @@ impl Dispatcher {
                     action: Action::Announce {
                         channel: announce.channel.clone(),
                         text: announce.text.clone(),
+                        thread: None,
                     },
                 }],
                 confirm_reason: None,
@@ -138,6 +139,7 @@ impl Dispatcher {
                 action: Action::Announce {
                     channel: channel.clone(),
                     text: render(&series, &when, ts),
+                    thread: None,
                 },
             })
             .collect();

@@ -58,6 +58,7 @@ impl Command for Announce {
                 action: Action::Announce {
                     channel: channel.clone(),
                     text: text.clone(),
+                    thread: None,
                 },
             })
             .collect();

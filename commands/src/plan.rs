@@ -11,8 +11,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    /// Post a message to a chat channel.
-    Announce { channel: String, text: String },
+    /// Post a message to a chat channel — in a thread of it, when given.
+    Announce {
+        channel: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<String>,
+    },
     /// Copy one source (and its binaries) from one PPA to another for one
     /// series, then follow it until it is published in the destination.
     CopyPackage {
@@ -53,7 +58,7 @@ impl Action {
     /// One line for plans, `!show` and the audit log.
     pub fn describe(&self) -> String {
         match self {
-            Action::Announce { channel, text } => {
+            Action::Announce { channel, text, .. } => {
                 format!("announce in {channel}: {}", ellipsize(text, 60))
             }
             Action::CopyPackage {

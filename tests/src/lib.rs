@@ -195,7 +195,7 @@ impl RecordingApplier {
 impl Applier for RecordingApplier {
     async fn apply(&self, key: &str, action: &Action) -> Result<String, ApplyError> {
         let (channel, text) = match action {
-            Action::Announce { channel, text } => (channel, text),
+            Action::Announce { channel, text, .. } => (channel, text),
             Action::RequestAutopkgtest { package, arch, .. } => (arch, package),
             Action::CopyPackage { to, name, .. } => (to, name),
             Action::RequestSnapBuild { arch, snap, .. } => (arch, snap),

@@ -258,3 +258,31 @@ async fn a_registered_webhook_delivers_with_the_secret_only_the_store_knows() {
     h.finish().await;
     assert_eq!(sim.webhooks().len(), 1, "one webhook");
 }
+
+#[tokio::test]
+async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
+    let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
+    sim.add_build("maas-committers", "maas", "ppc64el", false);
+    let (_d, path) = temp_store();
+    let mut config = config_for(&sim, &path, "sandbox-token");
+    config.webhook.launchpad_secret = Some(SecretString::from("hook-secret".to_string()));
+    let mut h = Harness::start(&config, None).await;
+    let t = h.say("!rebuild maas").await;
+    h.expect(&t, "plan #1 done ✓").await;
+    let built = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/999", "action": "status-changed", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
+    assert_eq!(post_signed(&h, "hook-secret", "lp-1", built).await, 202);
+    h.expect(
+        &t,
+        "Launchpad: maas build 999 is Successfully built, store: Uploaded",
+    )
+    .await;
+    // Still uploading: nothing to say yet.
+    let pending = built.replace("Uploaded", "Pending");
+    assert_eq!(post_signed(&h, "hook-secret", "lp-2", &pending).await, 202);
+    let transcript = h.finish().await;
+    assert_eq!(
+        transcript.matches("Launchpad: maas build 999").count(),
+        1,
+        "{transcript}"
+    );
+}

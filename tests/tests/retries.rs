@@ -79,6 +79,7 @@ async fn a_done_key_is_never_applied_again() {
             action: Action::Announce {
                 channel: "#tests".into(),
                 text: "request".into(),
+                thread: None,
             },
         }],
         confirm_reason: None,

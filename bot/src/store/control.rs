@@ -92,4 +92,30 @@ impl Store {
         .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
+
+    /// Threads of recent `!rebuild` plans for this snap, newest first: a
+    /// Launchpad delivery about the snap's builds follows up there.
+    pub async fn rebuild_threads(
+        &self,
+        owner: &str,
+        snap: &str,
+        since: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT DISTINCT p.origin_channel, p.origin_thread FROM plans p JOIN steps s ON s.plan_id = p.id
+             WHERE p.command = 'rebuild' AND p.created_at >= $1 AND p.state <> 'dry-run'
+               AND s.action LIKE '%\"type\":\"request_snap_build\"%'
+               AND s.action LIKE $2 AND s.action LIKE $3
+             ORDER BY p.origin_channel, p.origin_thread",
+        )
+        .bind(since)
+        .bind(format!("%\"owner\":\"{owner}\"%"))
+        .bind(format!("%\"snap\":\"{snap}\"%"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(c, t)| Some((c, t?)))
+            .collect())
+    }
 }

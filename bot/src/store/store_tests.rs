@@ -18,6 +18,7 @@ fn draft(keys: &[&str]) -> PlanDraft {
                 action: Action::Announce {
                     channel: "#c".into(),
                     text: k.to_string(),
+                    thread: None,
                 },
             })
             .collect(),
