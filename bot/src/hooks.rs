@@ -42,27 +42,12 @@ fn channels_for<'h>(payload: &Value, hooks: &'h [LaunchpadHook]) -> Vec<&'h str>
 impl Dispatcher {
     /// Turns a stored delivery into its announcements and marks it processed.
     pub async fn handle_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
-        let result = self.react(d).await?;
-        self.store
-            .mark_deliveries_processed(&[(d.delivery_id.clone(), result)], now_ms())
-            .await
+        self.handle_deliveries(std::slice::from_ref(d)).await
     }
 
     /// Handles a batch, then marks them all processed in one transaction.
+    /// What every delivery of the batch consults is read once.
     pub async fn handle_deliveries(&self, batch: &[Delivery]) -> Result<(), StoreError> {
-        let mut done = Vec::with_capacity(batch.len());
-        for d in batch {
-            done.push((d.delivery_id.clone(), self.react(d).await?));
-        }
-        self.store.mark_deliveries_processed(&done, now_ms()).await
-    }
-
-    /// Plans a delivery's announcements; returns what to record as its result.
-    async fn react(&self, d: &Delivery) -> Result<String, StoreError> {
-        let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
-        let mut messages: Vec<(String, String)> = Vec::new();
-        // (channel, thread, text): follow-ups in the threads that asked for the work.
-        let mut follow_ups: Vec<(String, String, String)> = Vec::new();
         let registered: Vec<LaunchpadHook> = self
             .store
             .registered_hooks()
@@ -74,8 +59,32 @@ impl Dispatcher {
                 channel: h.channel,
             })
             .collect();
+        let since = now_ms() - 2 * 24 * 3600 * 1000;
+        let rebuilds = self.store.rebuild_plans_since(since).await?;
+        let mut done = Vec::with_capacity(batch.len());
+        for d in batch {
+            done.push((
+                d.delivery_id.clone(),
+                self.react(d, &registered, rebuilds > 0, since).await?,
+            ));
+        }
+        self.store.mark_deliveries_processed(&done, now_ms()).await
+    }
+
+    /// Plans a delivery's announcements; returns what to record as its result.
+    async fn react(
+        &self,
+        d: &Delivery,
+        registered: &[LaunchpadHook],
+        rebuilds: bool,
+        since: i64,
+    ) -> Result<String, StoreError> {
+        let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
+        let mut messages: Vec<(String, String)> = Vec::new();
+        // (channel, thread, text): follow-ups in the threads that asked for the work.
+        let mut follow_ups: Vec<(String, String, String)> = Vec::new();
         let mut configured = channels_for(&payload, &self.hooks);
-        configured.extend(channels_for(&payload, &registered));
+        configured.extend(channels_for(&payload, registered));
         configured.sort_unstable();
         configured.dedup();
         let say = |text: String, messages: &mut Vec<(String, String)>| {
@@ -102,7 +111,9 @@ impl Dispatcher {
                         let status = b.store_upload_status.as_deref().unwrap_or("failed");
                         say(format!("{} snap build {} built, but the store upload failed ({status}) · {link}", b.snap_name(), b.build_id()), &mut messages);
                     }
-                    follow_ups.extend(self.rebuild_follow_ups(&b, &link).await?);
+                    if rebuilds {
+                        follow_ups.extend(self.rebuild_follow_ups(&b, &link, since).await?);
+                    }
                 }
             }
             "bug:0.1" | "bug:comment:0.1" => {
@@ -172,6 +183,7 @@ impl Dispatcher {
         &self,
         b: &SnapBuild,
         link: &str,
+        since: i64,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let status = b.status.as_deref().unwrap_or("");
         let upload = b.store_upload_status.as_deref().unwrap_or("");
@@ -184,7 +196,6 @@ impl Dispatcher {
         if !settled {
             return Ok(Vec::new());
         }
-        let since = now_ms() - 2 * 24 * 3600 * 1000;
         let threads = self
             .store
             .rebuild_threads(owner.trim_start_matches('~'), b.snap_name(), since)

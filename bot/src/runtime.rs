@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use secrecy::SecretString;
-use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::deliveries::DeliveryWriter;
@@ -27,7 +26,7 @@ use crate::metrics::Metrics;
 use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
-use crate::store::{Delivery, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::webhook::{self, SecretRing, WebState};
 
 #[derive(Debug, Error)]
@@ -152,33 +151,36 @@ pub async fn start(
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
 
-    // Deliveries are processed one at a time, in arrival order; those a
-    // crash left unprocessed go first.
-    let (processor, mut deliveries) = mpsc::channel::<Delivery>(4096);
-    let (d, token, store2) = (dispatcher.clone(), shutdown.clone(), store.clone());
+    // Deliveries are processed in arrival order, in batches, straight from
+    // the store: the store is the queue, so none is ever dropped, and those
+    // a crash left unprocessed go first. The HTTP route only wakes this up.
+    let processor = Arc::new(Notify::new());
+    let (d, token, store2, wake) = (
+        dispatcher.clone(),
+        shutdown.clone(),
+        store.clone(),
+        processor.clone(),
+    );
     tasks.push(tokio::spawn(async move {
-        match store2.unprocessed_deliveries().await {
-            Ok(left) => {
-                for delivery in left {
-                    d.handle(Event::Webhook(delivery)).await;
+        while !token.is_cancelled() {
+            let batch = match store2.unprocessed_deliveries(256).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read stored deliveries");
+                    Vec::new()
                 }
+            };
+            if !batch.is_empty() {
+                if let Err(e) = d.handle_deliveries(&batch).await {
+                    tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed; will retry");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                continue;
             }
-            Err(e) => tracing::error!(error = %e, "cannot replay stored deliveries"),
-        }
-        let mut batch = Vec::with_capacity(256);
-        loop {
             tokio::select! {
-                n = deliveries.recv_many(&mut batch, 256) => {
-                    if n == 0 {
-                        return;
-                    }
-                    if let Err(e) = d.handle_deliveries(&batch).await {
-                        // Left unprocessed in the store: replayed at the next start.
-                        tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed");
-                    }
-                    batch.clear();
-                }
-                _ = token.cancelled() => return,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = token.cancelled() => {}
             }
         }
     }));

@@ -19,7 +19,7 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 use shepherd_adapters::launchpad::signature::verify;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::deliveries::DeliveryWriter;
@@ -70,8 +70,8 @@ pub struct WebState {
     pub metrics: Arc<Metrics>,
     pub secrets: Arc<SecretRing>,
     pub writer: DeliveryWriter,
-    /// New deliveries, to be processed after they are acknowledged.
-    pub processor: mpsc::Sender<Delivery>,
+    /// Wakes the processor, which reads new deliveries from the store.
+    pub processor: Arc<Notify>,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -166,11 +166,10 @@ async fn launchpad(
         received_at: now_ms(),
         body: body.to_vec(),
     };
-    match s.writer.record(delivery.clone()).await {
+    match s.writer.record(delivery).await {
         Ok(true) => {
             Metrics::bump(&s.metrics.webhook_accepted_total);
-            // If the queue is full the delivery waits in the store for the next start.
-            let _ = s.processor.try_send(delivery);
+            s.processor.notify_one();
             (StatusCode::ACCEPTED, "accepted\n")
         }
         Ok(false) => {

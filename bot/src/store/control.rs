@@ -118,4 +118,16 @@ impl Store {
             .filter_map(|(c, t)| Some((c, t?)))
             .collect())
     }
+
+    /// How many `!rebuild` plans were made since `since` (usually none: then
+    /// build deliveries need no thread lookups).
+    pub async fn rebuild_plans_since(&self, since: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM plans WHERE command = 'rebuild' AND created_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
 }

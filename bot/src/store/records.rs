@@ -93,11 +93,12 @@ impl Store {
     }
 
     /// Deliveries stored but not yet processed (e.g. the process died in between).
-    pub async fn unprocessed_deliveries(&self) -> Result<Vec<Delivery>, StoreError> {
+    pub async fn unprocessed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
         let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
             "SELECT delivery_id, source, event_type, received_at, body FROM deliveries
-             WHERE processed_at IS NULL ORDER BY received_at",
+             WHERE processed_at IS NULL ORDER BY received_at, delivery_id LIMIT $1",
         )
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

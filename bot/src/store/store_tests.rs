@@ -208,12 +208,19 @@ async fn deliveries_are_unique_by_id() {
     };
     assert!(store.record_delivery(&d).await.unwrap());
     assert!(!store.record_delivery(&d).await.unwrap());
-    assert_eq!(store.unprocessed_deliveries().await.unwrap(), vec![d]);
+    assert_eq!(
+        store.unprocessed_deliveries(1_000_000).await.unwrap(),
+        vec![d]
+    );
     store
         .mark_deliveries_processed(&[("abc".into(), "ok".into())], 2)
         .await
         .unwrap();
-    assert!(store.unprocessed_deliveries().await.unwrap().is_empty());
+    assert!(store
+        .unprocessed_deliveries(1_000_000)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
