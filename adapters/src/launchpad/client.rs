@@ -133,6 +133,16 @@ pub enum Written {
     Body(Value),
 }
 
+impl Written {
+    /// The new object's URL from a factory op (`op` names it in the error).
+    pub fn created(self, op: &str) -> Result<String, LpError> {
+        match self {
+            Written::Created(url) => Ok(url),
+            Written::Body(_) => Err(LpError::Decode(format!("{op} did not answer 201 Created"))),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct LaunchpadClient {
     http: reqwest::Client,

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{LaunchpadClient, LpError, Param, Written};
+use super::client::{LaunchpadClient, LpError, Param};
 
 /// `/~owner/+archive/ubuntu/name` from `owner/name`.
 pub fn ppa_path(reference: &str) -> Option<String> {
@@ -105,6 +105,16 @@ impl SnapBuild {
     }
 }
 
+/// Where a copy goes: PPAs take copies into pocket Release only (§3.4).
+fn copy_target(from: &str, series: &str, include_binaries: bool) -> [(&'static str, Param); 4] {
+    [
+        ("from_archive", Param::Link(from.to_string())),
+        ("to_pocket", Param::Enum("Release".into())),
+        ("to_series", Param::Str(series.to_string())),
+        ("include_binaries", Param::Bool(include_binaries)),
+    ]
+}
+
 impl LaunchpadClient {
     /// Publications of exactly `name` (never the substring search, §3.3).
     pub async fn published_sources(
@@ -146,13 +156,14 @@ impl LaunchpadClient {
             to,
             "copyPackage",
             &[
-                ("source_name", Param::Str(name.to_string())),
-                ("version", Param::Str(version.to_string())),
-                ("from_archive", Param::Link(from.to_string())),
-                ("to_pocket", Param::Enum("Release".into())),
-                ("to_series", Param::Str(series.to_string())),
-                ("include_binaries", Param::Bool(include_binaries)),
-            ],
+                [
+                    ("source_name", Param::Str(name.to_string())),
+                    ("version", Param::Str(version.to_string())),
+                ]
+                .as_slice(),
+                &copy_target(from, series, include_binaries),
+            ]
+            .concat(),
         )
         .await
         .map(|_| ())
@@ -226,12 +237,10 @@ impl LaunchpadClient {
             to,
             "syncSources",
             &[
-                ("source_names", Param::List(names.to_vec())),
-                ("from_archive", Param::Link(from.to_string())),
-                ("to_pocket", Param::Enum("Release".into())),
-                ("to_series", Param::Str(series.to_string())),
-                ("include_binaries", Param::Bool(include_binaries)),
-            ],
+                [("source_names", Param::List(names.to_vec()))].as_slice(),
+                &copy_target(from, series, include_binaries),
+            ]
+            .concat(),
         )
         .await
         .map(|_| ())
@@ -270,15 +279,9 @@ impl LaunchpadClient {
         if let Some(c) = channels.filter(|c| !c.is_null()) {
             params.push(("channels", Param::Json(c.clone())));
         }
-        match self
-            .named_post(&snap.self_link, "requestBuilds", &params)
+        self.named_post(&snap.self_link, "requestBuilds", &params)
             .await?
-        {
-            Written::Created(url) => Ok(url),
-            Written::Body(_) => Err(LpError::Decode(
-                "requestBuilds did not answer 201 Created".into(),
-            )),
-        }
+            .created("requestBuilds")
     }
 
     /// A build request: `status` Pending → Completed | Failed, `error_message`.
@@ -315,12 +318,9 @@ impl LaunchpadClient {
             ("active", Param::Bool(true)),
             ("secret", Param::Str(secret.to_string())),
         ];
-        match self.named_post(target, "newWebhook", &params).await? {
-            Written::Created(url) => Ok(url),
-            Written::Body(_) => Err(LpError::Decode(
-                "newWebhook did not answer 201 Created".into(),
-            )),
-        }
+        self.named_post(target, "newWebhook", &params)
+            .await?
+            .created("newWebhook")
     }
 
     pub async fn set_webhook_secret(&self, webhook: &str, secret: &str) -> Result<(), LpError> {
@@ -356,14 +356,8 @@ impl LaunchpadClient {
         if let Some(c) = channels.filter(|c| !c.is_null()) {
             params.push(("channels", Param::Json(c.clone())));
         }
-        match self
-            .named_post(&snap.self_link, "requestBuild", &params)
+        self.named_post(&snap.self_link, "requestBuild", &params)
             .await?
-        {
-            Written::Created(url) => Ok(url),
-            Written::Body(_) => Err(LpError::Decode(
-                "requestBuild did not answer 201 Created".into(),
-            )),
-        }
+            .created("requestBuild")
     }
 }

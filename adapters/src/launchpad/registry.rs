@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::client::{LaunchpadClient, LpError, Param, Written};
+use super::client::{LaunchpadClient, LpError, Param};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
 #[serde(default)]
@@ -30,13 +30,6 @@ pub struct BugTask {
 
 fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, LpError> {
     serde_json::from_value(v).map_err(|e| LpError::Decode(e.to_string()))
-}
-
-fn created(w: Written, op: &str) -> Result<String, LpError> {
-    match w {
-        Written::Created(url) => Ok(url),
-        Written::Body(_) => Err(LpError::Decode(format!("{op} did not answer 201 Created"))),
-    }
 }
 
 impl LaunchpadClient {
@@ -67,11 +60,9 @@ impl LaunchpadClient {
         if let Some(d) = date_targeted {
             params.push(("date_targeted", Param::Str(d.into())));
         }
-        created(
-            self.named_post(&format!("/{project}/{series}"), "newMilestone", &params)
-                .await?,
-            "newMilestone",
-        )
+        self.named_post(&format!("/{project}/{series}"), "newMilestone", &params)
+            .await?
+            .created("newMilestone")
     }
 
     /// Releases a milestone (`date_released` in UTC, ISO 8601); returns the release's URL.
@@ -81,11 +72,9 @@ impl LaunchpadClient {
         date_released: &str,
     ) -> Result<String, LpError> {
         let params = [("date_released", Param::Str(date_released.into()))];
-        created(
-            self.named_post(milestone, "createProductRelease", &params)
-                .await?,
-            "createProductRelease",
-        )
+        self.named_post(milestone, "createProductRelease", &params)
+            .await?
+            .created("createProductRelease")
     }
 
     /// Releasing does not deactivate: this does (PATCH `is_active`).
