@@ -7,3 +7,4 @@ pub mod britney;
 pub mod chat;
 pub mod html;
 pub mod launchpad;
+pub mod loopback;

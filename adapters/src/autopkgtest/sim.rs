@@ -83,11 +83,7 @@ impl AutopkgtestSim {
             .route("/static/running.json", get(running_json))
             .route("/queues.json", get(queues_json))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = crate::loopback::serve(app).await?;
         Ok(Self { addr, inner })
     }
 

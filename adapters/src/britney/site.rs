@@ -37,11 +37,7 @@ impl ExcusesSite {
         let app = Router::new()
             .route("/{*path}", get(serve))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = crate::loopback::serve(app).await?;
         Ok(Self { addr, inner })
     }
 

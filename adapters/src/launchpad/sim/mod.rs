@@ -136,18 +136,15 @@ const BUILD_STATES: [&str; 2] = ["Needs building", "Currently building"];
 
 impl LaunchpadSim {
     pub async fn start(world: LpWorld) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let inner = Arc::new(Mutex::new(Inner {
             world,
             next_id: 2_789_000,
-            root: format!("http://{addr}/devel"),
             ..Default::default()
         }));
         let app = Router::new().fallback(handle).with_state(inner.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = crate::loopback::serve(app).await?;
+        // No request can arrive before `start` returns the address.
+        lock(&inner).root = format!("http://{addr}/devel");
         Ok(Self { addr, inner })
     }
 
