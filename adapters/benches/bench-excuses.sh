@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the excuses benchmark with PyYAML (and its C loader) installed, so the
-# ratio against Python is printed. Needs ../shared beside the workspace.
+# ratio against Python is printed. Reads the vendored tests/fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python3 -c 'import yaml; yaml.CSafeLoader' 2>/dev/null || python3 -m pip install --quiet 'PyYAML>=6'

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use shepherd_adapters::britney::{decompress, diff, parse};
 
-fn shared(path: &str) -> std::path::PathBuf {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    root.join(path)
+/// A vendored fixture under the workspace's `tests/` folder.
+fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(path)
 }
 
 fn peak_rss_mb() -> f64 {
@@ -171,10 +171,10 @@ fn main() {
         return;
     }
     let read = || {
-        let xz = std::fs::read(shared(
+        let xz = std::fs::read(fixture(
             "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz",
         ))
-        .expect("plucky fixture (../shared) is readable");
+        .expect("plucky fixture (tests/fixtures) is readable");
         decompress(&xz).expect("decompresses")
     };
     let plucky = read();

@@ -3,9 +3,16 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// The binary with every `SHEPHERD_*` variable of the caller's environment
+/// removed: the bot rejects unknown ones, and a developer's own settings
+/// must not change what a test sees.
 fn shepherd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shepherd"));
-    c.env_remove("SHEPHERD_LOG");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SHEPHERD_") {
+            c.env_remove(k);
+        }
+    }
     c
 }
 
@@ -116,8 +123,7 @@ fn check_config_rejects_unknown_keys_with_the_reason() {
 }
 
 fn plucky() -> String {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_string());
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests");
     format!("{root}/fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz")
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use shepherd_adapters::britney::{output, parse};
 
-use crate::test_data::{plucky, shared};
+use crate::test_data::{fixture, plucky};
 
 #[test]
 fn libsepol_reads_like_the_transcript() {
@@ -37,8 +37,8 @@ fn unknown_packages_get_a_did_you_mean() {
 fn update_output_says_what_would_break() {
     let dir = "fixtures/excuses/britney2-ubuntu-testsuite/remove_from_unstable-run90";
     let x =
-        parse(&std::fs::read_to_string(shared(&format!("{dir}/excuses.yaml"))).unwrap()).unwrap();
-    let o = output::parse(&std::fs::read_to_string(shared(&format!("{dir}/output.txt"))).unwrap());
+        parse(&std::fs::read_to_string(fixture(&format!("{dir}/excuses.yaml"))).unwrap()).unwrap();
+    let o = output::parse(&std::fs::read_to_string(fixture(&format!("{dir}/output.txt"))).unwrap());
     let item = x.get("-libc6").expect("removal item in the fixture");
     let text = explain(item, Some(&o));
     assert!(
@@ -49,7 +49,7 @@ fn update_output_says_what_would_break() {
 
 #[test]
 fn every_fixture_item_has_an_account_ending_in_a_next_step() {
-    let base = shared("fixtures/excuses/britney2-ubuntu-testsuite");
+    let base = fixture("fixtures/excuses/britney2-ubuntu-testsuite");
     for d in std::fs::read_dir(base).unwrap() {
         let x = parse(&std::fs::read_to_string(d.unwrap().path().join("excuses.yaml")).unwrap())
             .unwrap();

@@ -1,18 +1,17 @@
-//! The shared fixtures tests read (../shared beside the workspace, or
-//! `$SHEPHERD_SHARED`); never read by the bot itself.
+//! The vendored fixtures tests read (`tests/fixtures/` in the workspace,
+//! provenance in its README); never read by the bot itself.
 
 use shepherd_adapters::britney::{decompress, parse, Excuses};
 
-pub fn shared(path: &str) -> std::path::PathBuf {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    root.join(path)
+pub fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(path)
 }
 
 /// The real plucky excuses of 2025-03-14.
 pub fn plucky() -> Excuses {
-    let bytes = std::fs::read(shared(
+    let bytes = std::fs::read(fixture(
         "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz",
     ))
     .unwrap();

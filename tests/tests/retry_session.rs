@@ -11,8 +11,7 @@ use shepherd_tests::{config_text, load_config, temp_store, Harness};
 const KEY: &str = "bot:secret-key";
 
 fn plucky_bytes() -> Vec<u8> {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_string());
+    let root = env!("CARGO_MANIFEST_DIR");
     std::fs::read(format!(
         "{root}/fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz"
     ))

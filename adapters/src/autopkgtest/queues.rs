@@ -125,7 +125,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let p = crate::britney::shared(&format!("fixtures/excuses/autopkgtest-web/{name}"));
+        let p = crate::britney::fixture(&format!("fixtures/excuses/autopkgtest-web/{name}"));
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     }
 

@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     fn page(name: &str) -> String {
-        let p = crate::britney::shared(&format!("fixtures/excuses/request-cgi/{name}.html"));
+        let p = crate::britney::fixture(&format!("fixtures/excuses/request-cgi/{name}.html"));
         std::fs::read_to_string(p).unwrap()
     }
 
@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn every_request_cgi_fixture_is_classified() {
         let index: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(crate::britney::shared(
+            &std::fs::read_to_string(crate::britney::fixture(
                 "fixtures/excuses/request-cgi/index.json",
             ))
             .unwrap(),

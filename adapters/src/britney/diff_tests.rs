@@ -206,7 +206,7 @@ fn appeared_and_new_version() {
 fn real_testsuite_runs_diff_into_migrations() {
     // run88 and run90 are two runs of the same britney test: items left between them.
     let read = |d: &str, f: &str| {
-        std::fs::read_to_string(crate::britney::shared(&format!(
+        std::fs::read_to_string(crate::britney::fixture(&format!(
             "fixtures/excuses/britney2-ubuntu-testsuite/{d}/{f}"
         )))
         .unwrap()

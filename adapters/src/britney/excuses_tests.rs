@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::britney::shared;
+use crate::britney::fixture;
 
 fn load(path: &str) -> Excuses {
-    let bytes = std::fs::read(shared(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let bytes = std::fs::read(fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     parse(&decompress(&bytes).unwrap()).unwrap()
 }
 
@@ -92,7 +92,7 @@ fn trimmed_file_skips_the_stub_and_keeps_the_rest() {
 
 #[test]
 fn every_testsuite_fixture_parses_cleanly() {
-    let dir = shared("fixtures/excuses/britney2-ubuntu-testsuite");
+    let dir = fixture("fixtures/excuses/britney2-ubuntu-testsuite");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path().join("excuses.yaml");

@@ -12,12 +12,11 @@ pub use diff::{diff, Change, Leaving, Transition};
 pub use excuses::{decompress, parse, Excuse, Excuses, ExcusesError, Status, TestResult};
 pub use output::UpdateOutput;
 
-/// Where the test fixtures live: `../shared` beside the workspace, or
-/// `$SHEPHERD_SHARED` (tests only; the bot never reads ../shared).
+/// A vendored test fixture: `path` under the workspace's `tests/` folder
+/// (`fixtures/…`, provenance in `tests/fixtures/README.md`).
 #[cfg(test)]
-pub(crate) fn shared(path: &str) -> std::path::PathBuf {
-    let root = std::env::var("SHEPHERD_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    root.join(path)
+pub(crate) fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(path)
 }
