@@ -91,10 +91,10 @@ pub fn parse(text: &str) -> UpdateOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::britney::fixture;
+    use crate::britney::fixture as fixture_path;
 
     fn fixture(dir: &str) -> UpdateOutput {
-        let p = fixture(&format!(
+        let p = fixture_path(&format!(
             "fixtures/excuses/britney2-ubuntu-testsuite/{dir}/output.txt"
         ));
         parse(&std::fs::read_to_string(p).unwrap())
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn every_fixture_parses() {
-        let dir = fixture("fixtures/excuses/britney2-ubuntu-testsuite");
+        let dir = fixture_path("fixtures/excuses/britney2-ubuntu-testsuite");
         for e in std::fs::read_dir(dir).unwrap() {
             let o = parse(&std::fs::read_to_string(e.unwrap().path().join("output.txt")).unwrap());
             assert!(o.generated.is_some());
