@@ -17,7 +17,7 @@ use shepherd::runtime;
 use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_adapters::launchpad::signature::sign;
 
-const SECRET: &str = "bench-secret";
+const SECRET: &str = "bench-secret-long-enough";
 const BODY: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/2789012", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "build_request": null, "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
 
 fn config(dir: &Path) -> Config {

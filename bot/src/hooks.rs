@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
+use shepherd_adapters::launchpad::target::{delivery_target, is_under};
 use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::LaunchpadHook;
@@ -12,26 +13,15 @@ use crate::store::{now_ms, Delivery, Origin, StoreError};
 
 const WEB: &str = "https://launchpad.net";
 
-/// Local paths the payload refers to (`/~o/+snap/x`, `/ubuntu/+source/p`, …).
-fn references(payload: &Value) -> Vec<&str> {
-    payload
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.values())
-        .filter_map(Value::as_str)
-        .filter(|s| s.starts_with('/'))
-        .collect()
-}
-
-/// The configured hooks whose target this payload is about.
-fn channels_for<'h>(payload: &Value, hooks: &'h [LaunchpadHook]) -> Vec<&'h str> {
-    let refs = references(payload);
+/// The channels of the hooks on the delivery's own target (the one whose
+/// secret verified it) — never those of other objects the payload mentions.
+fn channels_for<'h>(target: Option<&str>, hooks: &'h [LaunchpadHook]) -> Vec<&'h str> {
+    let Some(target) = target else {
+        return Vec::new();
+    };
     let mut out: Vec<&str> = hooks
         .iter()
-        .filter(|h| {
-            refs.iter()
-                .any(|r| *r == h.target || r.starts_with(&format!("{}/", h.target)))
-        })
+        .filter(|h| is_under(target, &h.target))
         .filter_map(|h| h.channel.as_deref())
         .collect();
     out.sort_unstable();
@@ -83,8 +73,9 @@ impl Dispatcher {
         let mut messages: Vec<(String, String)> = Vec::new();
         // (channel, thread, text): follow-ups in the threads that asked for the work.
         let mut follow_ups: Vec<(String, String, String)> = Vec::new();
-        let mut configured = channels_for(&payload, &self.hooks);
-        configured.extend(channels_for(&payload, registered));
+        let target = delivery_target(&d.event_type, &payload);
+        let mut configured = channels_for(target.as_deref(), &self.hooks);
+        configured.extend(channels_for(target.as_deref(), registered));
         configured.sort_unstable();
         configured.dedup();
         let say = |text: String, messages: &mut Vec<(String, String)>| {

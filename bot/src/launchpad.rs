@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use crate::config::LaunchpadConfig;
 use crate::executor::ApplyError;
 use crate::store::{now_ms, Store};
-use crate::webhook::SecretRing;
+use crate::secrets::SecretRing;
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn new_secret() -> Result<String, String> {
@@ -179,7 +179,7 @@ impl LaunchpadService {
             .keep_webhook_secret(target, &fresh, channel, "shepherd", now_ms())
             .await
             .map_err(|e| ApplyError::Transient(e.to_string()))?;
-        self.secrets.add(secret.clone());
+        self.secrets.add(target, secret.clone());
         let existing = self.client.webhooks(target).await.map_err(apply_error)?;
         let ours = existing
             .iter()

@@ -17,6 +17,7 @@ pub mod permissions;
 pub mod runtime;
 pub mod sandbox;
 pub mod schedule;
+pub mod secrets;
 pub mod store;
 pub mod ticks;
 pub mod webhook;

@@ -40,6 +40,9 @@ counters! {
     webhook_accepted_total => "Webhook deliveries verified and stored.",
     webhook_duplicates_total => "Webhook deliveries already stored (redeliveries), acknowledged without effect.",
     webhook_rejected_total => "Webhook requests refused (bad or missing signature, missing headers).",
+    webhook_store_unavailable_total => "Verified webhook deliveries answered 503 because the store could not commit them.",
+    http_connections_total => "HTTP connections accepted.",
+    task_panics_total => "Panics caught in long-lived tasks (each logged with its context; the task went on).",
 }
 
 impl Metrics {

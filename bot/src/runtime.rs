@@ -27,7 +27,8 @@ use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
 use crate::store::{Store, StoreError};
-use crate::webhook::{self, SecretRing, WebState};
+use crate::secrets::{RedactingChat, Redactor, SecretRing};
+use crate::webhook::{self, WebState};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -82,20 +83,30 @@ pub async fn start(
         )?)),
         None => None,
     };
-    let mut configured: Vec<SecretString> = config
+    let redactor = Arc::new(Redactor::new(config.secrets()));
+    // Everything the bot says passes the redactor: a service may echo a secret.
+    let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
+        inner: chat,
+        redactor: redactor.clone(),
+    });
+    let mut targeted: Vec<(String, SecretString)> = config
         .webhook
         .launchpad
         .iter()
-        .map(|h| h.secret.clone())
+        .map(|h| (h.target.clone(), h.secret.clone()))
         .collect();
-    configured.extend(config.webhook.launchpad_secret.clone());
-    let registered = store
-        .registered_hooks()
-        .await?
-        .into_iter()
-        .map(|h| h.secret)
-        .collect();
-    let secrets = Arc::new(SecretRing::new(configured, registered));
+    targeted.extend(
+        store
+            .registered_hooks()
+            .await?
+            .into_iter()
+            .map(|h| (h.target, h.secret)),
+    );
+    let secrets = Arc::new(SecretRing::new(
+        config.webhook.launchpad_secret.iter().cloned().collect(),
+        targeted,
+        redactor.clone(),
+    ));
     let launchpad = match &config.launchpad {
         Some(c) => {
             let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
@@ -201,10 +212,15 @@ pub async fn start(
             secrets: secrets.clone(),
             writer: DeliveryWriter::start(store.clone()),
             processor,
+            body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
+        };
+        let limits = webhook::Limits {
+            max_connections: config.webhook.max_connections,
+            header_timeout: Duration::from_millis(config.webhook.header_timeout_ms),
         };
         let token = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = webhook::serve(listener, state, token).await {
+            if let Err(e) = webhook::serve(listener, state, limits, token).await {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
         }));

@@ -7,62 +7,36 @@
 //! and deduplicated by `X-Launchpad-Delivery`, so Launchpad's retries (same
 //! id, for up to a day) have one effect. Processing happens afterwards; a
 //! delivery stored but not processed (crash) is replayed at the next start.
+//!
+//! The server is bounded: at most `max_connections` connections are served
+//! at once (the rest wait in the kernel's backlog, costing no descriptor),
+//! a client must send its headers within `header_timeout` (also between
+//! keep-alive requests) and its body within `body_timeout`.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use secrecy::{ExposeSecret, SecretString};
-use shepherd_adapters::launchpad::signature::verify;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::deliveries::DeliveryWriter;
 use crate::metrics::Metrics;
+use crate::secrets::SecretRing;
 use crate::store::{now_ms, Delivery, Store};
 
 /// Launchpad payloads are small JSON documents; anything bigger is refused.
 pub const MAX_BODY: usize = 1 << 20;
-
-/// Every secret a Launchpad delivery may be signed with: the configured
-/// ones and those of webhooks the bot registered (added as they are made).
-pub struct SecretRing {
-    configured: Vec<SecretString>,
-    registered: std::sync::RwLock<Vec<SecretString>>,
-}
-
-impl SecretRing {
-    pub fn new(configured: Vec<SecretString>, registered: Vec<SecretString>) -> Self {
-        Self {
-            configured,
-            registered: std::sync::RwLock::new(registered),
-        }
-    }
-
-    pub fn add(&self, secret: SecretString) {
-        let mut r = self.registered.write().unwrap_or_else(|p| p.into_inner());
-        if !r
-            .iter()
-            .any(|s| s.expose_secret() == secret.expose_secret())
-        {
-            r.push(secret);
-        }
-    }
-
-    /// Is `signature` valid for `body` under any secret? Each comparison is constant-time.
-    pub fn verify(&self, body: &[u8], signature: &str) -> bool {
-        let r = self.registered.read().unwrap_or_else(|p| p.into_inner());
-        self.configured
-            .iter()
-            .chain(r.iter())
-            .any(|k| verify(k.expose_secret().as_bytes(), body, signature))
-    }
-}
 
 #[derive(Clone)]
 pub struct WebState {
@@ -72,28 +46,79 @@ pub struct WebState {
     pub writer: DeliveryWriter,
     /// Wakes the processor, which reads new deliveries from the store.
     pub processor: Arc<Notify>,
+    /// How long a client may take to send a request body.
+    pub body_timeout: Duration,
 }
+
+/// How much of the process the HTTP server may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+}
+
+/// In-flight requests get this long to finish once shutdown is signalled.
+const DRAIN: Duration = Duration::from_secs(5);
 
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route(
-            "/hooks/launchpad",
-            post(launchpad).layer(DefaultBodyLimit::max(MAX_BODY)),
-        )
+        .route("/hooks/launchpad", post(launchpad))
         .with_state(state)
 }
 
-/// Serves until `shutdown`, then finishes in-flight requests.
+/// Serves until `shutdown`, then gives in-flight requests [`DRAIN`] to finish.
 pub async fn serve(
     listener: TcpListener,
     state: WebState,
+    limits: Limits,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let metrics = state.metrics.clone();
+    let app = router(state);
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    loop {
+        // A permit first: past the limit, connections wait in the backlog.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors (EMFILE) or a reset before accept:
+                    // pause instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        Metrics::bump(&metrics.http_connections_total);
+        let service = TowerToHyperService::new(app.clone());
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // Timeouts and resets end here; nothing to report.
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(DRAIN) => tracing::warn!("HTTP connections still open after the drain; closing them"),
+    }
+    Ok(())
 }
 
 /// Healthy = the store answers.
@@ -127,21 +152,48 @@ fn text_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The body, read within `timeout` and at most [`MAX_BODY`] bytes.
+async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, (StatusCode, &'static str)> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let too_big = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            Err(if too_big {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MB\n")
+            } else {
+                (StatusCode::BAD_REQUEST, "could not read the body\n")
+            })
+        }
+        Err(_) => Err((StatusCode::REQUEST_TIMEOUT, "body not sent in time\n")),
+    }
+}
+
 async fn launchpad(
     State(s): State<WebState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> (StatusCode, &'static str) {
     Metrics::bump(&s.metrics.http_requests_total);
     let reject = |status, why| {
         Metrics::bump(&s.metrics.webhook_rejected_total);
         (status, why)
     };
+    let declared = text_header(&headers, "content-length").and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return reject(StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MB\n");
+    }
+    let body = match read_body(body, s.body_timeout).await {
+        Ok(b) => b,
+        Err((status, why)) => return reject(status, why),
+    };
     let Some(signature) = text_header(&headers, "x-hub-signature") else {
         return reject(StatusCode::UNAUTHORIZED, "missing X-Hub-Signature\n");
     };
-    // Every secret is tried (each comparison is constant-time); none configured = nothing verifies.
-    if !s.secrets.verify(&body, signature) {
+    // Only secrets allowed to speak for the payload's target are tried
+    // (each comparison constant-time); none configured = nothing verifies.
+    let event_type = text_header(&headers, "x-launchpad-event-type").unwrap_or("");
+    if !s.secrets.verify(event_type, &body, signature) {
         return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
     }
     let (Some(event), Some(id)) = (
@@ -177,6 +229,7 @@ async fn launchpad(
             (StatusCode::OK, "duplicate delivery: already recorded\n")
         }
         Err(e) => {
+            Metrics::bump(&s.metrics.webhook_store_unavailable_total);
             tracing::error!(error = %e, delivery = id, "delivery not stored; Launchpad will retry");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

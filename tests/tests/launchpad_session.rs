@@ -265,12 +265,12 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
     sim.add_build("maas-committers", "maas", "ppc64el", false);
     let (_d, path) = temp_store();
     let mut config = config_for(&sim, &path, "sandbox-token");
-    config.webhook.launchpad_secret = Some(SecretString::from("hook-secret".to_string()));
+    config.webhook.launchpad_secret = Some(SecretString::from("hook-secret-long-enough".to_string()));
     let mut h = Harness::start(&config, None).await;
     let t = h.say("!rebuild maas").await;
     h.expect(&t, "plan #1 done ✓").await;
     let built = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/999", "action": "status-changed", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
-    assert_eq!(post_signed(&h, "hook-secret", "lp-1", built).await, 202);
+    assert_eq!(post_signed(&h, "hook-secret-long-enough", "lp-1", built).await, 202);
     h.expect(
         &t,
         "Launchpad: maas build 999 is Successfully built, store: Uploaded",
@@ -278,7 +278,7 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
     .await;
     // Still uploading: nothing to say yet.
     let pending = built.replace("Uploaded", "Pending");
-    assert_eq!(post_signed(&h, "hook-secret", "lp-2", &pending).await, 202);
+    assert_eq!(post_signed(&h, "hook-secret-long-enough", "lp-2", &pending).await, 202);
     let transcript = h.finish().await;
     assert_eq!(
         transcript.matches("Launchpad: maas build 999").count(),

@@ -13,7 +13,7 @@ const SNAP_FAILED: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+b
 fn config(path: &std::path::Path) -> shepherd::config::Config {
     let text = config_text(path)
         + &format!(
-            "\n[[webhook.launchpad]]\ntarget = \"/~maas-committers/+snap/maas-3.5\"\nsecret = \"{SECRET}\"\nchannel = \"#maas-builds\"\n\n[[webhook.launchpad]]\ntarget = \"/ubuntu\"\nsecret = \"other-secret\"\n"
+            "\n[[webhook.launchpad]]\ntarget = \"/~maas-committers/+snap/maas-3.5\"\nsecret = \"{SECRET}\"\nchannel = \"#maas-builds\"\n\n[[webhook.launchpad]]\ntarget = \"/ubuntu\"\nsecret = \"other-secret-long-enough\"\n"
         );
     load_config(&text)
 }
@@ -146,7 +146,7 @@ async fn block_proposed_tags_reach_the_packages_watchers() {
     h.ask("!watch pkg glibc", "will hear about package glibc")
         .await;
     let body = r#"{"action": "tags-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/2100001", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
-    let (status, _) = post(&h, "bug:0.1", "7001", body, signed("other-secret", body)).await;
+    let (status, _) = post(&h, "bug:0.1", "7001", body, signed("other-secret-long-enough", body)).await;
     assert_eq!(status, 202);
     h.expect(
         "#release",
@@ -156,7 +156,7 @@ async fn block_proposed_tags_reach_the_packages_watchers() {
     // Other bug changes are recorded, not announced.
     let quiet = r#"{"action": "status-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/5", "new": {"status": "Triaged", "tags": []}, "old": {"status": "New", "tags": []}}"#;
     assert_eq!(
-        post(&h, "bug:0.1", "7002", quiet, signed("other-secret", quiet))
+        post(&h, "bug:0.1", "7002", quiet, signed("other-secret-long-enough", quiet))
             .await
             .0,
         202

@@ -8,5 +8,6 @@ pub mod payload;
 pub mod registry;
 pub mod signature;
 pub mod sim;
+pub mod target;
 
 pub use client::{LaunchpadClient, LpError, OAuth, Param, Written};

@@ -124,7 +124,7 @@ pub enum ChatAdapter {
     Console,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where the HTTP server listens (`/healthz`, `/metrics`, `/hooks/…`);
@@ -137,7 +137,43 @@ pub struct WebhookConfig {
     /// Launchpad webhook targets: their secrets and where their events go.
     #[serde(default)]
     pub launchpad: Vec<LaunchpadHook>,
+    /// Connections served at once; more wait in the kernel's backlog, so a
+    /// flood of slow clients cannot use up the process's descriptors.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A client must send a request's headers within this long (slowloris).
+    #[serde(default = "default_read_timeout_ms")]
+    pub header_timeout_ms: u64,
+    /// … and its body within this long after them.
+    #[serde(default = "default_read_timeout_ms")]
+    pub body_timeout_ms: u64,
 }
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            public_url: None,
+            launchpad_secret: None,
+            launchpad: Vec::new(),
+            max_connections: default_max_connections(),
+            header_timeout_ms: default_read_timeout_ms(),
+            body_timeout_ms: default_read_timeout_ms(),
+        }
+    }
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+
+fn default_read_timeout_ms() -> u64 {
+    10_000
+}
+
+/// The shortest webhook secret accepted: an empty or short key would let
+/// anyone sign a delivery.
+pub const MIN_SECRET_BYTES: usize = 16;
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -182,6 +218,9 @@ pub struct ConfirmConfig {
     pub expiry_minutes: u64,
     /// Plans with more steps than this always need `!confirm`.
     pub max_unconfirmed_steps: usize,
+    /// PPAs (`OWNER/NAME`, `*` matching any run of characters, e.g.
+    /// `maas/*`) where a copy is dangerous: such plans wait for `!confirm`.
+    pub protected_ppas: Vec<String>,
 }
 
 impl Default for ConfirmConfig {
@@ -189,6 +228,7 @@ impl Default for ConfirmConfig {
         Self {
             expiry_minutes: 10,
             max_unconfirmed_steps: 20,
+            protected_ppas: Vec::new(),
         }
     }
 }
@@ -377,6 +417,14 @@ impl Config {
                 }
             }
         }
+        self.validate_webhook()?;
+        for p in &self.confirm.protected_ppas {
+            if p.split('/').count() != 2 || p.split('/').any(str::is_empty) {
+                return bad(format!(
+                    "[confirm] protected_ppas: `{p}` must be OWNER/NAME (`*` allowed, e.g. `maas/*`)"
+                ));
+            }
+        }
         if self.confirm.expiry_minutes == 0 {
             return bad("[confirm] expiry_minutes must be at least 1".into());
         }
@@ -410,6 +458,55 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_webhook(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        let short = |s: &SecretString| s.expose_secret().len() < MIN_SECRET_BYTES;
+        if self.webhook.launchpad_secret.as_ref().is_some_and(short) {
+            return Err(ConfigError::Invalid(format!(
+                "[webhook] launchpad_secret (or SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET) must be at least {MIN_SECRET_BYTES} bytes: an empty or short secret lets anyone sign deliveries"
+            )));
+        }
+        for h in &self.webhook.launchpad {
+            if short(&h.secret) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[webhook.launchpad]] {}: secret must be at least {MIN_SECRET_BYTES} bytes",
+                    h.target
+                )));
+            }
+            if !h.target.starts_with('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "[[webhook.launchpad]] target `{}` must be a path as payloads name it, e.g. `/~maas-committers/+snap/maas`",
+                    h.target
+                )));
+            }
+        }
+        if self.webhook.max_connections == 0
+            || self.webhook.header_timeout_ms == 0
+            || self.webhook.body_timeout_ms == 0
+        {
+            return Err(ConfigError::Invalid(
+                "[webhook] max_connections, header_timeout_ms and body_timeout_ms must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every secret this configuration holds, for scrubbing them from any
+    /// text the bot relays (a service may echo a wrong token back).
+    pub fn secrets(&self) -> Vec<SecretString> {
+        let mut out: Vec<SecretString> = self.webhook.launchpad_secret.iter().cloned().collect();
+        out.extend(self.webhook.launchpad.iter().map(|h| h.secret.clone()));
+        if let Some(lp) = &self.launchpad {
+            out.extend(lp.oauth_token.iter().cloned());
+            out.extend(lp.oauth_token_secret.iter().cloned());
+        }
+        if let Some(a) = &self.autopkgtest {
+            out.extend(a.api_key.iter().cloned());
+            out.extend(a.session_cookie.iter().cloned());
+        }
+        out
     }
 
     /// Roles that commands need by default but nobody holds here: those

@@ -4,6 +4,23 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Config;
 
+/// A URL for printing: a password in it (`https://user:PASSWORD@host/…`)
+/// is replaced with `[redacted]`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("[redacted]"));
+            u.to_string().replace("%5Bredacted%5D", "[redacted]")
+        }
+        Ok(_) => url.to_string(),
+        // Not a URL we can read: show only what precedes any `user:pass@`.
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("[redacted]@{host}"),
+            None => url.to_string(),
+        },
+    }
+}
+
 impl Config {
     /// A human summary with every secret redacted, for `check-config`.
     pub fn redacted_summary(&self) -> String {
@@ -17,8 +34,14 @@ impl Config {
             self.chat.adapter, self.chat.default_user, self.chat.default_channel
         ));
         match self.webhook.listen {
-            Some(a) => out.push_str(&format!("webhook server: http://{a}\n")),
+            Some(a) => out.push_str(&format!(
+                "webhook server: http://{a} (at most {} connections, {} ms to send headers)\n",
+                self.webhook.max_connections, self.webhook.header_timeout_ms
+            )),
             None => out.push_str("webhook server: off\n"),
+        }
+        if let Some(u) = &self.webhook.public_url {
+            out.push_str(&format!("webhook public url: {}\n", redact_url(u.as_str())));
         }
         if self.webhook.launchpad_secret.is_some() {
             out.push_str("launchpad webhooks: any target, secret [redacted]\n");
@@ -38,6 +61,12 @@ impl Config {
             self.confirm.expiry_minutes,
             self.confirm.max_unconfirmed_steps
         ));
+        if !self.confirm.protected_ppas.is_empty() {
+            out.push_str(&format!(
+                "confirm: copies into {} always\n",
+                self.confirm.protected_ppas.join(", ")
+            ));
+        }
         for (name, r) in &self.roles {
             out.push_str(&format!("role {name}: {}\n", r.members.join(", ")));
         }
@@ -55,7 +84,7 @@ impl Config {
         if let Some(lp) = &self.launchpad {
             out.push_str(&format!(
                 "launchpad: {} consumer {} token {} secret {}\n",
-                lp.service_root,
+                redact_url(lp.service_root.as_str()),
                 lp.consumer_key.as_deref().unwrap_or("(anonymous)"),
                 secret(&lp.oauth_token),
                 secret(&lp.oauth_token_secret)
@@ -64,16 +93,23 @@ impl Config {
         if let Some(m) = &self.proposed_migration {
             out.push_str(&format!(
                 "proposed-migration: {} from {}\n",
-                m.series, m.excuses_url
+                m.series,
+                redact_url(&m.excuses_url)
             ));
+            if let Some(o) = &m.output_url {
+                out.push_str(&format!("proposed-migration: output from {}\n", redact_url(o)));
+            }
             for (series, url) in &m.series_urls {
-                out.push_str(&format!("proposed-migration: {series} from {url}\n"));
+                out.push_str(&format!(
+                    "proposed-migration: {series} from {}\n",
+                    redact_url(url)
+                ));
             }
         }
         if let Some(a) = &self.autopkgtest {
             out.push_str(&format!(
                 "autopkgtest: {} api key {} session cookie {}\n",
-                a.request_url,
+                redact_url(a.request_url.as_str()),
                 secret(&a.api_key),
                 secret(&a.session_cookie)
             ));

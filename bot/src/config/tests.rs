@@ -159,3 +159,52 @@ fn five_field_cron_means_minute_first() {
         chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 30, 0).unwrap()
     );
 }
+
+#[test]
+fn empty_or_short_webhook_secrets_are_errors() {
+    let e = load("", &[("SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET", "")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at least 16 bytes"), "{e}");
+    let e = error("[webhook]\nlaunchpad_secret = ''\n");
+    assert!(e.contains("at least 16 bytes"), "{e}");
+    let e = error("[webhook]\nlaunchpad_secret = 'short'\n");
+    assert!(e.contains("at least 16 bytes"), "{e}");
+    let e = error("[[webhook.launchpad]]\ntarget = '/~o/+snap/s'\nsecret = ''\n");
+    assert!(e.contains("/~o/+snap/s: secret must be at least 16 bytes"), "{e}");
+    let e = error("[[webhook.launchpad]]\ntarget = '~o/+snap/s'\nsecret = 'sixteen-bytes-ok'\n");
+    assert!(e.contains("must be a path"), "{e}");
+    let c = load(
+        "[[webhook.launchpad]]\ntarget = '/~o/+snap/s'\nsecret = 'sixteen-bytes-ok'\n",
+        &[("SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET", "another-long-secret")],
+    )
+    .unwrap();
+    assert_eq!(c.secrets().len(), 2);
+}
+
+#[test]
+fn summary_redacts_passwords_in_urls() {
+    let c = load(
+        "[launchpad]\nservice_root = 'https://bot:hunter2-pass@api.example/devel/'\n\
+         [proposed_migration]\nseries = 'resolute'\nexcuses_url = 'https://u:pw-in-url@host/x.yaml.xz'\n\
+         output_url = 'https://u:other-pw@host/update_output.txt'\n",
+        &[],
+    )
+    .unwrap();
+    let s = c.redacted_summary();
+    for leaked in ["hunter2-pass", "pw-in-url", "other-pw"] {
+        assert!(!s.contains(leaked), "{leaked} in {s}");
+    }
+    assert!(
+        s.contains("https://bot:[redacted]@api.example/devel/"),
+        "{s}"
+    );
+}
+
+#[test]
+fn protected_ppas_are_owner_slash_name_patterns() {
+    let c = load("[confirm]\nprotected_ppas = ['maas/*', '*/stable']\n", &[]).unwrap();
+    assert_eq!(c.confirm.protected_ppas, ["maas/*", "*/stable"]);
+    let e = error("[confirm]\nprotected_ppas = ['maas']\n");
+    assert!(e.contains("must be OWNER/NAME"), "{e}");
+}

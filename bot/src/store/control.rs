@@ -63,7 +63,7 @@ impl Store {
     /// Ends a plan that has not finished; its unapplied steps are skipped.
     /// A step already running finishes, but nothing after it starts.
     pub async fn end_plan(&self, id: i64, state: PlanState, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let r = sqlx::query(
             "UPDATE plans SET state = $2, updated_at = $3
              WHERE id = $1 AND state IN ('awaiting-confirmation', 'pending', 'running')",

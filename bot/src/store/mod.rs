@@ -7,6 +7,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -19,6 +21,7 @@ mod ledger;
 mod plans;
 mod records;
 mod webhooks;
+mod write_tx;
 
 pub use audit::AuditRecord;
 pub use control::PlanControl;
@@ -40,6 +43,15 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    faults: Arc<Faults>,
+}
+
+/// Fault injection for tests of a full disk: a page limit applied to every
+/// connection as it is handed out (`PRAGMA max_page_count` is per
+/// connection). 0 = no limit was ever set, so production pays one atomic load.
+#[derive(Default)]
+struct Faults {
+    max_pages: AtomicI64,
 }
 
 impl Store {
@@ -53,12 +65,45 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let faults = Arc::new(Faults::default());
+        let f = faults.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(move |conn, _| {
+                let limit = f.max_pages.load(Ordering::Relaxed);
+                Box::pin(async move {
+                    if limit != 0 {
+                        // Negative = lifted: SQLite clamps to its maximum.
+                        let pages = if limit > 0 { limit } else { i64::from(u32::MAX) };
+                        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, faults })
+    }
+
+    /// Test hook: make the database "full" once it has `extra` more pages
+    /// than now (`Some`), or lift the limit (`None`). Real disks fill the
+    /// same way (SQLITE_FULL), but need root to shrink.
+    #[doc(hidden)]
+    pub async fn limit_pages_for_tests(&self, extra: Option<i64>) -> Result<(), StoreError> {
+        let limit = match extra {
+            Some(extra) => {
+                let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+                    .fetch_one(&self.pool)
+                    .await?;
+                pages + extra.max(1)
+            }
+            None => -1,
+        };
+        self.faults.max_pages.store(limit, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Closes every connection (used before a restart in tests and on shutdown).

@@ -102,7 +102,7 @@ impl Store {
         // Write first: a SQLite transaction that reads before it writes cannot
         // upgrade its lock under contention (SQLITE_BUSY), so the insert that
         // enforces one-plan-per-request comes before any read.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
                 origin_thread, summary, state, needs_role, confirm_reason, expires_at,
@@ -129,6 +129,7 @@ impl Store {
                 .bind(p.request_key)
                 .fetch_one(&mut *tx)
                 .await?;
+            tx.commit().await?;
             return Ok(Inserted::Existing(id));
         };
         for (i, step) in p.draft.steps.iter().enumerate() {
@@ -167,7 +168,7 @@ impl Store {
 
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         // One statement picks and claims, so two claimers can never take the
         // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
         let sql = format!(
@@ -183,6 +184,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some((step_id, plan_id, seq, key, action, attempts)) = row else {
+            // Nothing changed; ending the transaction keeps the connection pooled.
+            tx.commit().await?;
             return Ok(None);
         };
         sqlx::query("UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'")
@@ -263,7 +266,7 @@ impl Store {
         outcome: &StepOutcome,
         now: i64,
     ) -> Result<PlanProgress, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (state, attempt_outcome, result, error, not_before) = match outcome {
             StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
             StepOutcome::Retry { error, not_before } => (
@@ -390,7 +393,7 @@ impl Store {
     /// them back to pending so they run again (adapters check before acting,
     /// so a re-run of a call that did land is harmless). Returns how many.
     pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE step_attempts SET outcome = 'interrupted', finished_at = $1
              WHERE outcome = 'running'",

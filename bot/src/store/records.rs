@@ -41,7 +41,7 @@ impl Store {
     /// whether it was new. This is what lets the webhook route acknowledge
     /// thousands of deliveries a second without acknowledging any unsaved.
     pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut out = Vec::with_capacity(batch.len());
         for d in batch {
             let r = sqlx::query(
@@ -67,7 +67,7 @@ impl Store {
         done: &[(String, String)],
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (id, result) in done {
             sqlx::query(
                 "UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1",

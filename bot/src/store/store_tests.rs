@@ -271,3 +271,61 @@ async fn snapshots_subscriptions_and_slots_round_trip() {
         "never backwards"
     );
 }
+
+fn delivery(n: usize) -> Delivery {
+    Delivery {
+        delivery_id: format!("d{n}"),
+        source: "launchpad".into(),
+        event_type: "snap:build:0.1".into(),
+        received_at: n as i64,
+        // Big enough that a few batches fill the allowed pages.
+        body: vec![b'x'; 2_000 + n % 7],
+    }
+}
+
+async fn stored_ids(store: &Store) -> std::collections::BTreeSet<String> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT delivery_id FROM deliveries")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
+/// A full disk must never turn into acknowledged-but-lost deliveries, and
+/// the store must recover by itself when space comes back (issue: 3,005
+/// acked, 97 committed, "database is locked" until restart).
+#[tokio::test]
+async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
+    let (_d, store) = temp_store().await;
+    store.limit_pages_for_tests(Some(40)).await.unwrap();
+    let mut acked = std::collections::BTreeSet::new();
+    let mut failures = 0;
+    let mut n = 0;
+    for _ in 0..60 {
+        let batch: Vec<Delivery> = (0..8).map(|_| { n += 1; delivery(n) }).collect();
+        match store.record_deliveries(&batch).await {
+            Ok(new) => {
+                assert!(new.iter().all(|x| *x));
+                acked.extend(batch.iter().map(|d| d.delivery_id.clone()));
+            }
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(failures > 10, "the limit must bite ({failures} failed batches)");
+    assert_eq!(stored_ids(&store).await, acked, "acked = stored while full");
+    // Space returns: the very next writes succeed, on every pooled connection.
+    store.limit_pages_for_tests(None).await.unwrap();
+    for _ in 0..20 {
+        let batch: Vec<Delivery> = (0..8).map(|_| { n += 1; delivery(n) }).collect();
+        store
+            .record_deliveries(&batch)
+            .await
+            .expect("writes succeed once space is back");
+        acked.extend(batch.iter().map(|d| d.delivery_id.clone()));
+    }
+    // Other writers recover too (no connection stuck inside a transaction).
+    insert(&store, "after-full", &["k-after-full"], PlanState::Pending).await;
+    store.close().await;
+    let reopened = Store::open(&_d.path().join("s.sqlite")).await.unwrap();
+    assert_eq!(stored_ids(&reopened).await, acked, "acked = stored after reopening");
+}

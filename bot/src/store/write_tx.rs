@@ -1,0 +1,73 @@
+//! Write transactions that never leave a broken connection in the pool.
+//!
+//! When SQLite cannot write (SQLITE_FULL on a full disk, SQLITE_IOERR), it
+//! may roll a transaction back by itself. sqlx then still believes the
+//! transaction is open: its ROLLBACK fails, and every later `begin()` on
+//! that pooled connection becomes a SAVEPOINT inside a transaction that
+//! never commits — "committed" writes that vanish, and a write lock held
+//! for good ("database is locked"). So a transaction here is plain SQL on a
+//! connection of its own, and a connection whose transaction did not
+//! commit is closed rather than returned: closing rolls back whatever is
+//! left, and the pool opens a fresh connection when it needs one.
+
+use std::ops::{Deref, DerefMut};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection};
+
+use super::{Store, StoreError};
+
+pub(crate) struct WriteTx {
+    conn: PoolConnection<Sqlite>,
+    committed: bool,
+}
+
+impl Store {
+    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock
+    /// up front (waiting out `busy_timeout`), so a transaction that reads
+    /// before it writes cannot fail to upgrade its lock halfway.
+    pub(crate) async fn write(&self) -> Result<WriteTx, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            conn.close_on_drop();
+            return Err(e.into());
+        }
+        Ok(WriteTx {
+            conn,
+            committed: false,
+        })
+    }
+}
+
+impl WriteTx {
+    /// Commits; on failure the connection is discarded (see the module doc).
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        sqlx::query("COMMIT").execute(&mut *self.conn).await?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Error or early return: never reuse a connection in an unknown
+            // transaction state. Closing it rolls back what is left.
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
