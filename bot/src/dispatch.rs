@@ -22,6 +22,7 @@ use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
+use crate::secrets::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 
 /// How many steps a preview lists before summarising the rest.
@@ -42,6 +43,8 @@ pub struct Dispatcher {
     pub hooks: Vec<LaunchpadHook>,
     /// Launchpad access, when configured.
     pub launchpad: Option<Arc<LaunchpadService>>,
+    /// Scrubs secrets from what is written to the audit log.
+    pub redactor: Arc<Redactor>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -314,13 +317,14 @@ impl Dispatcher {
         outcome: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
+        let detail = self.redactor.redact(detail);
         let record = AuditRecord {
             actor: &req.msg.actor,
             channel: &req.msg.channel,
             action: req.msg.text.trim(),
             plan_id,
             outcome,
-            detail,
+            detail: &detail,
         };
         self.store.audit(record, now_ms()).await.map(|_| ())
     }

@@ -22,9 +22,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ExecutorConfig;
 use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
+use crate::secrets::Redactor;
 use crate::store::{
     now_ms, AuditRecord, ClaimedStep, PlanProgress, StepOutcome, Store, StoreError,
 };
+use crate::supervise::catch_panic;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApplyError {
@@ -59,6 +61,7 @@ pub struct Executor {
     config: ExecutorConfig,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
+    redactor: Arc<Redactor>,
 }
 
 impl Executor {
@@ -69,6 +72,7 @@ impl Executor {
         config: ExecutorConfig,
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
+        redactor: Arc<Redactor>,
     ) -> Self {
         Self {
             store,
@@ -77,6 +81,7 @@ impl Executor {
             config,
             wake,
             metrics,
+            redactor,
         }
     }
 
@@ -137,7 +142,28 @@ impl Executor {
                 "already done by plan #{plan}; not repeated"
             )));
         }
-        let result = self.applier.apply(&step.key, &step.action).await;
+        let applied = catch_panic(
+            &self.metrics,
+            "executor",
+            &format!("step {} of plan #{}", step.seq, step.plan_id),
+            self.applier.apply(&step.key, &step.action),
+        )
+        .await
+        .unwrap_or_else(|panic| {
+            Err(ApplyError::Permanent(format!(
+                "internal error (a bug in Shepherd, logged): {panic}"
+            )))
+        });
+        // Results and errors are stored, shown and audited: no secret in them.
+        let result = match applied {
+            Ok(r) => Ok(self.redactor.redact(&r).into_owned()),
+            Err(ApplyError::Transient(e)) => {
+                Err(ApplyError::Transient(self.redactor.redact(&e).into_owned()))
+            }
+            Err(ApplyError::Permanent(e)) => {
+                Err(ApplyError::Permanent(self.redactor.redact(&e).into_owned()))
+            }
+        };
         Ok(match result {
             Ok(r) => {
                 Metrics::bump(&self.metrics.steps_applied_total);

@@ -17,8 +17,8 @@ use secrecy::SecretString;
 
 use crate::config::LaunchpadConfig;
 use crate::executor::ApplyError;
-use crate::store::{now_ms, Store};
 use crate::secrets::SecretRing;
+use crate::store::{now_ms, Store};
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn new_secret() -> Result<String, String> {

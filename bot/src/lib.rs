@@ -19,5 +19,6 @@ pub mod sandbox;
 pub mod schedule;
 pub mod secrets;
 pub mod store;
+pub mod supervise;
 pub mod ticks;
 pub mod webhook;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shepherd_adapters::chat::Chat;
+use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::registry::RegistryError;
 use shepherd_commands::Registry;
 use thiserror::Error;
@@ -26,8 +26,9 @@ use crate::metrics::Metrics;
 use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
-use crate::store::{Store, StoreError};
 use crate::secrets::{RedactingChat, Redactor, SecretRing};
+use crate::store::{now_ms, Store, StoreError};
+use crate::supervise::catch_panic;
 use crate::webhook::{self, WebState};
 
 #[derive(Debug, Error)]
@@ -137,6 +138,7 @@ pub async fn start(
         proposed: proposed.clone(),
         hooks: config.webhook.launchpad.clone(),
         launchpad,
+        redactor: redactor.clone(),
     });
     let mut tasks = Vec::new();
 
@@ -147,6 +149,7 @@ pub async fn start(
         config.executor.clone(),
         wake,
         metrics.clone(),
+        redactor.clone(),
     );
     let executor = Arc::new(executor);
     executor.resume().await?;
@@ -166,35 +169,11 @@ pub async fn start(
     // the store: the store is the queue, so none is ever dropped, and those
     // a crash left unprocessed go first. The HTTP route only wakes this up.
     let processor = Arc::new(Notify::new());
-    let (d, token, store2, wake) = (
+    tasks.push(tokio::spawn(process_deliveries(
         dispatcher.clone(),
-        shutdown.clone(),
-        store.clone(),
         processor.clone(),
-    );
-    tasks.push(tokio::spawn(async move {
-        while !token.is_cancelled() {
-            let batch = match store2.unprocessed_deliveries(256).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read stored deliveries");
-                    Vec::new()
-                }
-            };
-            if !batch.is_empty() {
-                if let Err(e) = d.handle_deliveries(&batch).await {
-                    tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed; will retry");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                continue;
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = token.cancelled() => {}
-            }
-        }
-    }));
+        shutdown.clone(),
+    )));
 
     let mut webhook_addr = None;
     if let Some(addr) = config.webhook.listen {
@@ -238,6 +217,65 @@ pub async fn start(
     })
 }
 
+/// The delivery processor's loop. A batch that panics is handled again
+/// one delivery at a time, so only the delivery that panics is set aside
+/// (marked failed), and the rest go on.
+async fn process_deliveries(d: Arc<Dispatcher>, wake: Arc<Notify>, token: CancellationToken) {
+    while !token.is_cancelled() {
+        let batch = match d.store.unprocessed_deliveries(256).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read stored deliveries");
+                Vec::new()
+            }
+        };
+        if !batch.is_empty() {
+            let context = format!("{} deliveries from {}", batch.len(), batch[0].delivery_id);
+            let handled = catch_panic(
+                &d.metrics,
+                "deliveries",
+                &context,
+                d.handle_deliveries(&batch),
+            )
+            .await;
+            let failed = match handled {
+                Ok(Ok(())) => false,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed; will retry");
+                    true
+                }
+                Err(_) => handle_one_by_one(&d, &batch).await.is_err(),
+            };
+            if failed {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = token.cancelled() => {}
+        }
+    }
+}
+
+async fn handle_one_by_one(
+    d: &Dispatcher,
+    batch: &[crate::store::Delivery],
+) -> Result<(), StoreError> {
+    for delivery in batch {
+        let id = &delivery.delivery_id;
+        let one = d.handle_delivery(delivery);
+        if let Err(panic) = catch_panic(&d.metrics, "deliveries", id, one).await {
+            let result = format!("failed: internal error: {panic}");
+            d.store
+                .mark_deliveries_processed(&[(id.clone(), result)], now_ms())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl Running {
     /// The signal every task watches; cancel it to stop the bot.
     pub fn shutdown_token(&self) -> CancellationToken {
@@ -250,7 +288,7 @@ impl Running {
         loop {
             tokio::select! {
                 msg = self.chat.next_message() => match msg {
-                    Some(m) => self.dispatcher.handle(Event::Chat(m)).await,
+                    Some(m) => self.answer(m).await,
                     None if stop_at_eof => return,
                     None => {
                         tracing::info!("chat input closed; still serving until shutdown");
@@ -259,6 +297,26 @@ impl Running {
                     }
                 },
                 _ = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Answers one message; a panic while doing so is answered, not fatal.
+    async fn answer(&self, m: Incoming) {
+        let to = ThreadRef {
+            channel: m.channel.clone(),
+            thread: m.thread.clone(),
+        };
+        let context = format!("message {} from {}", m.message_id, m.actor);
+        let handled = self.dispatcher.handle(Event::Chat(m));
+        if catch_panic(&self.metrics, "chat", &context, handled)
+            .await
+            .is_err()
+        {
+            let sorry =
+                "sorry — that hit a bug in Shepherd (logged for the operators); nothing was done";
+            if let Err(e) = self.chat.reply(&to, sorry).await {
+                tracing::warn!(error = %e, "could not report the failure");
             }
         }
     }

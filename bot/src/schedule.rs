@@ -17,6 +17,7 @@ use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::metrics::Metrics;
 use crate::store::{now_ms, StoreError};
+use crate::supervise::catch_panic;
 
 /// Longest sleep between checks, so a changed clock is noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -77,8 +78,14 @@ impl Scheduler {
                 slot_ms: slot,
             }
             .request_key("");
-            let plan = self.dispatcher.handle_tick(config, slot, &key).await?;
-            let result = plan.map_or("no plan".to_string(), |id| format!("plan #{id}"));
+            let run = self.dispatcher.handle_tick(config, slot, &key);
+            let context = format!("job {job}, slot {slot}");
+            let metrics = &self.dispatcher.metrics;
+            // A panic fails this slot only; the job fires again at its next one.
+            let result = match catch_panic(metrics, "scheduler", &context, run).await {
+                Ok(plan) => plan?.map_or("no plan".to_string(), |id| format!("plan #{id}")),
+                Err(panic) => format!("failed: internal error: {panic}"),
+            };
             store.set_last_slot(job, slot, &result, now).await?;
             Metrics::bump(&self.dispatcher.metrics.schedule_fires_total);
             tracing::info!(job, slot, result, "schedule fired");

@@ -174,6 +174,8 @@ pub struct RecordingApplier {
     pub transient: AsyncMutex<Vec<(String, u32)>>,
     /// Channels that always fail permanently.
     pub permanent: Vec<String>,
+    /// Channels whose apply panics (a bug in an adapter).
+    pub panic_on: Vec<String>,
     /// Channel whose apply never returns, and a signal sent when it is reached.
     pub hang_on: Option<(String, Mutex<Option<tokio::sync::oneshot::Sender<()>>>)>,
 }
@@ -208,6 +210,9 @@ impl Applier for RecordingApplier {
                 }
                 std::future::pending::<()>().await;
             }
+        }
+        if self.panic_on.contains(channel) {
+            panic!("adapter bug while posting to {channel}");
         }
         if self.permanent.contains(channel) {
             return Err(ApplyError::Permanent(format!("{channel} does not exist")));

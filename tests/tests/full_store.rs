@@ -93,14 +93,22 @@ async fn a_full_disk_loses_no_acknowledged_delivery_and_the_bot_recovers() {
     assert!(
         full.iter().all(|(_, s)| *s == 202 || *s == 503),
         "only 202 or 503 while full: {:?}",
-        full.iter().filter(|(_, s)| *s != 202 && *s != 503).take(5).collect::<Vec<_>>()
+        full.iter()
+            .filter(|(_, s)| *s != 202 && *s != 503)
+            .take(5)
+            .collect::<Vec<_>>()
     );
 
     // Space is back: the bot accepts and keeps deliveries again, by itself.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let after = flood(&url, (0..500).map(|i| format!("after-{i}")).collect()).await;
     let not_ok: Vec<_> = after.iter().filter(|(_, s)| *s != 202).collect();
-    assert!(not_ok.is_empty(), "after space returned: {} not accepted, e.g. {:?}", not_ok.len(), not_ok.first());
+    assert!(
+        not_ok.is_empty(),
+        "after space returned: {} not accepted, e.g. {:?}",
+        not_ok.len(),
+        not_ok.first()
+    );
 
     let acked: BTreeSet<String> = warm
         .iter()

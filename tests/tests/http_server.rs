@@ -45,3 +45,74 @@ async fn health_metrics_and_shutdown() {
     let after = client.get(format!("{base}/healthz")).send().await;
     assert!(after.is_err(), "the server stopped with the bot");
 }
+
+/// Slow or idle clients cannot hold the server: headers and bodies have
+/// read timeouts, and connections past the limit wait in the kernel's
+/// backlog (no descriptor) while a real delivery still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_time_out_and_cannot_starve_deliveries() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_d, path) = temp_store();
+    let secret = "catch-all-secret-0123456789";
+    let text = config_text(&path).replace(
+        "[webhook]\nlisten = \"127.0.0.1:0\"\n",
+        &format!("[webhook]\nlisten = \"127.0.0.1:0\"\nlaunchpad_secret = \"{secret}\"\nmax_connections = 16\nheader_timeout_ms = 300\nbody_timeout_ms = 300\n"),
+    );
+    let h = Harness::start(&load_config(&text), None).await;
+    let addr = h.bot.webhook_addr.unwrap();
+
+    let mut slow = Vec::new();
+    for _ in 0..150 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST /hooks/launchpad HTTP/1.1\r\nHost: x\r\nX-Launchpad-Event-Type: ping\r\n",
+        )
+        .await
+        .unwrap();
+        slow.push(s);
+    }
+    // A body that never finishes.
+    let mut lazy = tokio::net::TcpStream::connect(addr).await.unwrap();
+    lazy.write_all(
+        b"POST /hooks/launchpad HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"pi",
+    )
+    .await
+    .unwrap();
+
+    let body = r#"{"ping": true}"#;
+    let started = std::time::Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/hooks/launchpad"))
+        .header("X-Launchpad-Event-Type", "ping")
+        .header("X-Launchpad-Delivery", "through-the-crowd")
+        .header(
+            "X-Hub-Signature",
+            shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes()),
+        )
+        .body(body)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .expect("a real delivery is served despite 150 slow clients");
+    assert_eq!(r.status(), 202);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+
+    // Every half-sent connection has been closed by the server.
+    for (i, mut s) in slow.into_iter().enumerate() {
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("slow connection {i} still open"));
+        assert!(matches!(n, Ok(_) | Err(_)));
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        lazy.read_to_end(&mut answer),
+    )
+    .await
+    .expect("an unfinished body is cut off");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    h.finish().await;
+}

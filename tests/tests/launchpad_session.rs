@@ -142,8 +142,19 @@ async fn a_bad_token_fails_the_step_with_launchpads_words() {
         .say("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble")
         .await;
     // Reading works anonymously? No: an unknown token is refused even for reads.
-    let text = h.expect(&t, "Unknown access token (wrong-token).").await;
+    // Launchpad echoes the token; the bot never repeats a secret.
+    let text = h.expect(&t, "Unknown access token ([redacted]).").await;
     assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        !h.transcript().contains("wrong-token"),
+        "{}",
+        h.transcript()
+    );
+    let audit = h.ask("!audit 3", "rejected").await;
+    assert!(
+        audit.contains("[redacted]") && !audit.contains("wrong-token"),
+        "{audit}"
+    );
     assert!(sim.writes().copies.is_empty());
 }
 
@@ -265,12 +276,16 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
     sim.add_build("maas-committers", "maas", "ppc64el", false);
     let (_d, path) = temp_store();
     let mut config = config_for(&sim, &path, "sandbox-token");
-    config.webhook.launchpad_secret = Some(SecretString::from("hook-secret-long-enough".to_string()));
+    config.webhook.launchpad_secret =
+        Some(SecretString::from("hook-secret-long-enough".to_string()));
     let mut h = Harness::start(&config, None).await;
     let t = h.say("!rebuild maas").await;
     h.expect(&t, "plan #1 done ✓").await;
     let built = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/999", "action": "status-changed", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
-    assert_eq!(post_signed(&h, "hook-secret-long-enough", "lp-1", built).await, 202);
+    assert_eq!(
+        post_signed(&h, "hook-secret-long-enough", "lp-1", built).await,
+        202
+    );
     h.expect(
         &t,
         "Launchpad: maas build 999 is Successfully built, store: Uploaded",
@@ -278,7 +293,10 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
     .await;
     // Still uploading: nothing to say yet.
     let pending = built.replace("Uploaded", "Pending");
-    assert_eq!(post_signed(&h, "hook-secret-long-enough", "lp-2", &pending).await, 202);
+    assert_eq!(
+        post_signed(&h, "hook-secret-long-enough", "lp-2", &pending).await,
+        202
+    );
     let transcript = h.finish().await;
     assert_eq!(
         transcript.matches("Launchpad: maas build 999").count(),

@@ -120,3 +120,27 @@ async fn a_done_key_is_never_applied_again() {
         Some("already done by plan #1; not repeated")
     );
 }
+
+/// A panic while applying a step fails that step, is counted, and the
+/// executor goes on with the next plan (it used to kill the worker).
+#[tokio::test]
+async fn a_panicking_step_fails_alone_and_the_executor_goes_on() {
+    let applier = RecordingApplier {
+        panic_on: vec!["#boom".into()],
+        ..Default::default()
+    };
+    let (_d, mut h, applier) = with(applier).await;
+    let t = h.say("!announce #boom hi").await;
+    h.expect(&t, "plan #1 failed at step 1: internal error (a bug in Shepherd, logged): adapter bug while posting to #boom").await;
+    // Four workers, four more plans: none of them is lost to a dead worker.
+    for i in 0..4 {
+        h.ask(&format!("!announce #ok{i} hello"), "done ✓").await;
+    }
+    assert_eq!(applier.effects().len(), 4);
+    let metrics = h.bot.metrics.render(&[]);
+    assert!(
+        metrics.contains("shepherd_task_panics_total 1"),
+        "{metrics}"
+    );
+    h.finish().await;
+}

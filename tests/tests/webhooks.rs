@@ -146,7 +146,14 @@ async fn block_proposed_tags_reach_the_packages_watchers() {
     h.ask("!watch pkg glibc", "will hear about package glibc")
         .await;
     let body = r#"{"action": "tags-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/2100001", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
-    let (status, _) = post(&h, "bug:0.1", "7001", body, signed("other-secret-long-enough", body)).await;
+    let (status, _) = post(
+        &h,
+        "bug:0.1",
+        "7001",
+        body,
+        signed("other-secret-long-enough", body),
+    )
+    .await;
     assert_eq!(status, 202);
     h.expect(
         "#release",
@@ -156,9 +163,15 @@ async fn block_proposed_tags_reach_the_packages_watchers() {
     // Other bug changes are recorded, not announced.
     let quiet = r#"{"action": "status-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/5", "new": {"status": "Triaged", "tags": []}, "old": {"status": "New", "tags": []}}"#;
     assert_eq!(
-        post(&h, "bug:0.1", "7002", quiet, signed("other-secret-long-enough", quiet))
-            .await
-            .0,
+        post(
+            &h,
+            "bug:0.1",
+            "7002",
+            quiet,
+            signed("other-secret-long-enough", quiet)
+        )
+        .await
+        .0,
         202
     );
     let ping = r#"{"ping": true}"#;
@@ -195,4 +208,42 @@ async fn deliveries_stored_before_a_crash_are_processed_at_start() {
     h.expect("#maas-builds", "maas-3.5 snap build 2789012 failed")
         .await;
     h.finish().await;
+}
+
+/// One target's secret never speaks for another target: a payload about
+/// maas-3.5 signed with the `/ubuntu` webhook's secret is refused and not
+/// stored, and a delivery is announced only in its own target's channel.
+#[tokio::test]
+async fn a_secret_signs_only_for_its_own_target() {
+    let (_d, path) = temp_store();
+    let h = Harness::start(&config(&path), None).await;
+    let (status, _) = post(
+        &h,
+        "snap:build:0.1",
+        "8001",
+        SNAP_FAILED,
+        signed("other-secret-long-enough", SNAP_FAILED),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(h.bot.store.delivery_status("8001").await.unwrap(), None);
+    // A bug about an Ubuntu package that also mentions the maas snap is
+    // verified by /ubuntu's secret, and not announced in #maas-builds.
+    let bug = r#"{"action": "tags-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/9", "snap": "/~maas-committers/+snap/maas-3.5", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
+    let (status, _) = post(
+        &h,
+        "bug:0.1",
+        "8002",
+        bug,
+        signed("other-secret-long-enough", bug),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while h.bot.store.delivery_status("8002").await.unwrap() == Some(None) {
+        assert!(std::time::Instant::now() < deadline, "8002 not processed");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let transcript = h.finish().await;
+    assert!(!transcript.contains("[#maas-builds]"), "{transcript}");
 }

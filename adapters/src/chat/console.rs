@@ -77,6 +77,41 @@ impl ConsoleChat {
     }
 }
 
+/// The longest input line read; longer ones are answered, not read.
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Reads one line (without its newline), keeping at most `max` bytes and
+/// skipping the rest; returns those bytes and the line's full length, or
+/// `None` at end of input. Memory stays bounded whatever arrives.
+async fn read_capped_line<R: AsyncBufRead + Unpin + ?Sized>(
+    input: &mut R,
+    max: usize,
+) -> std::io::Result<Option<(Vec<u8>, usize)>> {
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    loop {
+        let buf = input.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok((total > 0).then_some((kept, total)));
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = max.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        total += chunk.len();
+        let used = done.unwrap_or(buf.len());
+        input.consume(used);
+        if done.is_some() {
+            if kept.last() == Some(&b'\r') {
+                kept.pop();
+            }
+            return Ok(Some((kept, total)));
+        }
+    }
+}
+
 /// Splits `[#channel] [name>] text` into its parts.
 pub fn split_speaker(line: &str) -> (Option<&str>, Option<&str>, &str) {
     let mut rest = line.trim();
@@ -109,12 +144,31 @@ impl Chat for ConsoleChat {
     async fn next_message(&self) -> Option<Incoming> {
         let mut input = self.input.lock().await;
         loop {
-            let mut line = String::new();
-            match input.read_line(&mut line).await {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {}
-            }
+            let (bytes, total) = match read_capped_line(&mut *input, MAX_LINE).await {
+                Ok(Some(l)) => l,
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "console input failed; closing chat");
+                    return None;
+                }
+            };
             let n = self.lines_read.fetch_add(1, Ordering::Relaxed) + 1;
+            // A bad line is answered and skipped; it never ends the input.
+            if total > MAX_LINE {
+                let why = format!(
+                    "that line is {} KB; I read lines up to {} KB — not read",
+                    total.div_ceil(1024),
+                    MAX_LINE / 1024
+                );
+                let _ = self.write(&format!("t{n}"), &why).await;
+                continue;
+            }
+            let Ok(line) = String::from_utf8(bytes) else {
+                let _ = self
+                    .write(&format!("t{n}"), "that line is not valid UTF-8 — not read")
+                    .await;
+                continue;
+            };
             if line.trim().is_empty() {
                 continue;
             }
@@ -201,5 +255,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out, "[t1] one\n[t1] two\n[t1] ↻ three\n");
+    }
+
+    /// Hostile input is answered and skipped; the next line is still read.
+    #[tokio::test]
+    async fn invalid_utf8_and_overlong_lines_are_skipped_with_a_reply() {
+        let mut input = b"!why a\xff\xfe\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 100_000));
+        input.extend_from_slice(b"\n!jobs\n");
+        let (w, mut r) = tokio::io::duplex(1 << 16);
+        let chat = ConsoleChat::new(std::io::Cursor::new(input), w, "alice", "console");
+        let m = chat.next_message().await.expect("input goes on");
+        assert_eq!((m.text.as_str(), m.thread.as_str()), ("!jobs", "t3"));
+        assert!(chat.next_message().await.is_none());
+        drop(chat);
+        let mut out = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            "[t1] that line is not valid UTF-8 — not read\n[t2] that line is 98 KB; I read lines up to 16 KB — not read\n"
+        );
     }
 }

@@ -103,6 +103,9 @@ mod tests {
         assert!(is_under("/ubuntu", "/ubuntu/"));
         assert!(!is_under("/ubuntu-rtm", "/ubuntu"));
         assert!(!is_under("/~maas/+snap/maas", "/~maas/+snap/ma"));
-        assert!(!is_under("/~maas-committers/+snap/maas-3.5", "/~low-trust/+snap/toy"));
+        assert!(!is_under(
+            "/~maas-committers/+snap/maas-3.5",
+            "/~low-trust/+snap/toy"
+        ));
     }
 }

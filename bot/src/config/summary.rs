@@ -97,7 +97,10 @@ impl Config {
                 redact_url(&m.excuses_url)
             ));
             if let Some(o) = &m.output_url {
-                out.push_str(&format!("proposed-migration: output from {}\n", redact_url(o)));
+                out.push_str(&format!(
+                    "proposed-migration: output from {}\n",
+                    redact_url(o)
+                ));
             }
             for (series, url) in &m.series_urls {
                 out.push_str(&format!(

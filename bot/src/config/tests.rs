@@ -171,7 +171,10 @@ fn empty_or_short_webhook_secrets_are_errors() {
     let e = error("[webhook]\nlaunchpad_secret = 'short'\n");
     assert!(e.contains("at least 16 bytes"), "{e}");
     let e = error("[[webhook.launchpad]]\ntarget = '/~o/+snap/s'\nsecret = ''\n");
-    assert!(e.contains("/~o/+snap/s: secret must be at least 16 bytes"), "{e}");
+    assert!(
+        e.contains("/~o/+snap/s: secret must be at least 16 bytes"),
+        "{e}"
+    );
     let e = error("[[webhook.launchpad]]\ntarget = '~o/+snap/s'\nsecret = 'sixteen-bytes-ok'\n");
     assert!(e.contains("must be a path"), "{e}");
     let c = load(

@@ -74,7 +74,11 @@ impl Store {
                 Box::pin(async move {
                     if limit != 0 {
                         // Negative = lifted: SQLite clamps to its maximum.
-                        let pages = if limit > 0 { limit } else { i64::from(u32::MAX) };
+                        let pages = if limit > 0 {
+                            limit
+                        } else {
+                            i64::from(u32::MAX)
+                        };
                         sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
                             .execute(conn)
                             .await?;

@@ -302,7 +302,12 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
     let mut failures = 0;
     let mut n = 0;
     for _ in 0..60 {
-        let batch: Vec<Delivery> = (0..8).map(|_| { n += 1; delivery(n) }).collect();
+        let batch: Vec<Delivery> = (0..8)
+            .map(|_| {
+                n += 1;
+                delivery(n)
+            })
+            .collect();
         match store.record_deliveries(&batch).await {
             Ok(new) => {
                 assert!(new.iter().all(|x| *x));
@@ -311,12 +316,20 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
             Err(_) => failures += 1,
         }
     }
-    assert!(failures > 10, "the limit must bite ({failures} failed batches)");
+    assert!(
+        failures > 10,
+        "the limit must bite ({failures} failed batches)"
+    );
     assert_eq!(stored_ids(&store).await, acked, "acked = stored while full");
     // Space returns: the very next writes succeed, on every pooled connection.
     store.limit_pages_for_tests(None).await.unwrap();
     for _ in 0..20 {
-        let batch: Vec<Delivery> = (0..8).map(|_| { n += 1; delivery(n) }).collect();
+        let batch: Vec<Delivery> = (0..8)
+            .map(|_| {
+                n += 1;
+                delivery(n)
+            })
+            .collect();
         store
             .record_deliveries(&batch)
             .await
@@ -327,5 +340,9 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
     insert(&store, "after-full", &["k-after-full"], PlanState::Pending).await;
     store.close().await;
     let reopened = Store::open(&_d.path().join("s.sqlite")).await.unwrap();
-    assert_eq!(stored_ids(&reopened).await, acked, "acked = stored after reopening");
+    assert_eq!(
+        stored_ids(&reopened).await,
+        acked,
+        "acked = stored after reopening"
+    );
 }
