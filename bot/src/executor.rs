@@ -348,8 +348,16 @@ impl Applier for WorldApplier {
                     .copy_and_follow(name, version, from, to, series, *include_binaries)
                     .await
             }
-            Action::RequestSnapBuild { owner, snap, arch } => {
-                self.lp()?.build_and_follow(owner, snap, arch).await
+            Action::RequestSnapBuild {
+                owner,
+                snap,
+                arch,
+                after_build,
+                series,
+            } => {
+                self.lp()?
+                    .build_and_follow(owner, snap, arch, *after_build, series.as_deref())
+                    .await
             }
             Action::RegisterWebhook {
                 target,

@@ -214,22 +214,38 @@ impl LaunchpadService {
         Ok(format!("{what}: {link} ({})", events.join(", ")))
     }
 
-    /// Requests a build unless one is pending for the arch, then follows it.
+    /// Requests a build unless the arch already has one newer than the
+    /// build being retried (`after_build`: this step's own, requested before
+    /// a crash, or one Launchpad started itself), then follows it.
+    /// `after_build` `None` (plans stored by older versions): only a
+    /// pending build counts.
     pub async fn build_and_follow(
         &self,
         owner: &str,
         name: &str,
         arch: &str,
+        after_build: Option<u64>,
+        series: Option<&str>,
     ) -> Result<String, ApplyError> {
         let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
-        let pending = self
+        let builds = self
             .client
-            .pending_snap_builds(&snap)
+            .snap_builds(&snap, 100)
             .await
             .map_err(apply_error)?;
-        let url = match pending.iter().find(|b| b.arch() == arch) {
+        let id = |b: &SnapBuild| b.id().parse::<u64>().unwrap_or(0);
+        let ours = builds
+            .iter()
+            .filter(|b| b.arch() == arch)
+            .filter(|b| match after_build {
+                Some(after) => id(b) > after,
+                None => !b.is_final(),
+            })
+            .max_by_key(|b| id(b));
+        let url = match ours {
             Some(b) => b.self_link.clone(),
             None => {
+                let das = distro_arch_series(&snap, &builds, arch, series)?;
                 let archive = snap
                     .auto_build_archive_link
                     .clone()
@@ -241,7 +257,7 @@ impl LaunchpadService {
                 self.client
                     .request_snap_build(
                         &snap,
-                        arch,
+                        &das,
                         &archive,
                         &pocket,
                         snap.auto_build_channels.as_ref(),
@@ -269,6 +285,32 @@ impl LaunchpadService {
             tokio::time::sleep(self.poll).await;
         }
     }
+}
+
+/// Where to build: `--series` when given, else the snap's own series, else
+/// (snaps with `distro_series_link: null`) the series of the arch's last build.
+fn distro_arch_series(
+    snap: &Snap,
+    builds: &[SnapBuild],
+    arch: &str,
+    series: Option<&str>,
+) -> Result<String, ApplyError> {
+    if let Some(s) = series {
+        return Ok(format!("/ubuntu/{s}/{arch}"));
+    }
+    if let Some(ds) = &snap.distro_series_link {
+        return Ok(format!("{}/{arch}", ds.trim_end_matches('/')));
+    }
+    builds
+        .iter()
+        .filter(|b| b.arch() == arch)
+        .find_map(|b| b.distro_arch_series_link.clone())
+        .ok_or_else(|| {
+            ApplyError::Permanent(format!(
+                "{} names no Ubuntu series and has no earlier build on {arch}: ask again with `--series`",
+                snap.name
+            ))
+        })
 }
 
 fn finished(b: &SnapBuild) -> Result<String, ApplyError> {

@@ -159,7 +159,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(dispatch(cli.command)) {
+    let result = rt.block_on(dispatch(cli.command));
+    // A console read blocked on a terminal or a supervisor's open pipe
+    // lives on a blocking thread; dropping the runtime would wait for it
+    // (until stdin closes). Everything that matters has stopped by now.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shepherd: {e:#}");

@@ -256,3 +256,56 @@ fn sandbox_previews_a_ppa_copy() {
     );
     assert!(out.contains("[t2]   #1 !copy · dry-run 0/2"), "{out}");
 }
+
+/// SIGTERM stops `run` promptly even while stdin stays open (a terminal or
+/// a supervisor's pipe); it used to wait until stdin closed.
+#[test]
+fn run_exits_promptly_on_sigterm_with_stdin_open() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("shepherd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n[webhook]\nlisten = \"127.0.0.1:0\"\n",
+            dir.path().join("s.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let mut child = shepherd()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take(); // held open for the whole test
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("shepherd is running") {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("still running 10 s after SIGTERM with stdin open");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("shepherd stopped")), "{rest:?}");
+}

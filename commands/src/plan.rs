@@ -35,6 +35,15 @@ pub enum Action {
         owner: String,
         snap: String,
         arch: String,
+        /// The arch's latest build when planned: any newer build of the
+        /// arch is this step's own (requested before a crash, or by
+        /// Launchpad itself), so it is followed rather than doubled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_build: Option<u64>,
+        /// The series to build for, when the snap names none
+        /// (`distro_series_link` null) and no earlier build of the arch does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        series: Option<String>,
     },
     /// Create (or re-key) a Launchpad webhook on `target` pointing at this
     /// bot, with a secret generated when applied and kept in the store.
@@ -76,9 +85,16 @@ impl Action {
                     ", source only (rebuild)"
                 }
             ),
-            Action::RequestSnapBuild { owner, snap, arch } => {
-                format!("build snap ~{owner}/{snap} on {arch}")
-            }
+            Action::RequestSnapBuild {
+                owner,
+                snap,
+                arch,
+                series,
+                ..
+            } => match series {
+                Some(s) => format!("build snap ~{owner}/{snap} on {arch} for {s}"),
+                None => format!("build snap ~{owner}/{snap} on {arch}"),
+            },
             Action::RegisterWebhook {
                 target,
                 events,

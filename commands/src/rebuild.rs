@@ -22,18 +22,26 @@ const OWNER: FlagSpec = FlagSpec {
     help: "the snap recipe's Launchpad owner (default: configured)",
 };
 
+const SERIES: FlagSpec = FlagSpec {
+    name: "series",
+    kind: FlagKind::Value,
+    repeatable: false,
+    help: "the Ubuntu series to build for, when the snap names none and the arch has no earlier build",
+};
+
 static REBUILD: CommandSpec = CommandSpec {
     name: "rebuild",
     aliases: &[],
     summary: "rebuild a snap: the arches whose latest build failed, or the ones named",
-    usage: "!rebuild SNAP [ARCH…] [--owner O] [--dry-run]",
+    usage: "!rebuild SNAP [ARCH…] [--owner O] [--series S] [--dry-run]",
     examples: &[
         "!rebuild maas",
         "!rebuild maas ppc64el --owner maas-committers --dry-run",
+        "!rebuild maas-agent amd64 --series noble --dry-run",
     ],
     role: Some("release-team"),
     writes: true,
-    flags: &[OWNER],
+    flags: &[OWNER, SERIES],
     positionals: (1, usize::MAX),
     positional_names: "SNAP",
 };
@@ -103,6 +111,7 @@ impl Command for Rebuild {
             }
             (failed, "failed last time")
         };
+        let series = series_for(&snap, &latest, &arches, inv.flag("series"))?;
         let steps = arches
             .iter()
             .map(|(arch, last)| StepDraft {
@@ -111,6 +120,9 @@ impl Command for Rebuild {
                     owner: owner.clone(),
                     snap: name.clone(),
                     arch: arch.clone(),
+                    // "none": no earlier build, so every build of the arch is new.
+                    after_build: Some(last.parse().unwrap_or(0)),
+                    series: series.clone(),
                 },
             })
             .collect();
@@ -131,6 +143,43 @@ impl Command for Rebuild {
             confirm_reason: None,
             notes: Vec::new(),
         }))
+    }
+}
+
+/// The series to send, if one must be: production snaps commonly have no
+/// `distro_series_link`, and Launchpad then builds them for a given
+/// `distro_arch_series` — the one of the arch's last build, or `--series`.
+/// Refused while planning when neither exists, so a dry run that passes
+/// does not fail for real.
+fn series_for(
+    snap: &Snap,
+    latest: &[SnapBuild],
+    arches: &[(String, String)],
+    flag: Option<&str>,
+) -> Result<Option<String>, UserError> {
+    if snap.distro_series_link.is_some() {
+        return Ok(flag.map(str::to_string));
+    }
+    if flag.is_some() {
+        return Ok(flag.map(str::to_string));
+    }
+    let unknown: Vec<&str> = arches
+        .iter()
+        .filter(|(arch, _)| {
+            !latest
+                .iter()
+                .any(|b| b.arch() == arch && b.distro_arch_series_link.is_some())
+        })
+        .map(|(arch, _)| arch.as_str())
+        .collect();
+    if unknown.is_empty() {
+        Ok(None)
+    } else {
+        Err(UserError(format!(
+            "{} names no Ubuntu series and has no earlier build on {} to take one from — add `--series SERIES` (e.g. `--series noble`)",
+            snap.name,
+            unknown.join(" ")
+        )))
     }
 }
 

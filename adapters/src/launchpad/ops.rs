@@ -334,22 +334,20 @@ impl LaunchpadClient {
     }
 
     /// One build on one architecture (§4.2); returns the new build's URL.
+    /// `distro_arch_series` is a path or link (`/ubuntu/noble/arm64`).
     pub async fn request_snap_build(
         &self,
         snap: &Snap,
-        arch: &str,
+        distro_arch_series: &str,
         archive: &str,
         pocket: &str,
         channels: Option<&Value>,
     ) -> Result<String, LpError> {
-        let series = snap.distro_series_link.as_deref().ok_or_else(|| {
-            LpError::BadRequest(format!("{} has no distro series to build for", snap.name))
-        })?;
         let mut params = vec![
             ("archive", Param::Link(archive.to_string())),
             (
                 "distro_arch_series",
-                Param::Link(format!("{}/{arch}", series.trim_end_matches('/'))),
+                Param::Link(distro_arch_series.to_string()),
             ),
             ("pocket", Param::Enum(pocket.to_string())),
         ];

@@ -55,6 +55,17 @@ pub fn launchpad_world() -> LpWorld {
         store_upload: true,
         channels: Some(serde_json::json!({"snapcraft": "8.x/stable"})),
     });
+    // Like many production snaps: no distro series (snapcraft.yaml's base
+    // decides), so a build names its distro_arch_series.
+    w.snaps.push(SnapDef {
+        owner: "maas-committers".into(),
+        name: "maas-agent".into(),
+        series: String::new(),
+        processors: vec!["amd64".into(), "arm64".into()],
+        failing: Vec::new(),
+        store_upload: true,
+        channels: None,
+    });
     w
 }
 

@@ -37,12 +37,24 @@ pub struct Publication {
 pub struct SnapDef {
     pub owner: String,
     pub name: String,
+    /// Empty = `distro_series_link: null`, as production snaps that take
+    /// their series from snapcraft.yaml's `base` commonly have.
     pub series: String,
     pub processors: Vec<String>,
     /// Arches whose builds fail.
     pub failing: Vec<String>,
     pub store_upload: bool,
     pub channels: Option<Value>,
+}
+
+/// The series a snap builds for when nothing names one: its own, or (for
+/// a snap without `distro_series`) the one its `base` would give — noble.
+fn snap_series(d: &SnapDef) -> String {
+    if d.series.is_empty() {
+        "noble".into()
+    } else {
+        d.series.clone()
+    }
 }
 
 /// What the simulated Launchpad holds at start.
@@ -65,6 +77,8 @@ struct Build {
     id: u64,
     owner: String,
     snap: String,
+    /// The series it was built for (from `distro_arch_series`).
+    series: String,
     arch: String,
     stage: usize,
     fails: bool,
@@ -109,6 +123,8 @@ struct Inner {
     faults: VecDeque<u16>,
     /// Added before every answer (a slow Launchpad; beyond the client's timeout, a timeout).
     latency: std::time::Duration,
+    /// Builds stay where they are (no progress on each look).
+    frozen: bool,
     next_id: u64,
     snap_edits: HashMap<String, (Vec<String>, u64)>,
     hooks: Vec<SimHook>,
@@ -170,6 +186,19 @@ impl LaunchpadSim {
         lock(&self.inner).latency = latency;
     }
 
+    /// Stops (or resumes) builds progressing as they are looked at.
+    pub fn freeze_builds(&self, frozen: bool) {
+        lock(&self.inner).frozen = frozen;
+    }
+
+    /// Finishes every build (and its store upload) at once, behind the
+    /// client's back — as Launchpad does while the bot is down.
+    pub fn finish_builds(&self) {
+        for b in lock(&self.inner).builds.iter_mut() {
+            b.stage = b.stage.max(9);
+        }
+    }
+
     /// The next `n` requests get HTTP `status`.
     pub fn fail_next(&self, n: usize, status: u16) {
         lock(&self.inner)
@@ -182,10 +211,18 @@ impl LaunchpadSim {
         let mut s = lock(&self.inner);
         s.next_id += 1;
         let id = s.next_id;
+        let series = s
+            .world
+            .snaps
+            .iter()
+            .find(|d| d.owner == owner && d.name == snap)
+            .map(snap_series)
+            .unwrap_or_else(|| "noble".into());
         s.builds.push(Build {
             id,
             owner: owner.into(),
             snap: snap.into(),
+            series,
             arch: arch.into(),
             stage: 9,
             fails: !succeeded,

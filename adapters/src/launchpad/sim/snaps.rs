@@ -17,7 +17,11 @@ pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
         "self_link": base, "resource_type_link": format!("{}/#snap", st.root), "name": d.name,
         "web_link": format!("https://launchpad.net/~{}/+snap/{}", d.owner, d.name),
         "http_etag": format!("\"r1-w{version}\""),
-        "distro_series_link": format!("{}/ubuntu/{}", st.root, d.series),
+        "distro_series_link": if d.series.is_empty() {
+            Value::Null
+        } else {
+            json!(format!("{}/ubuntu/{}", st.root, d.series))
+        },
         "auto_build_archive_link": format!("{}/ubuntu/+archive/primary", st.root),
         "auto_build_pocket": "Updates", "auto_build_channels": d.channels,
         "store_upload": d.store_upload, "store_channels": channels,
@@ -41,7 +45,7 @@ pub(super) fn build_json(root: &str, d: &SnapDef, b: &Build) -> Value {
     json!({
         "self_link": format!("{root}/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
         "web_link": format!("https://launchpad.net/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
-        "arch_tag": b.arch, "distro_arch_series_link": format!("{root}/ubuntu/{}/{}", d.series, b.arch),
+        "arch_tag": b.arch, "distro_arch_series_link": format!("{root}/ubuntu/{}/{}", b.series, b.arch),
         "buildstate": state, "store_upload_status": upload, "build_request_link": null,
         "datecreated": format!("2026-11-20T10:{:02}:00+00:00", b.id % 60),
     })
@@ -60,9 +64,17 @@ pub(super) fn request_build(
             "(<Snap object>, 'requestBuild', 'launchpad.Edit')",
         );
     }
-    let arch = param("distro_arch_series")
-        .and_then(|d| d.rsplit('/').next().map(str::to_string))
-        .unwrap_or_default();
+    // `…/ubuntu/SERIES/ARCH`, as a full API URL.
+    let das = param("distro_arch_series").unwrap_or_default();
+    let mut parts = das.trim_end_matches('/').rsplit('/');
+    let arch = parts.next().unwrap_or_default().to_string();
+    let series = parts.next().unwrap_or_default().to_string();
+    if series.is_empty() || parts.next() != Some("ubuntu") {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("distro_arch_series: invalid value '{das}'"),
+        );
+    }
     if !def.processors.contains(&arch) {
         return text(
             StatusCode::BAD_REQUEST,
@@ -85,6 +97,7 @@ pub(super) fn request_build(
         id,
         owner: def.owner.clone(),
         snap: def.name.clone(),
+        series,
         arch: arch.clone(),
         stage: 0,
         fails: def.failing.contains(&arch),
@@ -279,6 +292,7 @@ pub(super) fn route(
                         id: bid,
                         owner: def.owner.clone(),
                         snap: def.name.clone(),
+                        series: super::snap_series(&def),
                         arch,
                         stage: 0,
                         fails,
@@ -360,6 +374,7 @@ pub(super) fn route(
         }
         (Method::GET, ["+build", id], None) => {
             let root = st.root.clone();
+            let frozen = st.frozen;
             let Some(b) = st
                 .builds
                 .iter_mut()
@@ -367,7 +382,9 @@ pub(super) fn route(
             else {
                 return text(StatusCode::NOT_FOUND, format!("Object: snap, name: '{id}'"));
             };
-            b.stage += 1;
+            if !frozen {
+                b.stage += 1;
+            }
             ok_json(build_json(&root, &def, b))
         }
         _ => text(

@@ -194,12 +194,14 @@ async fn snap_builds_are_requested_once_and_progress() {
     let snap = c.snap("maas-committers", "maas").await.unwrap();
     assert_eq!(snap.auto_build_pocket.as_deref(), Some("Updates"));
     let archive = snap.auto_build_archive_link.clone().unwrap();
+    let series = snap.distro_series_link.clone().unwrap();
+    let arm64 = format!("{series}/arm64");
     let url = c
-        .request_snap_build(&snap, "arm64", &archive, "Updates", None)
+        .request_snap_build(&snap, &arm64, &archive, "Updates", None)
         .await
         .unwrap();
     let e = c
-        .request_snap_build(&snap, "arm64", &archive, "Updates", None)
+        .request_snap_build(&snap, &arm64, &archive, "Updates", None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -218,7 +220,7 @@ async fn snap_builds_are_requested_once_and_progress() {
     }
     assert_eq!(states, ["Currently building", "Successfully built"]);
     let fail = c
-        .request_snap_build(&snap, "ppc64el", &archive, "Updates", None)
+        .request_snap_build(&snap, &format!("{series}/ppc64el"), &archive, "Updates", None)
         .await
         .unwrap();
     while !c.snap_build(&fail).await.unwrap().is_final() {}
