@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::queues::find;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, ClientError, TestRequest};
-use shepherd_adapters::chat::{Chat, ChatError, SentMessage, ThreadRef};
+use shepherd_adapters::chat::{nonce_for, Chat, SentMessage, ThreadRef};
 use shepherd_commands::format::progress;
 use shepherd_commands::{Action, PlanState};
 use thiserror::Error;
@@ -302,13 +302,19 @@ pub struct WorldApplier {
 
 #[async_trait]
 impl Applier for WorldApplier {
-    async fn apply(&self, _key: &str, action: &Action) -> Result<String, ApplyError> {
+    async fn apply(&self, key: &str, action: &Action) -> Result<String, ApplyError> {
         match action {
+            // The attempt is recorded (claimed) before this runs; the nonce
+            // lets a platform that supports it drop a re-send after a crash.
             Action::Announce {
                 channel,
                 text,
                 thread,
-            } => match self.post(channel, thread.as_deref(), text).await {
+            } => match self
+                .chat
+                .post_once(channel, thread.as_deref(), text, &nonce_for(key))
+                .await
+            {
                 Ok(m) => Ok(format!("posted to {} ({})", m.channel, m.id)),
                 Err(e) if e.is_transient() => Err(ApplyError::Transient(e.to_string())),
                 Err(e) => Err(ApplyError::Permanent(e.to_string())),
@@ -373,24 +379,6 @@ impl Applier for WorldApplier {
 }
 
 impl WorldApplier {
-    async fn post(
-        &self,
-        channel: &str,
-        thread: Option<&str>,
-        text: &str,
-    ) -> Result<SentMessage, ChatError> {
-        match thread {
-            Some(t) => {
-                let to = ThreadRef {
-                    channel: channel.to_string(),
-                    thread: t.to_string(),
-                };
-                self.chat.reply(&to, text).await
-            }
-            None => self.chat.send(channel, text).await,
-        }
-    }
-
     fn lp(&self) -> Result<&LaunchpadService, ApplyError> {
         self.launchpad
             .as_deref()

@@ -151,6 +151,17 @@ impl Chat for RedactingChat {
     async fn send(&self, channel: &str, text: &str) -> Result<SentMessage, ChatError> {
         self.inner.send(channel, &self.redactor.redact(text)).await
     }
+
+    async fn post_once(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        nonce: &str,
+    ) -> Result<SentMessage, ChatError> {
+        let text = self.redactor.redact(text);
+        self.inner.post_once(channel, thread, &text, nonce).await
+    }
 }
 
 #[cfg(test)]

@@ -71,4 +71,54 @@ pub trait Chat: Send + Sync {
     async fn edit(&self, message: &SentMessage, text: &str) -> Result<(), ChatError>;
     /// Post to a channel outside any thread (announcements).
     async fn send(&self, channel: &str, text: &str) -> Result<SentMessage, ChatError>;
+
+    /// Post an announcement (in `thread` when given) that must appear once
+    /// even if it is sent again after a crash: `nonce` is the same for
+    /// every attempt of one plan step. Platforms that deduplicate by nonce
+    /// (Discord's `nonce` with `enforce_nonce`) override this; elsewhere a
+    /// post interrupted between sending and being recorded is sent again
+    /// (at least once).
+    async fn post_once(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        nonce: &str,
+    ) -> Result<SentMessage, ChatError> {
+        let _ = nonce;
+        match thread {
+            Some(t) => {
+                let to = ThreadRef {
+                    channel: channel.to_string(),
+                    thread: t.to_string(),
+                };
+                self.reply(&to, text).await
+            }
+            None => self.send(channel, text).await,
+        }
+    }
+}
+
+/// A short nonce for a step key (Discord allows 25 characters): 64-bit
+/// FNV-1a, hex. Stable across processes and versions, unlike std's hasher.
+pub fn nonce_for(key: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod nonce_tests {
+    #[test]
+    fn nonces_are_stable_short_and_distinct() {
+        let a = super::nonce_for("webhook/launchpad/123/0");
+        assert_eq!(a, super::nonce_for("webhook/launchpad/123/0"));
+        assert_ne!(a, super::nonce_for("webhook/launchpad/123/1"));
+        assert_eq!(a.len(), 16);
+        // Pinned: a change would re-post every announcement in flight at an upgrade.
+        assert_eq!(super::nonce_for(""), "cbf29ce484222325");
+    }
 }
