@@ -5,11 +5,11 @@
 use serde_json::Value;
 use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
 use shepherd_adapters::launchpad::target::{delivery_target, is_under};
-use shepherd_commands::{Action, PlanDraft, StepDraft};
+use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
 
 use crate::config::LaunchpadHook;
 use crate::dispatch::Dispatcher;
-use crate::store::{now_ms, Delivery, Origin, StoreError};
+use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
 
 const WEB: &str = "https://launchpad.net";
 
@@ -51,24 +51,53 @@ impl Dispatcher {
             .collect();
         let since = now_ms() - 2 * 24 * 3600 * 1000;
         let rebuilds = self.store.rebuild_plans_since(since).await?;
-        let mut done = Vec::with_capacity(batch.len());
+        let mut drafts = Vec::with_capacity(batch.len());
         for d in batch {
-            done.push((
-                d.delivery_id.clone(),
-                self.react(d, &registered, rebuilds > 0, since).await?,
-            ));
+            drafts.push(self.react(d, &registered, rebuilds > 0, since).await?);
         }
-        self.store.mark_deliveries_processed(&done, now_ms()).await
+        // The plans and the processed marks of the whole batch: one commit.
+        let plans: Vec<(String, Option<NewPlan<'_>>)> = batch
+            .iter()
+            .zip(&drafts)
+            .map(|(d, draft)| {
+                let plan = draft.as_ref().map(|(key, origin, draft)| NewPlan {
+                    request_key: key,
+                    command: "webhook",
+                    requested_by: "launchpad",
+                    origin,
+                    draft,
+                    state: PlanState::Pending,
+                    needs_role: None,
+                    confirm_reason: None,
+                    expires_at: None,
+                    audit: None,
+                });
+                (d.delivery_id.clone(), plan)
+            })
+            .collect();
+        let inserted = self.store.finish_deliveries(&plans, now_ms()).await?;
+        let new = inserted
+            .iter()
+            .filter(|i| matches!(i, Some(Inserted::New(_))))
+            .count();
+        if new > 0 {
+            self.metrics
+                .plans_created_total
+                .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
-    /// Plans a delivery's announcements; returns what to record as its result.
+    /// What a delivery should announce: its plan's request key, origin and
+    /// draft, or `None` when it is only recorded.
     async fn react(
         &self,
         d: &Delivery,
         registered: &[LaunchpadHook],
         rebuilds: bool,
         since: i64,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Option<(String, Origin, PlanDraft)>, StoreError> {
         let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
         let mut messages: Vec<(String, String)> = Vec::new();
         // (channel, thread, text): follow-ups in the threads that asked for the work.
@@ -160,12 +189,8 @@ impl Dispatcher {
             // ping and event types we only record.
             _ => {}
         }
-        Ok(if messages.is_empty() && follow_ups.is_empty() {
-            "recorded".to_string()
-        } else {
-            let id = self.plan_announcements(d, messages, follow_ups).await?;
-            format!("plan #{id}")
-        })
+        Ok((!messages.is_empty() || !follow_ups.is_empty())
+            .then(|| announcements(d, messages, follow_ups)))
     }
 
     /// A finished build (or store upload) of a snap someone asked `!rebuild`
@@ -259,49 +284,48 @@ impl Dispatcher {
         }
         Ok(())
     }
+}
 
-    async fn plan_announcements(
-        &self,
-        d: &Delivery,
-        messages: Vec<(String, String)>,
-        follow_ups: Vec<(String, String, String)>,
-    ) -> Result<i64, StoreError> {
-        let first_channel = messages
-            .first()
-            .map(|m| m.0.clone())
-            .or_else(|| follow_ups.first().map(|f| f.0.clone()))
-            .unwrap_or_default();
-        let steps = messages
-            .into_iter()
-            .map(|(channel, text)| (channel, None, text))
-            .chain(
-                follow_ups
-                    .into_iter()
-                    .map(|(c, t, text)| (c, Some(t), text)),
-            )
-            .enumerate()
-            .map(|(i, (channel, thread, text))| StepDraft {
-                key: format!("webhook/launchpad/{}/{i}", d.delivery_id),
-                action: Action::Announce {
-                    channel,
-                    text,
-                    thread,
-                },
-            })
-            .collect();
-        let draft = PlanDraft {
-            summary: format!("Launchpad {} (delivery {})", d.event_type, d.delivery_id),
-            steps,
-            confirm_reason: None,
-            notes: Vec::new(),
-        };
-        let origin = Origin {
-            kind: "webhook".into(),
-            channel: first_channel,
-            thread: None,
-        };
-        let key = format!("webhook:launchpad:{}", d.delivery_id);
-        self.insert_released_plan(&key, "webhook", "launchpad", &origin, &draft)
-            .await
-    }
+/// One plan for a delivery's announcements, keyed by its delivery id.
+fn announcements(
+    d: &Delivery,
+    messages: Vec<(String, String)>,
+    follow_ups: Vec<(String, String, String)>,
+) -> (String, Origin, PlanDraft) {
+    let first_channel = messages
+        .first()
+        .map(|m| m.0.clone())
+        .or_else(|| follow_ups.first().map(|f| f.0.clone()))
+        .unwrap_or_default();
+    let steps = messages
+        .into_iter()
+        .map(|(channel, text)| (channel, None, text))
+        .chain(
+            follow_ups
+                .into_iter()
+                .map(|(c, t, text)| (c, Some(t), text)),
+        )
+        .enumerate()
+        .map(|(i, (channel, thread, text))| StepDraft {
+            key: format!("webhook/launchpad/{}/{i}", d.delivery_id),
+            action: Action::Announce {
+                channel,
+                text,
+                thread,
+            },
+        })
+        .collect();
+    let draft = PlanDraft {
+        summary: format!("Launchpad {} (delivery {})", d.event_type, d.delivery_id),
+        steps,
+        confirm_reason: None,
+        notes: Vec::new(),
+    };
+    let origin = Origin {
+        kind: "webhook".into(),
+        channel: first_channel,
+        thread: None,
+    };
+    let key = format!("webhook:launchpad:{}", d.delivery_id);
+    (key, origin, draft)
 }

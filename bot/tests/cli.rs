@@ -307,5 +307,8 @@ fn run_exits_promptly_on_sigterm_with_stdin_open() {
         started.elapsed()
     );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(rest.iter().any(|l| l.contains("shepherd stopped")), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("shepherd stopped")),
+        "{rest:?}"
+    );
 }

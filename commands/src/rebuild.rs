@@ -26,7 +26,8 @@ const SERIES: FlagSpec = FlagSpec {
     name: "series",
     kind: FlagKind::Value,
     repeatable: false,
-    help: "the Ubuntu series to build for, when the snap names none and the arch has no earlier build",
+    help:
+        "the Ubuntu series to build for, when the snap names none and the arch has no earlier build",
 };
 
 static REBUILD: CommandSpec = CommandSpec {

@@ -39,7 +39,11 @@ fn config(sim: &LaunchpadSim, path: &std::path::Path) -> shepherd::config::Confi
 fn a_rebuild_killed_mid_follow_requests_no_second_build_after_restart() {
     // The simulator outlives both lives of the bot.
     let sim_rt = runtime();
-    let sim = Arc::new(sim_rt.block_on(LaunchpadSim::start(launchpad_world())).unwrap());
+    let sim = Arc::new(
+        sim_rt
+            .block_on(LaunchpadSim::start(launchpad_world()))
+            .unwrap(),
+    );
     sim.add_build("maas-committers", "maas", "ppc64el", false);
     let (_dir, path) = temp_store();
     let config = config(&sim, &path);

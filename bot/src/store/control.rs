@@ -48,6 +48,7 @@ impl Store {
 
     /// Releases a parked plan; false if it was no longer waiting.
     pub async fn confirm_plan(&self, id: i64, by: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
         let r = sqlx::query(
             "UPDATE plans SET state = 'pending', confirmed_by = $2, updated_at = $3
              WHERE id = $1 AND state = 'awaiting-confirmation' AND (expires_at IS NULL OR expires_at > $3)",
@@ -55,8 +56,9 @@ impl Store {
         .bind(id)
         .bind(by)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 

@@ -20,6 +20,7 @@ mod control;
 mod ledger;
 mod plans;
 mod records;
+mod turns;
 mod webhooks;
 mod write_tx;
 
@@ -44,6 +45,8 @@ pub enum StoreError {
 pub struct Store {
     pool: SqlitePool,
     faults: Arc<Faults>,
+    /// Writers queue here before taking SQLite's write lock.
+    turns: Arc<turns::Turns>,
 }
 
 /// Fault injection for tests of a full disk: a page limit applied to every
@@ -89,7 +92,11 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, faults })
+        Ok(Self {
+            pool,
+            faults,
+            turns: Arc::default(),
+        })
     }
 
     /// Test hook: make the database "full" once it has `extra` more pages

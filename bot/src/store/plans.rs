@@ -6,6 +6,8 @@
 
 use shepherd_commands::{Action, PlanDraft, PlanState, StepState};
 
+use sqlx::SqliteConnection;
+
 use super::{corrupt, AuditRecord, Store, StoreError};
 
 /// Where a plan came from, so its results go back there.
@@ -99,76 +101,15 @@ pub(super) fn plan_state(s: &str) -> Result<PlanState, StoreError> {
 
 impl Store {
     pub async fn insert_plan(&self, p: NewPlan<'_>, now: i64) -> Result<Inserted, StoreError> {
-        // Write first: a SQLite transaction that reads before it writes cannot
-        // upgrade its lock under contention (SQLITE_BUSY), so the insert that
-        // enforces one-plan-per-request comes before any read.
         let mut tx = self.write().await?;
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
-                origin_thread, summary, state, needs_role, confirm_reason, expires_at,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-             ON CONFLICT (request_key) DO NOTHING RETURNING id",
-        )
-        .bind(p.request_key)
-        .bind(p.command)
-        .bind(p.requested_by)
-        .bind(&p.origin.kind)
-        .bind(&p.origin.channel)
-        .bind(&p.origin.thread)
-        .bind(&p.draft.summary)
-        .bind(p.state.as_str())
-        .bind(p.needs_role)
-        .bind(p.confirm_reason)
-        .bind(p.expires_at)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id,)) = inserted else {
-            let (id,): (i64,) = sqlx::query_as("SELECT id FROM plans WHERE request_key = $1")
-                .bind(p.request_key)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(Inserted::Existing(id));
-        };
-        for (i, step) in p.draft.steps.iter().enumerate() {
-            let action = serde_json::to_string(&step.action).map_err(corrupt)?;
-            sqlx::query(
-                "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(i as i64 + 1)
-            .bind(&step.key)
-            .bind(action)
-            .bind(StepState::Pending.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some(a) = &p.audit {
-            sqlx::query(
-                "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(now)
-            .bind(a.actor)
-            .bind(a.channel)
-            .bind(a.action.chars().take(300).collect::<String>())
-            .bind(id)
-            .bind(a.outcome)
-            .bind(a.detail)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let inserted = insert_plan_on(&mut tx, &p, now).await?;
         tx.commit().await?;
-        Ok(Inserted::New(id))
+        Ok(inserted)
     }
 
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_relaxed().await?;
         // One statement picks and claims, so two claimers can never take the
         // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
         let sql = format!(
@@ -266,7 +207,7 @@ impl Store {
         outcome: &StepOutcome,
         now: i64,
     ) -> Result<PlanProgress, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_relaxed().await?;
         let (state, attempt_outcome, result, error, not_before) = match outcome {
             StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
             StepOutcome::Retry { error, not_before } => (
@@ -381,11 +322,13 @@ impl Store {
         plan_id: i64,
         message: &str,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write_relaxed().await?;
         sqlx::query("UPDATE plans SET progress_message = $2 WHERE id = $1")
             .bind(plan_id)
             .bind(message)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -429,4 +372,72 @@ impl Store {
         let (at,): (Option<i64>,) = sqlx::query_as(&sql).fetch_one(&self.pool).await?;
         Ok(at)
     }
+}
+
+/// Inserts a plan (its steps and audit record) inside the caller's
+/// transaction; a request seen before gets its existing plan.
+pub(super) async fn insert_plan_on(
+    tx: &mut SqliteConnection,
+    p: &NewPlan<'_>,
+    now: i64,
+) -> Result<Inserted, StoreError> {
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
+                origin_thread, summary, state, needs_role, confirm_reason, expires_at,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             ON CONFLICT (request_key) DO NOTHING RETURNING id",
+    )
+    .bind(p.request_key)
+    .bind(p.command)
+    .bind(p.requested_by)
+    .bind(&p.origin.kind)
+    .bind(&p.origin.channel)
+    .bind(&p.origin.thread)
+    .bind(&p.draft.summary)
+    .bind(p.state.as_str())
+    .bind(p.needs_role)
+    .bind(p.confirm_reason)
+    .bind(p.expires_at)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id,)) = inserted else {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM plans WHERE request_key = $1")
+            .bind(p.request_key)
+            .fetch_one(&mut *tx)
+            .await?;
+        return Ok(Inserted::Existing(id));
+    };
+    for (i, step) in p.draft.steps.iter().enumerate() {
+        let action = serde_json::to_string(&step.action).map_err(corrupt)?;
+        sqlx::query(
+            "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(i as i64 + 1)
+        .bind(&step.key)
+        .bind(action)
+        .bind(StepState::Pending.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(a) = &p.audit {
+        sqlx::query(
+            "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(now)
+        .bind(a.actor)
+        .bind(a.channel)
+        .bind(a.action.chars().take(300).collect::<String>())
+        .bind(id)
+        .bind(a.outcome)
+        .bind(a.detail)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Inserted::New(id))
 }

@@ -2,7 +2,8 @@
 //! records that make webhooks exactly-once, polls diffable, announcements
 //! targeted and cron slots fire once across restarts.
 
-use super::{Store, StoreError};
+use super::plans::insert_plan_on;
+use super::{Inserted, NewPlan, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -41,7 +42,7 @@ impl Store {
     /// whether it was new. This is what lets the webhook route acknowledge
     /// thousands of deliveries a second without acknowledging any unsaved.
     pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_urgent().await?;
         let mut out = Vec::with_capacity(batch.len());
         for d in batch {
             let r = sqlx::query(
@@ -82,6 +83,37 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a batch of deliveries in one transaction: each delivery's plan
+    /// (if it makes one) is stored and the delivery marked processed with
+    /// `recorded` or `plan #N`. One commit for the whole batch keeps
+    /// processing from competing with acceptance for the write lock.
+    pub async fn finish_deliveries(
+        &self,
+        batch: &[(String, Option<NewPlan<'_>>)],
+        now: i64,
+    ) -> Result<Vec<Option<Inserted>>, StoreError> {
+        let mut tx = self.write_relaxed().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (id, plan) in batch {
+            let inserted = match plan {
+                Some(p) => Some(insert_plan_on(&mut tx, p, now).await?),
+                None => None,
+            };
+            let result = inserted.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
+            sqlx::query(
+                "UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(result)
+            .execute(&mut *tx)
+            .await?;
+            out.push(inserted);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Whether a delivery is stored, and its processing result if processed.
     pub async fn delivery_status(&self, id: &str) -> Result<Option<Option<String>>, StoreError> {
         let row: Option<(Option<String>,)> =
@@ -116,6 +148,7 @@ impl Store {
     }
 
     pub async fn put_snapshot(&self, s: &Snapshot) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO snapshots (source, fetched_at, etag, last_modified, body)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -125,8 +158,9 @@ impl Store {
         .bind(&s.etag)
         .bind(&s.last_modified)
         .bind(&s.body)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -153,19 +187,22 @@ impl Store {
 
     /// Deletes all but the newest `keep` snapshots of a source.
     pub async fn prune_snapshots(&self, source: &str, keep: i64) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
         let r = sqlx::query(
             "DELETE FROM snapshots WHERE source = $1 AND id NOT IN
                 (SELECT id FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT $2)",
         )
         .bind(source)
         .bind(keep)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(r.rows_affected())
     }
 
     /// Adds a subscription; false if the channel already had it.
     pub async fn subscribe(&self, s: &Subscription, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
         let r = sqlx::query(
             "INSERT INTO subscriptions (channel, kind, target, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, kind, target) DO NOTHING",
@@ -175,8 +212,9 @@ impl Store {
         .bind(&s.target)
         .bind(&s.created_by)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -186,14 +224,16 @@ impl Store {
         kind: &str,
         target: &str,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
         let r = sqlx::query(
             "DELETE FROM subscriptions WHERE channel = $1 AND kind = $2 AND target = $3",
         )
         .bind(channel)
         .bind(kind)
         .bind(target)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -238,6 +278,7 @@ impl Store {
         result: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO schedule_state (job, last_slot, last_run_at, last_result) VALUES ($1, $2, $3, $4)
              ON CONFLICT (job) DO UPDATE SET last_slot = excluded.last_slot,
@@ -248,8 +289,9 @@ impl Store {
         .bind(slot)
         .bind(now)
         .bind(result)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

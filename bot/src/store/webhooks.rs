@@ -23,6 +23,7 @@ impl Store {
         created_by: &str,
         now: i64,
     ) -> Result<SecretString, StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO webhook_secrets (target, secret, channel, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (target) DO UPDATE SET channel = excluded.channel",
@@ -32,8 +33,9 @@ impl Store {
         .bind(channel)
         .bind(created_by)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         let (kept,): (String,) =
             sqlx::query_as("SELECT secret FROM webhook_secrets WHERE target = $1")
                 .bind(target)
@@ -43,11 +45,13 @@ impl Store {
     }
 
     pub async fn set_webhook_link(&self, target: &str, link: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE webhook_secrets SET webhook_link = $2 WHERE target = $1")
             .bind(target)
             .bind(link)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -220,7 +220,13 @@ async fn snap_builds_are_requested_once_and_progress() {
     }
     assert_eq!(states, ["Currently building", "Successfully built"]);
     let fail = c
-        .request_snap_build(&snap, &format!("{series}/ppc64el"), &archive, "Updates", None)
+        .request_snap_build(
+            &snap,
+            &format!("{series}/ppc64el"),
+            &archive,
+            "Updates",
+            None,
+        )
         .await
         .unwrap();
     while !c.snap_build(&fail).await.unwrap().is_final() {}
