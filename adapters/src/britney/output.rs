@@ -93,7 +93,7 @@ mod tests {
     use super::*;
     use crate::britney::fixture;
 
-    fn fixture(dir: &str) -> UpdateOutput {
+    fn testsuite(dir: &str) -> UpdateOutput {
         let p = fixture(&format!(
             "fixtures/excuses/britney2-ubuntu-testsuite/{dir}/output.txt"
         ));
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn skipped_attempts_name_what_would_break() {
-        let o = fixture("binary_from_new_source_package_pass-run00");
+        let o = testsuite("binary_from_new_source_package_pass-run00");
         assert_eq!(
             o.arch_order,
             ["amd64", "arm64", "armhf", "i386", "powerpc", "ppc64el"]
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn removals_and_multi_item_attempts() {
-        let o = fixture("remove_from_unstable-run90");
+        let o = testsuite("remove_from_unstable-run90");
         assert_eq!(
             o.migrated,
             [
