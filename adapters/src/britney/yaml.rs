@@ -507,3 +507,7 @@ fn flow(text: &str, no: usize) -> Result<Node<'_>, YamlError> {
 #[cfg(test)]
 #[path = "yaml_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "yaml_conformance_tests.rs"]
+mod conformance;
