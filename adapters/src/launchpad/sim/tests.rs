@@ -259,12 +259,12 @@ async fn patch_sends_if_match_and_retries_once_after_a_412() {
     );
     assert_eq!(sim.writes().patches, 1);
     let e = c
-        .patch(path, |_| serde_json::json!({"name": "x"}))
+        .patch(path, |_| serde_json::json!({"web_link": "x"}))
         .await
         .unwrap_err();
     assert_eq!(
         e,
-        LpError::BadRequest("name: You tried to modify a read-only attribute.".into())
+        LpError::BadRequest("web_link: You tried to modify a read-only attribute.".into())
     );
 }
 
