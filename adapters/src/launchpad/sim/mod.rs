@@ -489,3 +489,6 @@ use snaps::snap_json;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod protocol_tests;
