@@ -449,8 +449,10 @@ fn unescape(inner: &str, q: u8, no: usize) -> Result<String, YamlError> {
         let e = chars.next().ok_or_else(|| err(no, "dangling backslash"))?;
         let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Result<char, YamlError> {
             let h: String = chars.take(n).collect();
-            u32::from_str_radix(&h, 16)
-                .ok()
+            // Exactly `n` hex digits: `from_str_radix` would also take a sign.
+            (h.len() == n && h.chars().all(|c| c.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(&h, 16).ok())
+                .flatten()
                 .and_then(char::from_u32)
                 .ok_or_else(|| err(no, "bad \\x/\\u escape"))
         };

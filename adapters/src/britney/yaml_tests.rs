@@ -104,3 +104,15 @@ fn nesting_up_to_the_limit_still_parses() {
     assert_eq!(n.as_seq(), &[s("x")]);
     assert!(parse(&nested_lists(MAX_DEPTH + 1), 1).is_err());
 }
+
+#[test]
+fn hex_escapes_take_hex_digits_only() {
+    assert_eq!(
+        parse("k: \"\\x41\\u00e9\"\n", 1).unwrap().get("k"),
+        Some(&s("Aé"))
+    );
+    // `from_str_radix` alone also reads a sign: `\x+4` would become U+0004.
+    for bad in ["k: \"\\x+4\"\n", "k: \"\\u+0e9\"\n", "k: \"\\x4\"\n"] {
+        assert!(parse(bad, 1).is_err(), "{bad}");
+    }
+}
