@@ -8,3 +8,6 @@ pub mod chat;
 pub mod html;
 pub mod launchpad;
 pub mod loopback;
+
+#[cfg(test)]
+mod fuzz;

@@ -40,7 +40,7 @@ pub struct LaunchpadService {
 
 fn user_error(e: LpError) -> UserError {
     UserError(match e {
-        LpError::NotFound(body) => format!("Launchpad says: {body}"),
+        LpError::NotFound { body, .. } => format!("Launchpad says: {body}"),
         other => other.to_string(),
     })
 }

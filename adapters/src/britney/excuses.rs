@@ -116,7 +116,12 @@ impl TestResult {
         status: Status,
         urls: [Option<&str>; 4],
     ) -> Self {
-        let urls = urls.map(|u| u.unwrap_or("")).join("\n").into_boxed_str();
+        // `\n` separates the URLs, so a value holding one (no URL does) is
+        // dropped rather than allowed to shift the others into wrong slots.
+        let urls = urls
+            .map(|u| u.filter(|u| !u.contains('\n')).unwrap_or(""))
+            .join("\n")
+            .into_boxed_str();
         Self {
             package,
             version,
@@ -305,23 +310,24 @@ fn split_header(text: &str) -> Result<(&str, &str, usize), ExcusesError> {
 
 /// The text of each list entry under `sources:` with its first line number.
 /// Entries start with `- ` at the list's indentation; the list ends at the
-/// first less-indented, non-blank line.
+/// next top-level key (a non-blank line at column 0 that is no entry). A
+/// line indented less than the entries but not at column 0 is bad YAML: it
+/// stays with the entry before it, so that entry is skipped with its line
+/// number rather than the rest of the list being silently dropped.
 fn items(body: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
     let indent = body.len() - body.trim_start_matches(' ').len();
     let mut starts = Vec::new();
     let mut end = body.len();
     let mut offset = 0;
     for (i, line) in body.split_inclusive('\n').enumerate() {
-        let body_of_line = &line[indent.min(line.len())..];
-        let leading = line.len() - line.trim_start_matches(' ').len();
-        if body_of_line.starts_with("- ") || body_of_line.trim_end() == "-" {
-            if leading == indent {
-                starts.push((first_line + i, offset));
-            }
-        } else if !line.trim().is_empty()
-            && leading <= indent
-            && !line.trim_start().starts_with('#')
-        {
+        // Indentation counts spaces, so everything is measured on the
+        // trimmed line: never slice at a byte count that may split a char.
+        let text = line.trim_start_matches(' ');
+        let leading = line.len() - text.len();
+        let entry = text.starts_with("- ") || text.trim_end() == "-";
+        if entry && leading == indent {
+            starts.push((first_line + i, offset));
+        } else if leading == 0 && !text.trim().is_empty() && !text.starts_with('#') {
             end = offset;
             break;
         }

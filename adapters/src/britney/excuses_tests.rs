@@ -220,3 +220,59 @@ fn malformed_items_are_skipped_not_fatal() {
     assert_eq!(x.skipped[0].line, 7);
     assert!(parse("hello: world\n").is_err(), "no sources list");
 }
+
+#[test]
+fn a_stray_line_of_multibyte_text_fails_its_item_instead_of_panicking() {
+    // `é` starts inside the list's two-space indentation: slicing the line
+    // at the list's indent used to split the character and panic.
+    let x = parse("sources:\n  - item-name: a\n é\n").unwrap();
+    assert!(x.items.is_empty());
+    assert_eq!(x.skipped.len(), 1, "{:?}", x.skipped);
+    assert_eq!(x.skipped[0].line, 2);
+    assert!(
+        x.skipped[0].reason.starts_with("line 3:"),
+        "{:?}",
+        x.skipped
+    );
+}
+
+#[test]
+fn an_item_nested_too_deeply_is_skipped_and_the_rest_read() {
+    let good = suite("tmpfail-run101");
+    let text = std::fs::read_to_string(fixture(
+        "fixtures/excuses/britney2-ubuntu-testsuite/tmpfail-run101/excuses.yaml",
+    ))
+    .unwrap();
+    let deep = format!("- {}x\n", "- ".repeat(10_000));
+    let text = text.replacen("sources:\n", &format!("sources:\n{deep}"), 1);
+    let x = parse(&text).unwrap();
+    assert_eq!(x.items, good.items);
+    assert_eq!(x.skipped.len(), 1);
+    assert!(
+        x.skipped[0].reason.contains("nested deeper than"),
+        "{:?}",
+        x.skipped
+    );
+}
+
+#[test]
+fn a_url_with_a_newline_does_not_shift_the_others() {
+    // The four URLs share one `\n`-joined string; a value with its own
+    // newline (a YAML "\n" escape) used to push history into the log slot.
+    let t = TestResult::new(
+        "p".into(),
+        None,
+        "amd64",
+        Status::Regression,
+        [
+            Some("https://a/log\nx"),
+            Some("https://a/history"),
+            None,
+            Some("https://a/retry"),
+        ],
+    );
+    assert_eq!(t.log_url(), None);
+    assert_eq!(t.history_url(), Some("https://a/history"));
+    assert_eq!(t.artifacts_url(), None);
+    assert_eq!(t.retry_url(), Some("https://a/retry"));
+}

@@ -91,10 +91,10 @@ pub fn parse(text: &str) -> UpdateOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::britney::fixture as fixture_path;
+    use crate::britney::fixture;
 
-    fn fixture(dir: &str) -> UpdateOutput {
-        let p = fixture_path(&format!(
+    fn testsuite(dir: &str) -> UpdateOutput {
+        let p = fixture(&format!(
             "fixtures/excuses/britney2-ubuntu-testsuite/{dir}/output.txt"
         ));
         parse(&std::fs::read_to_string(p).unwrap())
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn skipped_attempts_name_what_would_break() {
-        let o = fixture("binary_from_new_source_package_pass-run00");
+        let o = testsuite("binary_from_new_source_package_pass-run00");
         assert_eq!(
             o.arch_order,
             ["amd64", "arm64", "armhf", "i386", "powerpc", "ppc64el"]
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn removals_and_multi_item_attempts() {
-        let o = fixture("remove_from_unstable-run90");
+        let o = testsuite("remove_from_unstable-run90");
         assert_eq!(
             o.migrated,
             [
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn every_fixture_parses() {
-        let dir = fixture_path("fixtures/excuses/britney2-ubuntu-testsuite");
+        let dir = fixture("fixtures/excuses/britney2-ubuntu-testsuite");
         for e in std::fs::read_dir(dir).unwrap() {
             let o = parse(&std::fs::read_to_string(e.unwrap().path().join("output.txt")).unwrap());
             assert!(o.generated.is_some());

@@ -59,6 +59,10 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// How deeply collections may nest. britney's excuses go about six levels
+/// deep; without a bound, `- - - …` recursed until the stack overflowed.
+pub const MAX_DEPTH: usize = 64;
+
 #[derive(Debug, Clone, Copy)]
 struct Line<'a> {
     indent: usize,
@@ -84,7 +88,11 @@ pub fn parse(text: &str, first_line: usize) -> Result<Node<'_>, YamlError> {
             })
         })
         .collect();
-    let mut p = Parser { lines, pos: 0 };
+    let mut p = Parser {
+        lines,
+        pos: 0,
+        depth: 0,
+    };
     p.skip_blank();
     if p.pos >= p.lines.len() {
         return Ok(Node::Null);
@@ -111,6 +119,8 @@ fn err(line: usize, message: &str) -> YamlError {
 struct Parser<'a> {
     lines: Vec<Line<'a>>,
     pos: usize,
+    /// Collections open around the current line (bounded by `MAX_DEPTH`).
+    depth: usize,
 }
 
 fn is_blank(l: &Line<'_>) -> bool {
@@ -187,7 +197,34 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Runs `read` one collection deeper, refusing to go past `MAX_DEPTH`.
+    fn nested(
+        &mut self,
+        indent: usize,
+        read: fn(&mut Self, usize) -> Result<Node<'a>, YamlError>,
+    ) -> Result<Node<'a>, YamlError> {
+        if self.depth == MAX_DEPTH {
+            let no = self.lines.get(self.pos).map_or(0, |l| l.no);
+            return Err(err(
+                no,
+                &format!("collections nested deeper than {MAX_DEPTH}"),
+            ));
+        }
+        self.depth += 1;
+        let node = read(self, indent);
+        self.depth -= 1;
+        node
+    }
+
     fn seq(&mut self, indent: usize) -> Result<Node<'a>, YamlError> {
+        self.nested(indent, Self::seq_items)
+    }
+
+    fn map(&mut self, indent: usize) -> Result<Node<'a>, YamlError> {
+        self.nested(indent, Self::map_entries)
+    }
+
+    fn seq_items(&mut self, indent: usize) -> Result<Node<'a>, YamlError> {
         let mut items = Vec::new();
         loop {
             self.skip_blank();
@@ -218,7 +255,7 @@ impl<'a> Parser<'a> {
         Ok(Node::Seq(items))
     }
 
-    fn map(&mut self, indent: usize) -> Result<Node<'a>, YamlError> {
+    fn map_entries(&mut self, indent: usize) -> Result<Node<'a>, YamlError> {
         let mut entries = Vec::new();
         loop {
             self.skip_blank();
@@ -412,8 +449,10 @@ fn unescape(inner: &str, q: u8, no: usize) -> Result<String, YamlError> {
         let e = chars.next().ok_or_else(|| err(no, "dangling backslash"))?;
         let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Result<char, YamlError> {
             let h: String = chars.take(n).collect();
-            u32::from_str_radix(&h, 16)
-                .ok()
+            // Exactly `n` hex digits: `from_str_radix` would also take a sign.
+            (h.len() == n && h.chars().all(|c| c.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(&h, 16).ok())
+                .flatten()
                 .and_then(char::from_u32)
                 .ok_or_else(|| err(no, "bad \\x/\\u escape"))
         };
@@ -470,3 +509,7 @@ fn flow(text: &str, no: usize) -> Result<Node<'_>, YamlError> {
 #[cfg(test)]
 #[path = "yaml_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "yaml_conformance_tests.rs"]
+mod conformance;

@@ -74,3 +74,45 @@ fn never_panics_on_junk() {
         let _ = parse(junk, 1);
     }
 }
+
+/// `depth` lists, one inside the other, holding `x`.
+fn nested_lists(depth: usize) -> String {
+    format!("{}x\n", "- ".repeat(depth))
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_an_error_not_a_stack_overflow() {
+    // 10,000 levels used to recurse until the stack overflowed (an abort).
+    let e = parse(&nested_lists(10_000), 7).unwrap_err();
+    assert_eq!(e.line, 7);
+    assert!(e.message.contains("nested deeper than 64"), "{e}");
+    // Nesting by indentation recurses the same way.
+    let maps: String = (0..100)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    let e = parse(&maps, 1).unwrap_err();
+    assert!(e.message.contains("nested deeper than 64"), "{e}");
+}
+
+#[test]
+fn nesting_up_to_the_limit_still_parses() {
+    let doc = nested_lists(MAX_DEPTH);
+    let mut n = parse(&doc, 1).unwrap();
+    for _ in 1..MAX_DEPTH {
+        n = n.as_seq()[0].clone();
+    }
+    assert_eq!(n.as_seq(), &[s("x")]);
+    assert!(parse(&nested_lists(MAX_DEPTH + 1), 1).is_err());
+}
+
+#[test]
+fn hex_escapes_take_hex_digits_only() {
+    assert_eq!(
+        parse("k: \"\\x41\\u00e9\"\n", 1).unwrap().get("k"),
+        Some(&s("Aé"))
+    );
+    // `from_str_radix` alone also reads a sign: `\x+4` would become U+0004.
+    for bad in ["k: \"\\x+4\"\n", "k: \"\\u+0e9\"\n", "k: \"\\x4\"\n"] {
+        assert!(parse(bad, 1).is_err(), "{bad}");
+    }
+}

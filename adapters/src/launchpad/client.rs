@@ -1,145 +1,104 @@
 //! A focused Launchpad web service client on reqwest: the `devel` API,
 //! OAuth 1.0a PLAINTEXT (or anonymous), lazr's value encoding, lazy
-//! pagination, PATCH with `If-Match`, retries on 502/503/timeouts, and
-//! errors that keep Launchpad's status and words (shared reference
-//! launchpad-api, §1–§2).
+//! pagination, PATCH with `If-Match`, and errors that keep Launchpad's
+//! status and words (shared reference launchpad-api, §1–§2).
+//!
+//! What is sent again is decided here, by method: reads after gateway
+//! errors and network failures; a PATCH with `If-Match` after 502/503;
+//! a POST never — a second one can make a second copy job, build or
+//! webhook, so its error goes up (still marked transient) to the executor,
+//! which reads before it writes. Redirects are followed by hand for the
+//! same reason: reqwest would send a PATCH or POST again to the new URL.
 
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, IF_MATCH, LOCATION};
-use reqwest::{Method, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
-use thiserror::Error;
 
-use crate::autopkgtest::request::quote_plus;
+pub use super::error::LpError;
+pub use super::oauth::OAuth;
+use super::param::{absolute, form};
+pub use super::param::{Param, Written};
 
-/// Credentials for a Launchpad token (consumer secret is always empty).
-#[derive(Clone)]
-pub struct OAuth {
-    pub consumer_key: String,
-    pub token: SecretString,
-    pub token_secret: SecretString,
+/// Redirect hops a read follows before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+/// After which failures a request may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Reads: gateway errors (502–504), timeouts and other network failures.
+    Read,
+    /// A PATCH with `If-Match`: 502/503 only. Those mean it was not applied
+    /// (a gateway's refusal, or Launchpad's own timeout, which rolls back);
+    /// and were it applied, the stale ETag turns the second one into a 412.
+    /// A 504 or a lost connection may hide an applied write: not sent again.
+    ConditionalWrite,
+    /// POSTs and unconditional PATCHes.
+    Never,
 }
 
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
-pub enum LpError {
-    /// Bad, expired or unknown token — or no permission; Launchpad uses 401 for both.
-    #[error("Launchpad refused the credentials (401): {0}")]
-    Unauthorized(String),
-    #[error("Launchpad forbids this (403): {0}")]
-    Forbidden(String),
-    #[error("Launchpad rejected the request (400): {0}")]
-    BadRequest(String),
-    #[error("not found on Launchpad (404): {0}")]
-    NotFound(String),
-    #[error("conflict on Launchpad (409): {0}")]
-    Conflict(String),
-    #[error("changed on Launchpad since it was read (412)")]
-    PreconditionFailed,
-    #[error("Launchpad answered {status}: {body}")]
-    Server { status: u16, body: String },
-    #[error("cannot reach Launchpad: {0}")]
-    Network(String),
-    #[error("unexpected answer from Launchpad: {0}")]
-    Decode(String),
-}
-
-impl LpError {
-    /// Overload, maintenance, timeouts: worth trying again later.
-    pub fn is_transient(&self) -> bool {
+impl Resend {
+    fn allows(self, e: &LpError) -> bool {
         match self {
-            LpError::Network(_) => true,
-            LpError::Server { status, .. } => (502..=504).contains(status),
-            _ => false,
-        }
-    }
-
-    fn from_status(status: StatusCode, body: String) -> Self {
-        let body = body.trim().to_string();
-        match status.as_u16() {
-            400 => LpError::BadRequest(body),
-            401 => LpError::Unauthorized(body),
-            403 => LpError::Forbidden(body),
-            404 => LpError::NotFound(body),
-            409 => LpError::Conflict(body),
-            412 => LpError::PreconditionFailed,
-            s => LpError::Server { status: s, body },
-        }
-    }
-}
-
-/// A named-operation parameter, encoded as lazr.restful expects (§1.6).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    /// A string; JSON-quoted when it would otherwise read as JSON (`"3.5"`, `"true"`).
-    Str(String),
-    /// An enumeration title, sent as-is (`Release`, `Fix Committed`).
-    Enum(String),
-    Bool(bool),
-    Int(i64),
-    /// A reference to another object: given as a path, sent as a full API URL.
-    Link(String),
-    /// A list, sent as a JSON array.
-    List(Vec<String>),
-    /// A dict (e.g. snap `channels`), sent as a JSON object.
-    Json(Value),
-}
-
-impl Param {
-    fn encode(&self, root: &str) -> String {
-        match self {
-            Param::Str(s) => {
-                if serde_json::from_str::<Value>(s).is_ok() {
-                    Value::String(s.clone()).to_string()
-                } else {
-                    s.clone()
-                }
+            Resend::Read => e.is_transient(),
+            Resend::ConditionalWrite => {
+                matches!(
+                    e,
+                    LpError::Server {
+                        status: 502 | 503,
+                        ..
+                    }
+                )
             }
-            Param::Enum(s) => s.clone(),
-            Param::Bool(b) => b.to_string(),
-            Param::Int(i) => i.to_string(),
-            Param::Link(p) => absolute(root, p),
-            Param::List(items) => Value::from(items.clone()).to_string(),
-            Param::Json(v) => v.to_string(),
+            Resend::Never => false,
         }
     }
 }
 
-fn absolute(root: &str, path: &str) -> String {
-    if path.starts_with("http://") || path.starts_with("https://") {
-        path.to_string()
-    } else {
-        format!(
-            "{}/{}",
-            root.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+/// `METHOD URL`, how errors name a request.
+fn request(method: &Method, url: &str) -> String {
+    format!("{method} {url}")
+}
+
+/// reqwest's error with its causes (a timeout says so only in a cause).
+fn network(method: &Method, url: &str, e: reqwest::Error) -> LpError {
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        message = format!("{message}: {c}");
+        cause = c.source();
+    }
+    LpError::Network {
+        request: request(method, url),
+        message,
     }
 }
 
-fn form(params: &[(&str, Param)], root: &str) -> String {
-    params
-        .iter()
-        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(&v.encode(root))))
-        .collect::<Vec<_>>()
-        .join("&")
+/// Where a redirect points, resolved against the URL that answered it.
+fn location(method: &Method, url: &str, resp: &reqwest::Response) -> Result<String, LpError> {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| Url::parse(url).ok()?.join(l).ok())
+        .map(String::from)
+        .ok_or_else(|| {
+            LpError::Decode(format!(
+                "{}: {} without a usable Location",
+                request(method, url),
+                resp.status()
+            ))
+        })
 }
 
-/// What a write answered: factory ops give the new object's URL, others a JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Written {
-    Created(String),
-    Body(Value),
-}
-
-impl Written {
-    /// The new object's URL from a factory op (`op` names it in the error).
-    pub fn created(self, op: &str) -> Result<String, LpError> {
-        match self {
-            Written::Created(url) => Ok(url),
-            Written::Body(_) => Err(LpError::Decode(format!("{op} did not answer 201 Created"))),
-        }
+/// A redirect of a write, which is never followed by sending it again.
+fn write_redirected(method: &Method, url: &str, resp: &reqwest::Response) -> LpError {
+    LpError::Redirected {
+        request: request(method, url),
+        status: resp.status().as_u16(),
+        location: location(method, url, resp).unwrap_or_else(|_| "nowhere".into()),
+        reason: "a write is never sent twice".into(),
     }
 }
 
@@ -148,6 +107,8 @@ pub struct LaunchpadClient {
     http: reqwest::Client,
     /// `https://api.launchpad.net/devel` (no trailing slash).
     root: String,
+    /// The root parsed: credentials go to its origin only.
+    root_url: Option<Url>,
     auth: Option<OAuth>,
     /// Delays between retries of transient failures (lazr.restfulclient: 0,1,2,4,8,16 s).
     retry_delays: Vec<Duration>,
@@ -163,12 +124,16 @@ impl LaunchpadClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("shepherd/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // Followed by hand (`read`, `patch`, `named_post`): reqwest
+            // would send a PATCH again to where a 301 points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| LpError::Network(e.to_string()))?;
+            .map_err(|e| LpError::Setup(e.to_string()))?;
+        let root = service_root.trim_end_matches('/').to_string();
         Ok(Self {
             http,
-            root: service_root.trim_end_matches('/').to_string(),
+            root_url: Url::parse(&root).ok(),
+            root,
             auth,
             retry_delays: [0, 1, 2, 4, 8, 16]
                 .iter()
@@ -192,78 +157,112 @@ impl LaunchpadClient {
         absolute(&self.root, path)
     }
 
-    /// `OAuth …` PLAINTEXT header; anonymous without a token (§2.1, §2.2).
-    fn authorization(&self) -> Option<HeaderValue> {
-        let a = self.auth.as_ref()?;
-        let value = format!(
-            "OAuth realm=\"https://api.launchpad.net/\", oauth_consumer_key=\"{}\", oauth_token=\"{}\", oauth_signature_method=\"PLAINTEXT\", oauth_signature=\"%26{}\", oauth_version=\"1.0\"",
-            quote_plus(&a.consumer_key),
-            quote_plus(a.token.expose_secret()),
-            quote_plus(a.token_secret.expose_secret())
-        );
-        let mut h = HeaderValue::from_str(&value).ok()?;
+    /// The OAuth header for `url`: none when anonymous, and none for a URL
+    /// outside the service root's origin (a redirect elsewhere must not
+    /// carry the token).
+    fn authorization(&self, url: &str) -> Option<HeaderValue> {
+        let auth = self.auth.as_ref()?;
+        let root = self.root_url.as_ref()?;
+        if Url::parse(url).ok()?.origin() != root.origin() {
+            return None;
+        }
+        let mut h = HeaderValue::from_str(&auth.header()).ok()?;
         h.set_sensitive(true);
         Some(h)
     }
 
-    /// One request with retries on transient failures.
+    /// One request: a 2xx or 3xx answer, or the error it amounts to.
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&(&'static str, String)>,
+        if_match: Option<&str>,
+    ) -> Result<reqwest::Response, LpError> {
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header(ACCEPT, "application/json");
+        if let Some(h) = self.authorization(url) {
+            req = req.header(AUTHORIZATION, h);
+        }
+        if let Some(etag) = if_match {
+            req = req.header(IF_MATCH, etag);
+        }
+        if let Some((ctype, b)) = body {
+            req = req.header(CONTENT_TYPE, *ctype).body(b.clone());
+        }
+        let resp = req.send().await.map_err(|e| network(method, url, e))?;
+        let status = resp.status();
+        if status.is_success() || status.is_redirection() {
+            return Ok(resp);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        Err(LpError::from_status(
+            request(method, url),
+            status.as_u16(),
+            &text,
+        ))
+    }
+
+    /// One request, sent again after the failures `resend` allows.
     async fn send(
         &self,
         method: Method,
         url: &str,
         body: Option<(&'static str, String)>,
         if_match: Option<&str>,
+        resend: Resend,
     ) -> Result<reqwest::Response, LpError> {
-        let mut last = LpError::Network("no attempt".into());
-        for delay in std::iter::once(&Duration::ZERO).chain(self.retry_delays.iter()) {
-            if !delay.is_zero() {
-                tokio::time::sleep(*delay).await;
+        let mut delays = self.retry_delays.iter();
+        loop {
+            match self.exchange(&method, url, body.as_ref(), if_match).await {
+                Err(e) if resend.allows(&e) => match delays.next() {
+                    Some(d) => tokio::time::sleep(*d).await,
+                    None => return Err(e),
+                },
+                answer => return answer,
             }
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .header(ACCEPT, "application/json");
-            if let Some(h) = self.authorization() {
-                req = req.header(AUTHORIZATION, h);
-            }
-            if let Some(etag) = if_match {
-                req = req.header(IF_MATCH, etag);
-            }
-            if let Some((ctype, b)) = &body {
-                req = req.header(CONTENT_TYPE, *ctype).body(b.clone());
-            }
-            let err = match req.send().await {
-                Ok(resp) if resp.status().is_success() || resp.status().is_redirection() => {
-                    return Ok(resp)
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    LpError::from_status(status, resp.text().await.unwrap_or_default())
-                }
-                Err(e) => LpError::Network(e.without_url().to_string()),
-            };
-            if !err.is_transient() {
-                return Err(err);
-            }
-            last = err;
         }
-        Err(last)
     }
 
-    async fn json(resp: reqwest::Response) -> Result<Value, LpError> {
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| LpError::Network(e.without_url().to_string()))?;
+    /// GET `url`, following at most `MAX_REDIRECTS` redirects.
+    async fn read(&self, url: &str) -> Result<Value, LpError> {
+        let mut url = url.to_string();
+        let mut hops = 0;
+        loop {
+            let resp = self
+                .send(Method::GET, &url, None, None, Resend::Read)
+                .await?;
+            if !resp.status().is_redirection() {
+                return Self::json(&Method::GET, &url, resp).await;
+            }
+            let next = location(&Method::GET, &url, &resp)?;
+            if hops == MAX_REDIRECTS {
+                return Err(LpError::Redirected {
+                    request: request(&Method::GET, &url),
+                    status: resp.status().as_u16(),
+                    location: next,
+                    reason: format!("more than {MAX_REDIRECTS} redirects"),
+                });
+            }
+            hops += 1;
+            url = next;
+        }
+    }
+
+    async fn json(method: &Method, url: &str, resp: reqwest::Response) -> Result<Value, LpError> {
+        let text = resp.text().await.map_err(|e| network(method, url, e))?;
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).map_err(|e| LpError::Decode(e.to_string()))
+        serde_json::from_str(&text)
+            .map_err(|e| LpError::Decode(format!("{}: {e}", request(method, url))))
     }
 
     /// GET an entry or page by path or URL.
     pub async fn get(&self, path: &str) -> Result<Value, LpError> {
-        Self::json(self.send(Method::GET, &self.url(path), None, None).await?).await
+        self.read(&self.url(path)).await
     }
 
     /// A read-only named operation: `GET resource?ws.op=op&…`.
@@ -276,7 +275,7 @@ impl LaunchpadClient {
         let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
         all.extend(params.iter().cloned());
         let url = format!("{}?{}", self.url(resource), form(&all, &self.root));
-        Self::json(self.send(Method::GET, &url, None, None).await?).await
+        self.read(&url).await
     }
 
     /// Every entry a collection-returning read operation gives, across pages.
@@ -296,7 +295,8 @@ impl LaunchpadClient {
         .await
     }
 
-    /// A write or factory operation: form `POST` with `ws.op`.
+    /// A write or factory operation: form `POST` with `ws.op`, sent once.
+    /// A 303 is read where it points; any other redirect is an error.
     pub async fn named_post(
         &self,
         resource: &str,
@@ -306,23 +306,28 @@ impl LaunchpadClient {
         let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
         all.extend(params.iter().cloned());
         let body = form(&all, &self.root);
+        let url = self.url(resource);
         let resp = self
             .send(
                 Method::POST,
-                &self.url(resource),
+                &url,
                 Some(("application/x-www-form-urlencoded", body)),
                 None,
+                Resend::Never,
             )
             .await?;
-        if resp.status() == StatusCode::CREATED {
-            let location = resp
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .ok_or_else(|| LpError::Decode("201 without Location".into()))?;
-            return Ok(Written::Created(location.to_string()));
+        match resp.status() {
+            StatusCode::CREATED => {
+                let location = location(&Method::POST, &url, &resp)?;
+                Ok(Written::Created(location))
+            }
+            StatusCode::SEE_OTHER => {
+                let next = location(&Method::POST, &url, &resp)?;
+                Ok(Written::Body(self.read(&next).await?))
+            }
+            s if s.is_redirection() => Err(write_redirected(&Method::POST, &url, &resp)),
+            _ => Ok(Written::Body(Self::json(&Method::POST, &url, resp).await?)),
         }
-        Ok(Written::Body(Self::json(resp).await?))
     }
 
     /// Every entry of a collection (page URL or path), following
@@ -331,7 +336,7 @@ impl LaunchpadClient {
         let mut out = Vec::new();
         let mut next = Some(self.url(first_page));
         while let Some(url) = next.take() {
-            let page = Self::json(self.send(Method::GET, &url, None, None).await?).await?;
+            let page = self.read(&url).await?;
             let entries = page
                 .get("entries")
                 .and_then(Value::as_array)
@@ -353,33 +358,49 @@ impl LaunchpadClient {
     /// PATCH only `changes`, with the entry's ETag in `If-Match`; on 412
     /// (someone changed it meanwhile) re-read and try once more. `changes`
     /// is computed from the current entry so a retry applies to fresh data.
+    /// A 301 means applied and moved (a rename): the entry is read at its
+    /// new URL, and the PATCH is not sent there again.
     pub async fn patch(
         &self,
         path: &str,
         changes: impl Fn(&Value) -> Value,
     ) -> Result<Value, LpError> {
-        for attempt in 0..2 {
+        let mut stale_once = false;
+        loop {
             let entry = self.get(path).await?;
             let etag = entry
                 .get("http_etag")
                 .and_then(Value::as_str)
                 .map(str::to_string);
-            let patch = changes(&entry);
+            // The entry may have been read through a redirect: write where it is.
+            let url = entry
+                .get("self_link")
+                .and_then(Value::as_str)
+                .map_or_else(|| self.url(path), str::to_string);
+            let resend = match etag {
+                Some(_) => Resend::ConditionalWrite,
+                None => Resend::Never,
+            };
+            let body = ("application/json", changes(&entry).to_string());
             let result = self
-                .send(
-                    Method::PATCH,
-                    &self.url(path),
-                    Some(("application/json", patch.to_string())),
-                    etag.as_deref(),
-                )
+                .send(Method::PATCH, &url, Some(body), etag.as_deref(), resend)
                 .await;
-            match result {
-                Ok(resp) => return Self::json(resp).await,
-                Err(LpError::PreconditionFailed) if attempt == 0 => continue,
-                Err(e) => return Err(e),
-            }
+            let resp = match result {
+                Err(LpError::PreconditionFailed { .. }) if !stale_once => {
+                    stale_once = true;
+                    continue;
+                }
+                other => other?,
+            };
+            return match resp.status() {
+                StatusCode::MOVED_PERMANENTLY | StatusCode::SEE_OTHER => {
+                    let moved = location(&Method::PATCH, &url, &resp)?;
+                    self.read(&moved).await
+                }
+                s if s.is_redirection() => Err(write_redirected(&Method::PATCH, &url, &resp)),
+                _ => Self::json(&Method::PATCH, &url, resp).await,
+            };
         }
-        Err(LpError::PreconditionFailed)
     }
 }
 
@@ -388,45 +409,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_are_encoded_the_lazr_way() {
-        let root = "https://api.launchpad.net/devel";
-        assert_eq!(Param::Str("maas".into()).encode(root), "maas");
-        assert_eq!(Param::Str("3.5".into()).encode(root), "\"3.5\"");
-        assert_eq!(Param::Str("true".into()).encode(root), "\"true\"");
-        assert_eq!(Param::Enum("Release".into()).encode(root), "Release");
-        assert_eq!(Param::Bool(false).encode(root), "false");
-        assert_eq!(
-            Param::Link("/~maas/+archive/ubuntu/3.6".into()).encode(root),
-            "https://api.launchpad.net/devel/~maas/+archive/ubuntu/3.6"
-        );
-        assert_eq!(
-            Param::List(vec!["snap:build:0.1".into()]).encode(root),
-            "[\"snap:build:0.1\"]"
-        );
-        assert_eq!(
-            form(
-                &[
-                    ("ws.op", Param::Enum("copyPackage".into())),
-                    ("to_pocket", Param::Enum("Release".into()))
-                ],
-                root
-            ),
-            "ws.op=copyPackage&to_pocket=Release"
-        );
-    }
-
-    #[test]
-    fn statuses_map_to_typed_errors() {
-        assert!(
-            matches!(LpError::from_status(StatusCode::UNAUTHORIZED, "Expired token (x).".into()), LpError::Unauthorized(ref b) if b == "Expired token (x).")
-        );
-        assert!(
-            LpError::from_status(StatusCode::SERVICE_UNAVAILABLE, String::new()).is_transient()
-        );
-        assert!(!LpError::from_status(StatusCode::BAD_REQUEST, "x".into()).is_transient());
-        assert_eq!(
-            LpError::from_status(StatusCode::PRECONDITION_FAILED, String::new()),
-            LpError::PreconditionFailed
-        );
+    fn credentials_go_to_the_service_roots_origin_only() {
+        let auth = OAuth {
+            consumer_key: "shepherd".into(),
+            token: secrecy::SecretString::from("t".to_string()),
+            token_secret: secrecy::SecretString::from("s".to_string()),
+        };
+        let c = LaunchpadClient::new(
+            "https://api.launchpad.net/devel/",
+            Some(auth),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(c
+            .authorization("https://api.launchpad.net/devel/~x")
+            .is_some());
+        for elsewhere in [
+            "https://launchpad.net/~x",
+            "http://api.launchpad.net/devel/~x",
+            "https://api.launchpad.net:8443/devel/~x",
+            "not a url",
+        ] {
+            assert!(c.authorization(elsewhere).is_none(), "{elsewhere}");
+        }
     }
 }

@@ -3,7 +3,11 @@
 //! deliveries. Facts: shared reference launchpad-api.
 
 pub mod client;
+mod decode;
+pub mod error;
+pub mod oauth;
 pub mod ops;
+mod param;
 pub mod payload;
 pub mod registry;
 pub mod signature;

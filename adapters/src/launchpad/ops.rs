@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::client::{LaunchpadClient, LpError, Param};
+use super::decode::{decode, identity};
 
 /// `/~owner/+archive/ubuntu/name` from `owner/name`.
 pub fn ppa_path(reference: &str) -> Option<String> {
@@ -18,17 +19,16 @@ fn last_segment(link: &Option<String>) -> Option<&str> {
     link.as_deref()?.trim_end_matches('/').rsplit('/').next()
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, LpError> {
-    serde_json::from_value(v).map_err(|e| LpError::Decode(e.to_string()))
-}
-
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(default)]
 pub struct SourcePublication {
-    pub self_link: Option<String>,
+    #[serde(deserialize_with = "identity")]
+    pub self_link: String,
+    #[serde(deserialize_with = "identity")]
     pub source_package_name: String,
+    #[serde(deserialize_with = "identity")]
     pub source_package_version: String,
     /// `Pending`, `Published`, `Superseded`, `Deleted`, `Obsolete`.
+    #[serde(default)]
     pub status: String,
     pub distro_series_link: Option<String>,
     pub pocket: Option<String>,
@@ -41,26 +41,29 @@ impl SourcePublication {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(default)]
 pub struct Snap {
+    #[serde(deserialize_with = "identity")]
     pub self_link: String,
+    #[serde(deserialize_with = "identity")]
     pub name: String,
     pub distro_series_link: Option<String>,
     pub auto_build_archive_link: Option<String>,
     pub auto_build_pocket: Option<String>,
     pub auto_build_channels: Option<Value>,
+    #[serde(default)]
     pub store_channels: Vec<String>,
     pub builds_collection_link: Option<String>,
     pub pending_builds_collection_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(default)]
 pub struct SnapBuild {
+    #[serde(deserialize_with = "identity")]
     pub self_link: String,
     pub web_link: Option<String>,
     pub arch_tag: Option<String>,
     pub distro_arch_series_link: Option<String>,
+    #[serde(default)]
     pub buildstate: String,
     pub store_upload_status: Option<String>,
     pub store_upload_error_message: Option<String>,
@@ -220,7 +223,7 @@ impl LaunchpadClient {
     /// A PPA entry from `owner/name`.
     pub async fn ppa(&self, reference: &str) -> Result<Value, LpError> {
         let path = ppa_path(reference)
-            .ok_or_else(|| LpError::BadRequest(format!("`{reference}` is not OWNER/NAME")))?;
+            .ok_or_else(|| LpError::Invalid(format!("`{reference}` is not OWNER/NAME")))?;
         self.get(&path).await
     }
 
@@ -357,5 +360,56 @@ impl LaunchpadClient {
         self.named_post(&snap.self_link, "requestBuild", &params)
             .await?
             .created("requestBuild")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn entries_without_their_identity_do_not_decode() {
+        let snap = json!({ "self_link": "https://lp/~o/+snap/s", "name": "s" });
+        assert_eq!(decode::<Snap>(snap.clone()).unwrap().name, "s");
+        for key in ["self_link", "name"] {
+            let mut missing = snap.clone();
+            missing.as_object_mut().unwrap().remove(key);
+            assert!(
+                matches!(decode::<Snap>(missing), Err(LpError::Decode(_))),
+                "{key}"
+            );
+            let mut empty = snap.clone();
+            empty[key] = json!("");
+            assert!(
+                matches!(decode::<Snap>(empty), Err(LpError::Decode(_))),
+                "{key}"
+            );
+        }
+        let build = json!({ "buildstate": "Successfully built", "arch_tag": "amd64" });
+        assert!(matches!(
+            decode::<SnapBuild>(build),
+            Err(LpError::Decode(_))
+        ));
+        let publication = json!({
+            "source_package_name": "hello", "source_package_version": "1", "status": "Published"
+        });
+        assert!(matches!(
+            decode::<SourcePublication>(publication),
+            Err(LpError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn optional_fields_may_be_missing_or_null() {
+        let b: SnapBuild = decode(json!({
+            "self_link": "https://lp/~o/+snap/s/+build/1", "buildstate": "Needs building",
+            "arch_tag": null, "future_field": 1
+        }))
+        .unwrap();
+        assert_eq!((b.id(), b.arch(), b.web_link.as_deref()), ("1", "?", None));
+        let s: Snap = decode(json!({ "self_link": "https://lp/~o/+snap/s", "name": "s" })).unwrap();
+        assert!(s.store_channels.is_empty() && s.distro_series_link.is_none());
     }
 }

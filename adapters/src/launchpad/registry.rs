@@ -6,30 +6,32 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::client::{LaunchpadClient, LpError, Param};
+use super::decode::{decode, identity};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(default)]
 pub struct Milestone {
+    #[serde(deserialize_with = "identity")]
     pub self_link: String,
+    #[serde(deserialize_with = "identity")]
     pub name: String,
+    #[serde(default)]
     pub is_active: bool,
     pub date_targeted: Option<String>,
     pub release_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(default)]
 pub struct BugTask {
+    #[serde(deserialize_with = "identity")]
     pub self_link: String,
+    /// The bug this task belongs to: as much its identity as `self_link`.
+    #[serde(deserialize_with = "identity")]
     pub bug_link: String,
+    #[serde(default)]
     pub status: String,
     pub importance: Option<String>,
     pub milestone_link: Option<String>,
     pub title: Option<String>,
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, LpError> {
-    serde_json::from_value(v).map_err(|e| LpError::Decode(e.to_string()))
 }
 
 impl LaunchpadClient {
@@ -178,5 +180,37 @@ impl LaunchpadClient {
                     .collect()
             })
             .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn entries_without_their_identity_do_not_decode() {
+        let m =
+            json!({ "self_link": "https://lp/maas/+milestone/1", "name": "1", "is_active": true });
+        assert!(decode::<Milestone>(m.clone()).unwrap().is_active);
+        for key in ["self_link", "name"] {
+            let mut missing = m.clone();
+            missing.as_object_mut().unwrap().remove(key);
+            assert!(
+                matches!(decode::<Milestone>(missing), Err(LpError::Decode(_))),
+                "{key}"
+            );
+        }
+        let task = json!({ "self_link": "https://lp/maas/+bug/1", "bug_link": "https://lp/bugs/1", "status": "New" });
+        assert_eq!(decode::<BugTask>(task.clone()).unwrap().status, "New");
+        for key in ["self_link", "bug_link"] {
+            let mut missing = task.clone();
+            missing.as_object_mut().unwrap().remove(key);
+            assert!(
+                matches!(decode::<BugTask>(missing), Err(LpError::Decode(_))),
+                "{key}"
+            );
+        }
     }
 }

@@ -120,7 +120,9 @@ struct Inner {
     /// Copies that failed asynchronously (not visible through the API, as on Launchpad).
     copy_failures: Vec<String>,
     writes: Writes,
-    faults: VecDeque<u16>,
+    faults: VecDeque<faults::Fault>,
+    /// Every request received, in order.
+    received: Vec<faults::Received>,
     /// Added before every answer (a slow Launchpad; beyond the client's timeout, a timeout).
     latency: std::time::Duration,
     /// Builds stay where they are (no progress on each look).
@@ -201,9 +203,45 @@ impl LaunchpadSim {
 
     /// The next `n` requests get HTTP `status`.
     pub fn fail_next(&self, n: usize, status: u16) {
+        self.fault(None, n, Trouble::Status(status, UNAVAILABLE.into()));
+    }
+
+    /// The next `n` requests of `method` get HTTP `status`.
+    pub fn fail_next_on(&self, method: Method, n: usize, status: u16) {
+        self.fault(Some(method), n, Trouble::Status(status, UNAVAILABLE.into()));
+    }
+
+    /// The next request gets HTTP `status` with this body.
+    pub fn fail_next_with(&self, status: u16, body: &str) {
+        self.fault(None, 1, Trouble::Status(status, body.into()));
+    }
+
+    /// The next request of `method` is redirected to `location` (a path
+    /// under the service root, or a full URL).
+    pub fn redirect_next_on(&self, method: Method, status: u16, location: &str) {
+        let location = if location.starts_with('/') {
+            format!("{}{location}", lock(&self.inner).root)
+        } else {
+            location.to_string()
+        };
+        self.fault(Some(method), 1, Trouble::Redirect(status, location));
+    }
+
+    /// The next request of `method` is answered `delay` late.
+    pub fn slow_next_on(&self, method: Method, delay: std::time::Duration) {
+        self.fault(Some(method), 1, Trouble::Slow(delay));
+    }
+
+    fn fault(&self, method: Option<Method>, n: usize, trouble: Trouble) {
+        let fault = faults::Fault { method, trouble };
         lock(&self.inner)
             .faults
-            .extend(std::iter::repeat_n(status, n));
+            .extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Every request received so far, faulted ones included.
+    pub fn requests(&self) -> Vec<Received> {
+        lock(&self.inner).received.clone()
     }
 
     /// Adds a finished build (history for `!builds` and `!rebuild`).
@@ -355,17 +393,23 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let latency = lock(&s).latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    let (latency, trouble) = {
+        let mut st = lock(&s);
+        st.received
+            .push(Received::new(&method, uri.path(), &headers));
+        (st.latency, faults::take(&mut st.faults, &method))
+    };
+    let delay = match &trouble {
+        Some(Trouble::Slow(d)) => latency + *d,
+        _ => latency,
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(r) = trouble.as_ref().and_then(faults::answer) {
+        return r;
     }
     let mut st = lock(&s);
-    if let Some(code) = st.faults.pop_front() {
-        return text(
-            StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            "Service temporarily unavailable",
-        );
-    }
     let who = match user(&st, &headers) {
         Ok(u) => u,
         Err(r) => return *r,
@@ -467,8 +511,14 @@ async fn handle(
 }
 
 mod archive;
+mod faults;
 mod registry;
 mod snaps;
+
+pub use faults::Received;
+use faults::Trouble;
+
+const UNAVAILABLE: &str = "Service temporarily unavailable";
 
 pub use registry::{BugDef, ProjectDef, TaskDef};
 
@@ -476,3 +526,6 @@ use snaps::snap_json;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod protocol_tests;

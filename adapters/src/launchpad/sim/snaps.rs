@@ -141,23 +141,64 @@ pub(super) fn patch_snap(
     };
     if let Some(k) = changes
         .as_object()
-        .and_then(|o| o.keys().find(|k| *k != "store_channels"))
+        .and_then(|o| o.keys().find(|k| *k != "store_channels" && *k != "name"))
     {
         return text(
             StatusCode::BAD_REQUEST,
             format!("{k}: You tried to modify a read-only attribute."),
         );
     }
-    let channels: Vec<String> = changes["store_channels"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let new_name = changes.get("name").and_then(Value::as_str);
+    if let Some(n) = new_name {
+        let valid = !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("name: Invalid name '{n}'."),
+            );
+        }
+        if n != def.name
+            && st
+                .world
+                .snaps
+                .iter()
+                .any(|d| d.owner == def.owner && d.name == n)
+        {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "name: There is already a snap package with the same name and owner.",
+            );
+        }
+    }
+    let channels: Vec<String> = match changes.get("store_channels") {
+        Some(c) => c
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => st
+            .snap_edits
+            .get(&key)
+            .map_or_else(|| vec!["latest/edge".into()], |e| e.0.clone()),
+    };
     st.snap_edits.insert(key, (channels, version + 1));
     st.writes.patches += 1;
+    if let Some(n) = new_name.filter(|n| *n != def.name) {
+        // A new name is a new URL: Launchpad answers 301 with the new one.
+        let moved = rename(st, def, n);
+        let location = format!("{}/~{}/+snap/{}", st.root, moved.owner, moved.name);
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+            "",
+        )
+            .into_response();
+    }
     let v = snap_json(st, def);
     (
         StatusCode::from_u16(209).unwrap_or(StatusCode::OK),
@@ -165,6 +206,49 @@ pub(super) fn patch_snap(
         v.to_string(),
     )
         .into_response()
+}
+
+/// Renames a snap and everything that refers to it by name.
+fn rename(st: &mut Inner, def: &SnapDef, name: &str) -> SnapDef {
+    let (old_key, new_key) = (
+        format!("{}/{}", def.owner, def.name),
+        format!("{}/{name}", def.owner),
+    );
+    if let Some(edits) = st.snap_edits.remove(&old_key) {
+        st.snap_edits.insert(new_key, edits);
+    }
+    for b in st
+        .builds
+        .iter_mut()
+        .filter(|b| b.owner == def.owner && b.snap == def.name)
+    {
+        b.snap = name.to_string();
+    }
+    for r in st
+        .requests
+        .iter_mut()
+        .filter(|r| r.1 == def.owner && r.2 == def.name)
+    {
+        r.2 = name.to_string();
+    }
+    let (old_path, new_path) = (
+        format!("/~{}/+snap/{}", def.owner, def.name),
+        format!("/~{}/+snap/{name}", def.owner),
+    );
+    for h in st.hooks.iter_mut().filter(|h| h.target == old_path) {
+        h.target = new_path.clone();
+    }
+    let mut moved = def.clone();
+    moved.name = name.to_string();
+    if let Some(d) = st
+        .world
+        .snaps
+        .iter_mut()
+        .find(|d| d.owner == def.owner && d.name == def.name)
+    {
+        *d = moved.clone();
+    }
+    moved
 }
 
 pub(super) fn new_webhook(
