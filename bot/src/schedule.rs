@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{parse_cron, ScheduleConfig};
+use crate::config::{parse_cron, Cron, ScheduleConfig};
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::metrics::Metrics;
@@ -23,23 +23,27 @@ use crate::supervise::catch_panic;
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// The latest slot `s` with `last < s <= now`, if any (all in Unix ms).
-pub fn due_slot(schedule: &cron::Schedule, last_ms: i64, now_ms: i64) -> Option<i64> {
-    let last = Utc.timestamp_millis_opt(last_ms).single()?;
-    schedule
-        .after(&last)
-        .take_while(|t| t.timestamp_millis() <= now_ms)
-        .last()
-        .map(|t| t.timestamp_millis())
+pub fn due_slot(schedule: &Cron, last_ms: i64, now_ms: i64) -> Option<i64> {
+    let mut t = Utc.timestamp_millis_opt(last_ms).single()?;
+    let mut due = None;
+    while let Some(n) = schedule.next_after(&t) {
+        if n.timestamp_millis() > now_ms {
+            break;
+        }
+        due = Some(n.timestamp_millis());
+        t = n;
+    }
+    due
 }
 
 /// The next slot strictly after `now`.
-pub fn next_slot(schedule: &cron::Schedule, now_ms: i64) -> Option<i64> {
+pub fn next_slot(schedule: &Cron, now_ms: i64) -> Option<i64> {
     let now: DateTime<Utc> = Utc.timestamp_millis_opt(now_ms).single()?;
-    schedule.after(&now).next().map(|t| t.timestamp_millis())
+    schedule.next_after(&now).map(|t| t.timestamp_millis())
 }
 
 pub struct Scheduler {
-    jobs: Vec<(ScheduleConfig, cron::Schedule)>,
+    jobs: Vec<(ScheduleConfig, Cron)>,
     dispatcher: Arc<Dispatcher>,
 }
 

@@ -541,17 +541,8 @@ fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
     }
 }
 
-/// Parses a cron expression; 5-field (minute-first) expressions get `0`
-/// seconds prepended, because that is the form release engineers know.
-pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
-    let fields = expr.split_whitespace().count();
-    let full = if fields == 5 {
-        format!("0 {expr}")
-    } else {
-        expr.to_string()
-    };
-    cron::Schedule::from_str(&full).map_err(|e| format!("bad cron expression `{expr}`: {e}"))
-}
+mod crontab;
+pub use crontab::{parse_cron, Cron};
 
 mod summary;
 

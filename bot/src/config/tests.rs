@@ -153,7 +153,7 @@ fn five_field_cron_means_minute_first() {
     use chrono::TimeZone;
     let s = parse_cron("30 9 * * *").unwrap();
     let from = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let next = s.after(&from).next().unwrap();
+    let next = s.next_after(&from).unwrap();
     assert_eq!(
         next,
         chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 30, 0).unwrap()
