@@ -11,6 +11,7 @@ use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
 use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
 use shepherd_commands::migration::{MigrationView, NoMigration};
+use shepherd_commands::plan::DangerRules;
 use shepherd_commands::{
     parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
@@ -229,8 +230,11 @@ impl Dispatcher {
             ));
         }
         let max = self.confirm.max_unconfirmed_steps;
+        let rules = DangerRules {
+            protected_ppas: self.confirm.protected_ppas.clone(),
+        };
         let reason = draft
-            .danger()
+            .danger(&rules)
             .or_else(|| forced.then(|| format!("!{command} always asks here")))
             .or_else(|| {
                 (draft.steps.len() > max)

@@ -131,14 +131,54 @@ impl Action {
     }
 
     /// Why this step alone needs a `!confirm`, if it does.
-    pub fn danger(&self) -> Option<String> {
+    pub fn danger(&self, rules: &DangerRules) -> Option<String> {
         match self {
+            Action::CopyPackage { to, .. } => rules
+                .protected_ppa(to)
+                .map(|p| format!("copies into ppa:{to}, a protected PPA ({p})")),
             // Bulk retries are caught by the plan-size rule, not per request.
             Action::Announce { .. }
             | Action::RequestAutopkgtest { .. }
-            | Action::CopyPackage { .. }
             | Action::RequestSnapBuild { .. }
             | Action::RegisterWebhook { .. } => None,
+        }
+    }
+}
+
+/// What a deployment counts as dangerous (`[confirm]` in its config).
+#[derive(Debug, Clone, Default)]
+pub struct DangerRules {
+    /// PPA patterns, `OWNER/NAME` with `*` for any run of characters;
+    /// `!` before a pattern exempts what it matches. The last pattern
+    /// that matches decides, as in a `.gitignore`: `["maas/*",
+    /// "!maas/*-next"]` protects `maas/3.6` but not `maas/3.6-next`.
+    pub protected_ppas: Vec<String>,
+}
+
+impl DangerRules {
+    /// The pattern that makes `ppa` protected, if one does.
+    pub fn protected_ppa(&self, ppa: &str) -> Option<&str> {
+        let ppa = ppa.trim_start_matches("ppa:").trim_start_matches('~');
+        self.protected_ppas
+            .iter()
+            .rev()
+            .find(|p| glob(p.trim_start_matches('!'), ppa))
+            .filter(|p| !p.starts_with('!'))
+            .map(String::as_str)
+    }
+}
+
+/// `*` matches any run of characters (also none); everything else itself.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
         }
     }
 }
@@ -172,10 +212,10 @@ pub struct PlanDraft {
 
 impl PlanDraft {
     /// The first reason this plan needs confirmation, from the command or a step.
-    pub fn danger(&self) -> Option<String> {
+    pub fn danger(&self, rules: &DangerRules) -> Option<String> {
         self.confirm_reason
             .clone()
-            .or_else(|| self.steps.iter().find_map(|s| s.action.danger()))
+            .or_else(|| self.steps.iter().find_map(|s| s.action.danger(rules)))
     }
 }
 
@@ -285,4 +325,47 @@ pub struct AuditEntry {
     pub plan_id: Option<i64>,
     pub outcome: String,
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_to(to: &str) -> Action {
+        Action::CopyPackage {
+            name: "maas".into(),
+            version: "1:3.6.0-1".into(),
+            from: "maas/3.6-next".into(),
+            to: to.into(),
+            series: "noble".into(),
+            include_binaries: true,
+        }
+    }
+
+    #[test]
+    fn copies_into_protected_ppas_are_dangerous() {
+        let rules = DangerRules {
+            protected_ppas: vec!["maas/*".into(), "!maas/*-next".into(), "*/stable".into()],
+        };
+        let danger = |to: &str| copy_to(to).danger(&rules);
+        assert_eq!(
+            danger("maas/3.6").as_deref(),
+            Some("copies into ppa:maas/3.6, a protected PPA (maas/*)")
+        );
+        assert_eq!(danger("maas/3.6-next"), None);
+        assert_eq!(danger("ppa-owner/next"), None);
+        assert!(danger("ppa-owner/stable").is_some());
+        assert!(danger("ppa:~maas/3.7").is_some());
+        assert_eq!(copy_to("maas/3.6").danger(&DangerRules::default()), None);
+    }
+
+    #[test]
+    fn glob_matches_runs_of_characters() {
+        assert!(glob("maas/*", "maas/3.6"));
+        assert!(glob("*", ""));
+        assert!(glob("a*b*c", "a-x-b-y-c"));
+        assert!(!glob("a*b", "a-x-c"));
+        assert!(glob("é*", "é3"));
+        assert!(!glob("maas/3.6", "maas/3.60"));
+    }
 }

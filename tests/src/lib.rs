@@ -178,6 +178,12 @@ pub struct RecordingApplier {
     pub panic_on: Vec<String>,
     /// Channel whose apply never returns, and a signal sent when it is reached.
     pub hang_on: Option<(String, Mutex<Option<tokio::sync::oneshot::Sender<()>>>)>,
+    /// With `hang_on`: the effect lands first, then the apply hangs (a write
+    /// that happened but was never recorded as done).
+    pub land_then_hang: bool,
+    /// Look before writing, as real adapters do: an effect already made
+    /// under this step key is not made again.
+    pub read_before_write: bool,
 }
 
 impl RecordingApplier {
@@ -203,8 +209,15 @@ impl Applier for RecordingApplier {
             Action::RequestSnapBuild { arch, snap, .. } => (arch, snap),
             Action::RegisterWebhook { target, .. } => (target, target),
         };
+        let line = format!("{channel}: {text} [{key}]");
+        if self.read_before_write && self.effects.lock().unwrap().contains(&line) {
+            return Ok(format!("already posted to {channel}"));
+        }
         if let Some((hang, signal)) = &self.hang_on {
             if hang == channel {
+                if self.land_then_hang {
+                    self.effects.lock().unwrap().push(line.clone());
+                }
                 if let Some(tx) = signal.lock().unwrap().take() {
                     let _ = tx.send(());
                 }
@@ -224,10 +237,7 @@ impl Applier for RecordingApplier {
                 return Err(ApplyError::Transient("503 Service Unavailable".into()));
             }
         }
-        self.effects
-            .lock()
-            .unwrap()
-            .push(format!("{channel}: {text} [{key}]"));
+        self.effects.lock().unwrap().push(line);
         Ok(format!("posted to {channel}"))
     }
 }

@@ -77,3 +77,50 @@ fn plan_killed_between_steps_resumes_without_repeating_the_first() {
     );
     assert!(effects[1].starts_with("#maas: 3.6.0 is out"), "{effects:?}");
 }
+
+/// The write lands, the process dies before recording it: after the
+/// restart the step is applied again with the same key, the applier's read
+/// sees its own effect, and the world has it exactly once.
+#[test]
+fn a_write_that_landed_before_the_kill_is_not_repeated_after_restart() {
+    let (_dir, path) = temp_store();
+    let config = load_config(&config_text(&path));
+    let effects = Arc::new(Mutex::new(Vec::new()));
+
+    let first = runtime();
+    let (reached_tx, reached_rx) = tokio::sync::oneshot::channel();
+    let applier = RecordingApplier {
+        hang_on: Some(("#maas".into(), Mutex::new(Some(reached_tx)))),
+        land_then_hang: true,
+        read_before_write: true,
+        ..RecordingApplier::sharing(effects.clone())
+    };
+    first.block_on(async {
+        let mut h = Harness::start(&config, Some(Arc::new(applier))).await;
+        h.ask("!announce #maas 3.6.0 is out", "plan #1 · 1 step queued")
+            .await;
+        tokio::time::timeout(PATIENCE, reached_rx)
+            .await
+            .unwrap()
+            .unwrap();
+        std::mem::forget(h);
+    });
+    drop(first);
+    assert_eq!(effects.lock().unwrap().len(), 1, "the write landed");
+
+    let second = runtime();
+    second.block_on(async {
+        let applier = RecordingApplier {
+            read_before_write: true,
+            ..RecordingApplier::sharing(effects.clone())
+        };
+        let h = Harness::start(&config, Some(Arc::new(applier))).await;
+        assert!(h.bot.drain(PATIENCE).await);
+        let detail = h.bot.store.plan_detail(1).await.unwrap().unwrap();
+        assert_eq!(detail.plan.state, PlanState::Done);
+        assert_eq!(detail.steps[0].attempts, 2, "applied again after the kill");
+        h.finish().await;
+    });
+    let effects = effects.lock().unwrap().clone();
+    assert_eq!(effects.len(), 1, "exactly one effect: {effects:?}");
+}

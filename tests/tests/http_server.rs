@@ -116,3 +116,47 @@ async fn half_sent_requests_time_out_and_cannot_starve_deliveries() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     h.finish().await;
 }
+
+/// Shutdown lets a request already in flight finish (its delivery is
+/// stored and acknowledged) while no new connection is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_request_in_flight_and_takes_no_new_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_d, path) = temp_store();
+    let secret = "catch-all-secret-0123456789";
+    let text = config_text(&path).replace(
+        "[webhook]\nlisten = \"127.0.0.1:0\"\n",
+        &format!("[webhook]\nlisten = \"127.0.0.1:0\"\nlaunchpad_secret = \"{secret}\"\n"),
+    );
+    let h = Harness::start(&load_config(&text), None).await;
+    let addr = h.bot.webhook_addr.unwrap();
+    let body = r#"{"ping": true}"#;
+    let sig = shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes());
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /hooks/launchpad HTTP/1.1\r\nHost: x\r\nX-Launchpad-Event-Type: ping\r\nX-Launchpad-Delivery: in-flight\r\nX-Hub-Signature: {sig}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+    let bot = h.bot.clone();
+    let stopping = tokio::spawn(async move { bot.stop().await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no new connection during shutdown"
+    );
+    s.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    tokio::time::timeout(std::time::Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown ends once the request is answered")
+        .unwrap();
+    let store = shepherd::store::Store::open(&path).await.unwrap();
+    assert!(store.delivery_status("in-flight").await.unwrap().is_some());
+}

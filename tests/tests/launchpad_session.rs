@@ -291,16 +291,72 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
         "Launchpad: maas build 999 is Successfully built, store: Uploaded",
     )
     .await;
-    // Still uploading: nothing to say yet.
+    // Still uploading: nothing to say yet (once it has been processed).
     let pending = built.replace("Uploaded", "Pending");
     assert_eq!(
         post_signed(&h, "hook-secret-long-enough", "lp-2", &pending).await,
         202
     );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match h.bot.store.delivery_status("lp-2").await.unwrap() {
+            Some(Some(result)) => {
+                assert_eq!(result, "recorded", "an upload still pending plans nothing");
+                break;
+            }
+            _ if std::time::Instant::now() > deadline => panic!("lp-2 never processed"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
     let transcript = h.finish().await;
     assert_eq!(
         transcript.matches("Launchpad: maas build 999").count(),
         1,
         "{transcript}"
     );
+}
+
+/// A copy into a protected PPA (`[confirm] protected_ppas`) waits for a
+/// `!confirm` and says why; nothing is copied before it.
+#[tokio::test]
+async fn a_copy_into_a_protected_ppa_waits_for_confirmation() {
+    let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
+    let (_d, path) = temp_store();
+    let mut config = config_for(&sim, &path, "sandbox-token");
+    config.confirm.protected_ppas = vec!["ppa-owner/*".into(), "!ppa-owner/next".into()];
+    let mut h = Harness::start(&config, None).await;
+    let t = h
+        .say("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble")
+        .await;
+    h.expect(
+        &t,
+        "plan #1 needs confirmation (copies into ppa:ppa-owner/stable, a protected PPA (ppa-owner/*))",
+    )
+    .await;
+    assert!(sim.writes().copies.is_empty());
+    h.ask("carol> !confirm 1", "confirmed by carol").await;
+    h.expect(&t, "plan #1 done ✓").await;
+    assert_eq!(sim.writes().copies.len(), 1);
+    h.finish().await;
+}
+
+/// A build that succeeds but whose store upload fails fails its step with
+/// the store's words and the build's link.
+#[tokio::test]
+async fn a_followed_build_whose_store_upload_fails_is_reported() {
+    let mut world = launchpad_world();
+    world.snaps[0].failing_uploads = vec!["arm64".into()];
+    let (_d, mut h, sim) = bot(world, "sandbox-token").await;
+    let t = h.say("!rebuild maas arm64").await;
+    let failed = h.expect(&t, "plan #1 failed at step 1").await;
+    assert!(
+        failed.contains("built, but the store upload failed (Failed to upload: Binary upload failed: the store rejected the snap (review required).)"),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("https://launchpad.net/~maas-committers/+snap/maas/+build/"),
+        "{failed}"
+    );
+    assert_eq!(sim.writes().builds.len(), 1);
+    h.finish().await;
 }

@@ -247,3 +247,73 @@ async fn a_secret_signs_only_for_its_own_target() {
     let transcript = h.finish().await;
     assert!(!transcript.contains("[#maas-builds]"), "{transcript}");
 }
+
+/// Every announced event type, each verified with its own target's secret
+/// and announced in that target's channel.
+#[tokio::test]
+async fn pushes_proposals_livefs_ci_builds_and_failed_uploads_are_announced() {
+    let (_d, path) = temp_store();
+    let text = config_text(&path)
+        + &format!(
+            "\n[[webhook.launchpad]]\ntarget = \"/~maas-committers/+snap/maas-3.5\"\nsecret = \"{SECRET}\"\nchannel = \"#maas-builds\"\n\
+             \n[[webhook.launchpad]]\ntarget = \"/~maas-committers/maas/+git/maas\"\nsecret = \"git-secret-long-enough\"\nchannel = \"#maas-dev\"\n\
+             \n[[webhook.launchpad]]\ntarget = \"/~ubuntu-cdimage/+livefs/ubuntu/resolute/ubuntu\"\nsecret = \"livefs-secret-long-enough\"\nchannel = \"#cdimage\"\n"
+        );
+    let h = Harness::start(&load_config(&text), None).await;
+    let git = "git-secret-long-enough";
+    let cases = [
+        (
+            "git:push:0.1",
+            r#"{"git_repository": "/~maas-committers/maas/+git/maas", "git_repository_path": "~maas-committers/maas/+git/maas", "ref_changes": {"refs/heads/3.6": {"old": {"commit_sha1": "a"}, "new": {"commit_sha1": "b"}}}}"#,
+            git,
+            "#maas-dev",
+            "push to ~maas-committers/maas/+git/maas: 3.6",
+        ),
+        (
+            "merge-proposal:0.1",
+            r#"{"merge_proposal": "/~maas-committers/maas/+git/maas/+merge/4321", "action": "created", "new": {"queue_status": "Needs review"}}"#,
+            git,
+            "#maas-dev",
+            "merge proposal created: https://launchpad.net/~maas-committers/maas/+git/maas/+merge/4321",
+        ),
+        (
+            "ci:build:0.1",
+            r#"{"build": "/~maas-committers/maas/+git/maas/+build/77", "action": "status-changed", "git_repository": "/~maas-committers/maas/+git/maas", "commit_sha1": "b", "status": "Failed to build"}"#,
+            git,
+            "#maas-dev",
+            "ci:build Failed to build · https://launchpad.net/~maas-committers/maas/+git/maas/+build/77",
+        ),
+        (
+            "livefs:build:0.1",
+            r#"{"livefs_build": "/~ubuntu-cdimage/+livefs/ubuntu/resolute/ubuntu/+build/9", "action": "status-changed", "livefs": "/~ubuntu-cdimage/+livefs/ubuntu/resolute/ubuntu", "status": "Successfully built"}"#,
+            "livefs-secret-long-enough",
+            "#cdimage",
+            "livefs:build Successfully built · https://launchpad.net/~ubuntu-cdimage/+livefs/ubuntu/resolute/ubuntu/+build/9",
+        ),
+        (
+            "snap:build:0.1",
+            r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/5", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "status": "Successfully built", "store_upload_status": "Failed to upload"}"#,
+            SECRET,
+            "#maas-builds",
+            "maas-3.5 snap build 5 built, but the store upload failed (Failed to upload) · https://launchpad.net/~maas-committers/+snap/maas-3.5/+build/5",
+        ),
+    ];
+    for (i, (event, body, secret, channel, said)) in cases.iter().enumerate() {
+        let (status, _) = post(&h, event, &format!("b-{i}"), body, signed(secret, body)).await;
+        assert_eq!(status, 202, "{event}");
+        h.expect(channel, said).await;
+    }
+    // A push signed with the livefs target's secret is refused.
+    let (event, body, ..) = cases[0];
+    let (status, _) = post(
+        &h,
+        event,
+        "b-forged",
+        body,
+        signed("livefs-secret-long-enough", body),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let transcript = h.finish().await;
+    assert_eq!(transcript.matches("push to ").count(), 1, "{transcript}");
+}

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -219,7 +218,8 @@ pub struct ConfirmConfig {
     /// Plans with more steps than this always need `!confirm`.
     pub max_unconfirmed_steps: usize,
     /// PPAs (`OWNER/NAME`, `*` matching any run of characters, e.g.
-    /// `maas/*`) where a copy is dangerous: such plans wait for `!confirm`.
+    /// `maas/*`; `!` exempts, the last match decides) where a copy is
+    /// dangerous: such plans wait for `!confirm`.
     pub protected_ppas: Vec<String>,
 }
 
@@ -419,7 +419,8 @@ impl Config {
         }
         self.validate_webhook()?;
         for p in &self.confirm.protected_ppas {
-            if p.split('/').count() != 2 || p.split('/').any(str::is_empty) {
+            let bare = p.strip_prefix('!').unwrap_or(p);
+            if bare.split('/').count() != 2 || bare.split('/').any(str::is_empty) {
                 return bad(format!(
                     "[confirm] protected_ppas: `{p}` must be OWNER/NAME (`*` allowed, e.g. `maas/*`)"
                 ));

@@ -206,8 +206,15 @@ fn summary_redacts_passwords_in_urls() {
 
 #[test]
 fn protected_ppas_are_owner_slash_name_patterns() {
-    let c = load("[confirm]\nprotected_ppas = ['maas/*', '*/stable']\n", &[]).unwrap();
-    assert_eq!(c.confirm.protected_ppas, ["maas/*", "*/stable"]);
+    let c = load(
+        "[confirm]\nprotected_ppas = ['maas/*', '!maas/*-next', '*/stable']\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        c.confirm.protected_ppas,
+        ["maas/*", "!maas/*-next", "*/stable"]
+    );
     let e = error("[confirm]\nprotected_ppas = ['maas']\n");
     assert!(e.contains("must be OWNER/NAME"), "{e}");
 }

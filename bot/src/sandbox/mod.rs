@@ -52,6 +52,7 @@ pub fn launchpad_world() -> LpWorld {
         series: "jammy".into(),
         processors: vec!["amd64".into(), "arm64".into(), "ppc64el".into()],
         failing: Vec::new(),
+        failing_uploads: Vec::new(),
         store_upload: true,
         channels: Some(serde_json::json!({"snapcraft": "8.x/stable"})),
     });
@@ -63,6 +64,7 @@ pub fn launchpad_world() -> LpWorld {
         series: String::new(),
         processors: vec!["amd64".into(), "arm64".into()],
         failing: Vec::new(),
+        failing_uploads: Vec::new(),
         store_upload: true,
         channels: None,
     });

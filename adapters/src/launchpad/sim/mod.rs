@@ -33,7 +33,7 @@ pub struct Publication {
     pub status: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SnapDef {
     pub owner: String,
     pub name: String,
@@ -43,6 +43,8 @@ pub struct SnapDef {
     pub processors: Vec<String>,
     /// Arches whose builds fail.
     pub failing: Vec<String>,
+    /// Arches whose builds succeed but whose store upload fails.
+    pub failing_uploads: Vec<String>,
     pub store_upload: bool,
     pub channels: Option<Value>,
 }

@@ -37,16 +37,21 @@ pub(super) fn build_json(root: &str, d: &SnapDef, b: &Build) -> Value {
         None if b.fails => "Failed to build",
         None => "Successfully built",
     };
+    let upload_fails = d.failing_uploads.contains(&b.arch);
     let upload = match (b.stage, b.fails, b.upload) {
         (_, true, _) | (_, _, false) => "Unscheduled",
         (0..=2, _, _) => "Pending",
+        _ if upload_fails => "Failed to upload",
         _ => "Uploaded",
     };
+    let upload_error = (upload == "Failed to upload")
+        .then_some("Binary upload failed: the store rejected the snap (review required).");
     json!({
         "self_link": format!("{root}/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
         "web_link": format!("https://launchpad.net/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
         "arch_tag": b.arch, "distro_arch_series_link": format!("{root}/ubuntu/{}/{}", b.series, b.arch),
         "buildstate": state, "store_upload_status": upload, "build_request_link": null,
+        "store_upload_error_message": upload_error,
         "datecreated": format!("2026-11-20T10:{:02}:00+00:00", b.id % 60),
     })
 }

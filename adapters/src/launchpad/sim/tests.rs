@@ -39,6 +39,7 @@ pub(super) fn world() -> LpWorld {
         series: "jammy".into(),
         processors: vec!["amd64".into(), "arm64".into(), "ppc64el".into()],
         failing: vec!["ppc64el".into()],
+        failing_uploads: Vec::new(),
         store_upload: true,
         channels: None,
     });
