@@ -27,8 +27,17 @@ fn new_secret() -> Result<String, String> {
     Ok(hex::encode(bytes))
 }
 
+/// Reads made to answer a command: someone is waiting in chat, so a
+/// Launchpad that does not answer is reported within seconds rather than
+/// after the long retry schedule the executor's writes and follows use.
+pub const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(5);
+const COMMAND_READ_RETRY: Duration = Duration::from_millis(500);
+
 pub struct LaunchpadService {
-    pub client: LaunchpadClient,
+    /// The executor's client: long timeouts and retries.
+    client: LaunchpadClient,
+    /// The planners' client: [`COMMAND_READ_TIMEOUT`], one quick retry.
+    reader: LaunchpadClient,
     store: Store,
     secrets: Arc<SecretRing>,
     public_url: Option<String>,
@@ -40,6 +49,10 @@ pub struct LaunchpadService {
 
 fn user_error(e: LpError) -> UserError {
     UserError(match e {
+        LpError::Network { .. } => format!(
+            "Launchpad did not answer within {} s (asked twice) — try again in a minute",
+            COMMAND_READ_TIMEOUT.as_secs()
+        ),
         LpError::NotFound { body, .. } => format!("Launchpad says: {body}"),
         other => other.to_string(),
     })
@@ -69,7 +82,13 @@ impl LaunchpadService {
             _ => None,
         };
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
-        let client = LaunchpadClient::new(c.service_root.as_str(), auth, Duration::from_secs(60))?;
+        let client = LaunchpadClient::new(
+            c.service_root.as_str(),
+            auth.clone(),
+            Duration::from_secs(60),
+        )?;
+        let reader = LaunchpadClient::new(c.service_root.as_str(), auth, COMMAND_READ_TIMEOUT)?
+            .with_retry_delays(vec![COMMAND_READ_RETRY]);
         // Short polls (sandbox, tests) get short retry delays too.
         let client = if poll < Duration::from_secs(1) {
             client.with_retry_delays(vec![poll; 3])
@@ -78,6 +97,7 @@ impl LaunchpadService {
         };
         Ok(Self {
             client,
+            reader,
             store,
             secrets,
             public_url,
@@ -358,18 +378,18 @@ impl LaunchpadView for LaunchpadService {
     ) -> Result<Vec<SourcePublication>, UserError> {
         let path = ppa_path(ppa)
             .ok_or_else(|| UserError(format!("`{ppa}` is not a PPA: write OWNER/NAME")))?;
-        self.client
+        self.reader
             .published_sources(&path, name, version, None)
             .await
             .map_err(user_error)
     }
 
     async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError> {
-        self.client.snap(owner, name).await.map_err(user_error)
+        self.reader.snap(owner, name).await.map_err(user_error)
     }
 
     async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError> {
-        self.client
+        self.reader
             .snap_builds(snap, limit)
             .await
             .map_err(user_error)

@@ -39,14 +39,26 @@ pub struct ProposedMigration {
     store: Store,
     config: MigrationConfig,
     client: Option<AutopkgtestClient>,
+    /// What planners read (running/queued tests) while someone waits in chat.
+    reader: Option<AutopkgtestClient>,
     request_url: String,
     http: reqwest::Client,
     current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
 }
 
+/// How long a read made to answer a command may take.
+const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The request.cgi client configured in `[autopkgtest]`, if any.
 pub fn autopkgtest_client(
     config: Option<&AutopkgtestConfig>,
+) -> Result<Option<AutopkgtestClient>, MigrationError> {
+    client_with_timeout(config, Duration::from_secs(60))
+}
+
+fn client_with_timeout(
+    config: Option<&AutopkgtestConfig>,
+    timeout: Duration,
 ) -> Result<Option<AutopkgtestClient>, MigrationError> {
     let Some(c) = config else { return Ok(None) };
     let auth = match (&c.api_key, &c.session_cookie) {
@@ -54,9 +66,19 @@ pub fn autopkgtest_client(
         (None, Some(cookie)) => Auth::Cookies(cookie.clone()),
         (None, None) => Auth::Anonymous,
     };
-    AutopkgtestClient::new(c.request_url.as_str(), auth, Duration::from_secs(60))
+    AutopkgtestClient::new(c.request_url.as_str(), auth, timeout)
         .map(Some)
         .map_err(|e| MigrationError::Client(e.to_string()))
+}
+
+/// Runs CPU-heavy work (decompressing, parsing, diffing a 10–100 MB file)
+/// on the blocking pool, so chat and webhooks keep being answered.
+async fn off_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, MigrationError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| MigrationError::Client(format!("excuses processing failed: {e}")))
 }
 
 fn source_key(kind: &str, series: &str) -> String {
@@ -67,8 +89,10 @@ impl ProposedMigration {
     pub fn new(
         store: Store,
         config: MigrationConfig,
-        client: Option<AutopkgtestClient>,
+        autopkgtest: Option<&AutopkgtestConfig>,
     ) -> Result<Self, MigrationError> {
+        let client = autopkgtest_client(autopkgtest)?;
+        let reader = client_with_timeout(autopkgtest, COMMAND_READ_TIMEOUT)?;
         let request_url = client.as_ref().map_or(
             "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
             |c| c.request_url().to_string(),
@@ -82,6 +106,7 @@ impl ProposedMigration {
             store,
             config,
             client,
+            reader,
             request_url,
             http,
             current: Mutex::new(HashMap::new()),
@@ -112,8 +137,14 @@ impl ProposedMigration {
         validators: (Option<String>, Option<String>),
         output_text: Option<String>,
     ) -> Result<Vec<Transition>, MigrationError> {
-        // Parse before storing: a broken download must not replace a good snapshot.
-        let excuses = britney::parse(&britney::decompress(&bytes)?)?;
+        // Parse before storing: a broken download must not replace a good
+        // snapshot. Off the async workers: a large file takes a while.
+        let (bytes, excuses) = off_worker(move || {
+            let excuses = britney::decompress(&bytes).and_then(|text| britney::parse(&text));
+            (bytes, excuses)
+        })
+        .await?;
+        let excuses = excuses?;
         if !excuses.skipped.is_empty() {
             tracing::warn!(
                 series,
@@ -121,7 +152,6 @@ impl ProposedMigration {
                 "excuses items skipped as malformed"
             );
         }
-        let output = output_text.as_deref().map(output::parse);
         let previous = self.current_snapshot(series).await?;
         let now = now_ms();
         let (etag, last_modified) = validators;
@@ -137,6 +167,7 @@ impl ProposedMigration {
             })
             .await?;
         self.store.prune_snapshots(&key, KEEP_SNAPSHOTS).await?;
+        let output_text_for_diff = output_text.clone();
         if let Some(text) = output_text {
             let okey = source_key("output", series);
             self.store
@@ -151,9 +182,15 @@ impl ProposedMigration {
                 .await?;
             self.store.prune_snapshots(&okey, KEEP_SNAPSHOTS).await?;
         }
-        let transitions = previous
-            .map(|p| diff(&p.excuses, &excuses, output.as_ref()))
-            .unwrap_or_default();
+        let parsed_output = output_text_for_diff;
+        let (transitions, excuses, output) = off_worker(move || {
+            let output = parsed_output.as_deref().map(output::parse);
+            let transitions = previous
+                .map(|p| diff(&p.excuses, &excuses, output.as_ref()))
+                .unwrap_or_default();
+            (transitions, excuses, output)
+        })
+        .await?;
         let snap = Arc::new(MigrationSnapshot {
             series: series.to_string(),
             excuses,
@@ -246,17 +283,24 @@ impl ProposedMigration {
         else {
             return Ok(None);
         };
-        let excuses = britney::parse(&britney::decompress(&stored.body)?)?;
-        let output = self
+        let fetched_at = stored.fetched_at;
+        let output_body = self
             .store
             .latest_snapshot(&source_key("output", series))
             .await?
-            .map(|o| output::parse(&String::from_utf8_lossy(&o.body)));
+            .map(|o| o.body);
+        let (excuses, output) = off_worker(move || {
+            let excuses = britney::decompress(&stored.body).and_then(|text| britney::parse(&text));
+            let output = output_body.map(|b| output::parse(&String::from_utf8_lossy(&b)));
+            (excuses, output)
+        })
+        .await?;
+        let excuses = excuses?;
         let snap = Arc::new(MigrationSnapshot {
             series: series.to_string(),
             excuses,
             output,
-            fetched_at_ms: stored.fetched_at,
+            fetched_at_ms: fetched_at,
         });
         self.current
             .lock()
@@ -305,7 +349,7 @@ impl MigrationView for ProposedMigration {
     }
 
     async fn in_flight(&self) -> Result<Vec<InFlight>, UserError> {
-        let Some(client) = &self.client else {
+        let Some(client) = &self.reader else {
             return Err(UserError(
                 "autopkgtest-cloud is not configured here — an operator must add [autopkgtest]"
                     .into(),

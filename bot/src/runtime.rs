@@ -2,6 +2,7 @@
 //! server and a chat adapter, sharing one shutdown signal that reaches every
 //! task. Used by `run`, `sandbox` and the end-to-end tests alike.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +81,7 @@ pub async fn start(
         Some(m) => Some(Arc::new(ProposedMigration::new(
             store.clone(),
             m.clone(),
-            autopkgtest.clone(),
+            config.autopkgtest.as_ref(),
         )?)),
         None => None,
     };
@@ -276,33 +277,19 @@ async fn handle_one_by_one(
     Ok(())
 }
 
-impl Running {
-    /// The signal every task watches; cancel it to stop the bot.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
-    }
+/// Messages being answered (or waiting for their conversation's turn) at once.
+const MAX_ANSWERING: usize = 32;
 
-    /// Answers chat messages one at a time, in order, until the chat closes
-    /// (then returns if `stop_at_eof`, else waits for shutdown) or shutdown.
-    pub async fn serve_chat(&self, stop_at_eof: bool) {
-        loop {
-            tokio::select! {
-                msg = self.chat.next_message() => match msg {
-                    Some(m) => self.answer(m).await,
-                    None if stop_at_eof => return,
-                    None => {
-                        tracing::info!("chat input closed; still serving until shutdown");
-                        self.shutdown.cancelled().await;
-                        return;
-                    }
-                },
-                _ = self.shutdown.cancelled() => return,
-            }
-        }
-    }
+/// What answering one message needs, owned, so it can run on its own task.
+struct Answering {
+    dispatcher: Arc<Dispatcher>,
+    chat: Arc<dyn Chat>,
+    metrics: Arc<Metrics>,
+}
 
+impl Answering {
     /// Answers one message; a panic while doing so is answered, not fatal.
-    async fn answer(&self, m: Incoming) {
+    async fn answer(self, m: Incoming) {
         let to = ThreadRef {
             channel: m.channel.clone(),
             thread: m.thread.clone(),
@@ -317,6 +304,63 @@ impl Running {
                 "sorry — that hit a bug in Shepherd (logged for the operators); nothing was done";
             if let Err(e) = self.chat.reply(&to, sorry).await {
                 tracing::warn!(error = %e, "could not report the failure");
+            }
+        }
+    }
+}
+
+impl Running {
+    /// The signal every task watches; cancel it to stop the bot.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Answers chat messages until the chat closes (then returns once the
+    /// answers in progress are given if `stop_at_eof`, else waits for
+    /// shutdown) or shutdown. Conversations are answered concurrently, each
+    /// in order; at most [`MAX_ANSWERING`] messages are in hand at once (past
+    /// that, reading waits: backpressure, not an unbounded queue).
+    pub async fn serve_chat(&self, stop_at_eof: bool) {
+        let room = Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERING));
+        // Each conversation's latest answer; the next one waits for it.
+        let mut last: HashMap<String, JoinHandle<()>> = HashMap::new();
+        loop {
+            let Ok(permit) = room.clone().acquire_owned().await else {
+                return;
+            };
+            tokio::select! {
+                msg = self.chat.next_message() => match msg {
+                    Some(m) => {
+                        last.retain(|_, h| !h.is_finished());
+                        let before = last.remove(&m.conversation);
+                        let conversation = m.conversation.clone();
+                        let answering = Answering {
+                            dispatcher: self.dispatcher.clone(),
+                            chat: self.chat.clone(),
+                            metrics: self.metrics.clone(),
+                        };
+                        let handle = tokio::spawn(async move {
+                            if let Some(before) = before {
+                                let _ = before.await;
+                            }
+                            answering.answer(m).await;
+                            drop(permit);
+                        });
+                        last.insert(conversation, handle);
+                    }
+                    None if stop_at_eof => {
+                        for (_, h) in last.drain() {
+                            let _ = h.await;
+                        }
+                        return;
+                    }
+                    None => {
+                        tracing::info!("chat input closed; still serving until shutdown");
+                        self.shutdown.cancelled().await;
+                        return;
+                    }
+                },
+                _ = self.shutdown.cancelled() => return,
             }
         }
     }

@@ -177,6 +177,7 @@ async fn a_redelivered_message_makes_one_plan() {
         thread: "t-redelivered".into(),
         message_id: "msg-42".into(),
         text: "!announce #once hello".into(),
+        conversation: "#release".into(),
     };
     h.bot.dispatcher.handle(Event::Chat(msg.clone())).await;
     h.bot.dispatcher.handle(Event::Chat(msg)).await;

@@ -178,6 +178,7 @@ impl Chat for ConsoleChat {
                 actor: format!("console:{name}"),
                 display_name: name.to_string(),
                 channel: channel.unwrap_or(&self.default_channel).to_string(),
+                conversation: channel.unwrap_or(&self.default_channel).to_string(),
                 thread: format!("t{n}"),
                 message_id: format!("{}-{n}", self.session),
                 text: text.to_string(),

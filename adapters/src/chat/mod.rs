@@ -21,6 +21,11 @@ pub struct Incoming {
     /// message create one plan, not two.
     pub message_id: String,
     pub text: String,
+    /// Messages of one conversation are answered in order; different
+    /// conversations at the same time, so one slow command never silences
+    /// the bot. A chat thread on platforms that have them; a console
+    /// channel (lines typed or piped into one terminal are one script).
+    pub conversation: String,
 }
 
 /// Where a reply goes.

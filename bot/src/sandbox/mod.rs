@@ -20,8 +20,9 @@ use crate::migration::MigrationError;
 use crate::runtime::{self, RuntimeError};
 
 const CONFIG: &str = include_str!("sandbox.toml");
-/// Written for the sandbox: one package per thing `!why` explains.
-const SEED_EXCUSES: &str = include_str!("seed_excuses.yaml");
+/// The sandbox's own small excuses file, written for it: one
+/// `shepherd-demo-*` package per thing `!why` explains.
+pub const SEED_EXCUSES: &str = include_str!("seed_excuses.yaml");
 const ARCHES: [&str; 7] = [
     "amd64", "arm64", "armhf", "i386", "ppc64el", "riscv64", "s390x",
 ];

@@ -1,0 +1,64 @@
+//! One slow command never silences the bot: with Launchpad not answering,
+//! `!builds` says so within seconds (a short read timeout, one quick
+//! retry), and a `!why` asked meanwhile is answered while it waits.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use shepherd::config::{LaunchpadConfig, MigrationConfig};
+use shepherd::sandbox::{launchpad_world, series_of, SEED_EXCUSES};
+use shepherd_adapters::launchpad::sim::LaunchpadSim;
+use shepherd_tests::{config_text, load_config, temp_store, Harness};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_launchpad_is_reported_and_other_questions_are_answered_meanwhile() {
+    let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
+    let (_d, path) = temp_store();
+    let mut config = load_config(&config_text(&path));
+    config.launchpad = Some(LaunchpadConfig {
+        service_root: sim.service_root().parse().unwrap(),
+        consumer_key: Some("shepherd-tests".into()),
+        oauth_token: Some(SecretString::from("sandbox-token".to_string())),
+        oauth_token_secret: Some(SecretString::from("secret".to_string())),
+        default_snap_owner: Some("maas-committers".into()),
+        poll_interval_ms: 30_000,
+        copy_timeout_mins: 60,
+        build_timeout_mins: 240,
+    });
+    let excuses = shepherd_adapters::britney::parse(SEED_EXCUSES).unwrap();
+    let series = series_of(&excuses).unwrap();
+    config.proposed_migration = Some(MigrationConfig {
+        series: series.clone(),
+        excuses_url: "http://127.0.0.1:9/unused".into(),
+        output_url: None,
+        series_urls: Default::default(),
+        teams: Default::default(),
+    });
+    let mut h = Harness::start(&config, None).await;
+    h.bot
+        .proposed
+        .clone()
+        .unwrap()
+        .ingest(
+            &series,
+            SEED_EXCUSES.as_bytes().to_vec(),
+            (None, None),
+            None,
+        )
+        .await
+        .unwrap();
+
+    sim.set_latency(Duration::from_secs(120));
+    let builds = h.say("!builds maas").await;
+    let why = h.say("#maas !why shepherd-demo-tool").await;
+    h.expect(&why, "shepherd-demo-tool").await;
+    assert_eq!(
+        h.text(&builds),
+        "",
+        "!why was answered while !builds still waited for Launchpad"
+    );
+    // PATIENCE (15 s) bounds the wait: a 5 s timeout, asked twice.
+    let said = h.expect(&builds, "Launchpad did not answer").await;
+    assert!(said.contains("try again in a minute"), "{said}");
+    h.finish().await;
+}
