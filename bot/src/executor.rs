@@ -256,7 +256,7 @@ impl Executor {
             outcome,
             detail,
         };
-        if let Err(e) = self.store.audit_outcome(record, now_ms()).await {
+        if let Err(e) = self.store.audit(record, now_ms()).await {
             tracing::error!(error = %e, plan = p.plan_id, "could not write the audit log");
         }
     }

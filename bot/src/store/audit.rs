@@ -1,6 +1,5 @@
 //! The audit log: every request, refusal, confirmation and outcome, appended.
 
-use super::write_tx::WriteTx;
 use super::{Store, StoreError};
 
 /// One entry to append.
@@ -19,34 +18,22 @@ pub struct AuditRecord<'a> {
 
 impl Store {
     pub async fn audit(&self, r: AuditRecord<'_>, now: i64) -> Result<i64, StoreError> {
-        let tx = self.write().await?;
-        append(tx, r, now).await
-    }
-
-    /// A plan's outcome, as the executor records it: the outcome itself is
-    /// in the plan's steps already, so this entry is written like the
-    /// executor's other bookkeeping (see `write_relaxed`).
-    pub async fn audit_outcome(&self, r: AuditRecord<'_>, now: i64) -> Result<i64, StoreError> {
-        let tx = self.write_relaxed().await?;
-        append(tx, r, now).await
-    }
-}
-
-async fn append(mut tx: WriteTx, r: AuditRecord<'_>, now: i64) -> Result<i64, StoreError> {
-    let action: String = r.action.chars().take(300).collect();
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
+        let mut tx = self.write().await?;
+        let action: String = r.action.chars().take(300).collect();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(now)
-    .bind(r.actor)
-    .bind(r.channel)
-    .bind(action)
-    .bind(r.plan_id)
-    .bind(r.outcome)
-    .bind(r.detail)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+        )
+        .bind(now)
+        .bind(r.actor)
+        .bind(r.channel)
+        .bind(action)
+        .bind(r.plan_id)
+        .bind(r.outcome)
+        .bind(r.detail)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
 }

@@ -109,7 +109,7 @@ impl Store {
 
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
-        let mut tx = self.write_relaxed().await?;
+        let mut tx = self.write().await?;
         // One statement picks and claims, so two claimers can never take the
         // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
         let sql = format!(
@@ -207,7 +207,7 @@ impl Store {
         outcome: &StepOutcome,
         now: i64,
     ) -> Result<PlanProgress, StoreError> {
-        let mut tx = self.write_relaxed().await?;
+        let mut tx = self.write().await?;
         let (state, attempt_outcome, result, error, not_before) = match outcome {
             StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
             StepOutcome::Retry { error, not_before } => (
@@ -322,7 +322,7 @@ impl Store {
         plan_id: i64,
         message: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_relaxed().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE plans SET progress_message = $2 WHERE id = $1")
             .bind(plan_id)
             .bind(message)
@@ -368,9 +368,14 @@ impl Store {
 
     /// The earliest `not_before` of a waiting retry, so the executor can sleep until then.
     pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
-        let sql = format!("SELECT MIN(s.not_before) FROM steps s JOIN plans p ON p.id = s.plan_id WHERE {IN_LINE}");
-        let (at,): (Option<i64>,) = sqlx::query_as(&sql).fetch_one(&self.pool).await?;
-        Ok(at)
+        // ORDER BY … LIMIT 1 walks the index and stops at the first step
+        // that may run; MIN() over the same condition would visit them all.
+        let sql = format!(
+            "SELECT s.not_before FROM steps s JOIN plans p ON p.id = s.plan_id
+             WHERE {IN_LINE} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1"
+        );
+        let at: Option<(i64,)> = sqlx::query_as(&sql).fetch_optional(&self.pool).await?;
+        Ok(at.map(|(t,)| t))
     }
 }
 

@@ -92,7 +92,7 @@ impl Store {
         batch: &[(String, Option<NewPlan<'_>>)],
         now: i64,
     ) -> Result<Vec<Option<Inserted>>, StoreError> {
-        let mut tx = self.write_relaxed().await?;
+        let mut tx = self.write().await?;
         let mut out = Vec::with_capacity(batch.len());
         for (id, plan) in batch {
             let inserted = match plan {

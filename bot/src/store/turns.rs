@@ -5,14 +5,19 @@
 //! lock the moment the previous commit ends.
 //!
 //! Two lanes: *urgent* writers (a webhook sender waiting for its 2xx) go
-//! before *background* ones (planning, the executor), but when both are
-//! waiting they alternate, so acknowledgements wait for at most one
-//! background transaction and background work is never starved.
+//! before *background* ones (planning, the executor) — unless a background
+//! writer has waited [`BACKGROUND_PATIENCE`] already; then it goes next.
+//! An acknowledgement therefore waits for at most one background write, and
+//! rarely any; background work slows during a flood but never stops.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
+
+/// How long a background writer yields to urgent ones before it goes first.
+const BACKGROUND_PATIENCE: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 pub(crate) struct Turns {
@@ -22,10 +27,9 @@ pub(crate) struct Turns {
 #[derive(Default)]
 struct State {
     held: bool,
-    /// The last turn went to an urgent writer.
-    last_urgent: bool,
     urgent: VecDeque<oneshot::Sender<()>>,
-    background: VecDeque<oneshot::Sender<()>>,
+    /// With when each started waiting.
+    background: VecDeque<(Instant, oneshot::Sender<()>)>,
 }
 
 /// The right to write; the next writer goes when this is dropped.
@@ -39,14 +43,13 @@ impl Turns {
             let mut s = self.lock();
             if !s.held {
                 s.held = true;
-                s.last_urgent = urgent;
                 None
             } else {
                 let (tx, rx) = oneshot::channel();
                 if urgent {
                     s.urgent.push_back(tx);
                 } else {
-                    s.background.push_back(tx);
+                    s.background.push_back((Instant::now(), tx));
                 }
                 Some(rx)
             }
@@ -71,23 +74,25 @@ impl Turns {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Hands the turn on: urgent first, but not twice in a row while a
-    /// background writer waits. A waiter that gave up is skipped.
+    /// Hands the turn on (see the module doc). A waiter that gave up is
+    /// skipped.
     fn pass(&self) {
         let mut s = self.lock();
         loop {
-            let urgent_next = !s.urgent.is_empty() && (s.background.is_empty() || !s.last_urgent);
-            let next = if urgent_next {
-                s.urgent.pop_front().map(|w| (w, true))
+            let overdue = s
+                .background
+                .front()
+                .is_some_and(|(since, _)| since.elapsed() >= BACKGROUND_PATIENCE);
+            let next = if overdue || s.urgent.is_empty() {
+                s.background.pop_front().map(|(_, w)| w)
             } else {
-                s.background.pop_front().map(|w| (w, false))
+                s.urgent.pop_front()
             };
-            let Some((waiter, urgent)) = next else {
+            let Some(waiter) = next else {
                 s.held = false;
                 return;
             };
             if waiter.send(()).is_ok() {
-                s.last_urgent = urgent;
                 return;
             }
         }
@@ -121,33 +126,44 @@ impl Drop for Turn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    #[tokio::test]
-    async fn urgent_writers_go_first_but_alternate_with_background_ones() {
+    /// Waiters queue in the given order (1 ms apart), then the first
+    /// writer lets go after `hold`; returns the order they wrote in.
+    async fn order_of(waiters: &[(&'static str, bool)], hold: Duration) -> Vec<&'static str> {
         let turns = Arc::new(Turns::default());
         let order = Arc::new(Mutex::new(Vec::new()));
-        let first = turns.take(false).await;
+        let first = turns.take(true).await;
         let mut tasks = Vec::new();
-        for (name, urgent) in [
-            ("b1", false),
-            ("b2", false),
-            ("u1", true),
-            ("u2", true),
-            ("u3", true),
-        ] {
+        for (name, urgent) in waiters.iter().copied() {
             let (turns, order) = (turns.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
                 let _t = turns.take(urgent).await;
                 order.lock().unwrap().push(name);
             }));
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        tokio::time::sleep(hold).await;
         drop(first);
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(*order.lock().unwrap(), ["u1", "b1", "u2", "b2", "u3"]);
+        let v = order.lock().unwrap().clone();
+        v
+    }
+
+    #[tokio::test]
+    async fn urgent_writers_go_first_until_a_background_one_has_waited_too_long() {
+        let waiters = [("b1", false), ("u1", true), ("b2", false), ("u2", true)];
+        // Freshly queued: urgent first.
+        assert_eq!(
+            order_of(&waiters, Duration::ZERO).await,
+            ["u1", "u2", "b1", "b2"]
+        );
+        // Waited past its patience: the oldest background writer goes first.
+        assert_eq!(
+            order_of(&waiters, BACKGROUND_PATIENCE * 2).await,
+            ["b1", "b2", "u1", "u2"]
+        );
     }
 
     #[tokio::test]

@@ -20,12 +20,6 @@ use super::{Store, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection};
 
-#[derive(Clone, Copy)]
-enum Sync {
-    Full,
-    Normal,
-}
-
 pub(crate) struct WriteTx {
     conn: PoolConnection<Sqlite>,
     committed: bool,
@@ -38,38 +32,18 @@ impl Store {
     /// up front (waiting out `busy_timeout`), so a transaction that reads
     /// before it writes cannot fail to upgrade its lock halfway.
     pub(crate) async fn write(&self) -> Result<WriteTx, StoreError> {
-        self.write_in_turn(false, Sync::Full).await
+        self.write_in_turn(false).await
     }
 
     /// A write someone outside is waiting on (a webhook's 2xx): it goes
     /// before background writes (see `turns`).
     pub(crate) async fn write_urgent(&self) -> Result<WriteTx, StoreError> {
-        self.write_in_turn(true, Sync::Full).await
+        self.write_in_turn(true).await
     }
 
-    /// Bookkeeping that can be derived again from durable records: step
-    /// claims and outcomes (a lost one means the step is checked again,
-    /// and appliers read before they write) and deliveries' processing
-    /// (re-processing is keyed by delivery id). Committed without its own
-    /// fsync (WAL `synchronous=NORMAL`): safe across a killed process, made
-    /// durable by the next full commit or checkpoint; only a power cut can
-    /// lose the last few. It is most of the executor's writes, and keeps
-    /// the disk free for webhook acknowledgements.
-    pub(crate) async fn write_relaxed(&self) -> Result<WriteTx, StoreError> {
-        self.write_in_turn(false, Sync::Normal).await
-    }
-
-    async fn write_in_turn(&self, urgent: bool, sync: Sync) -> Result<WriteTx, StoreError> {
+    async fn write_in_turn(&self, urgent: bool) -> Result<WriteTx, StoreError> {
         let turn = self.turns.take(urgent).await;
         let mut conn = self.pool.acquire().await?;
-        let pragma = match sync {
-            Sync::Full => "PRAGMA synchronous = FULL",
-            Sync::Normal => "PRAGMA synchronous = NORMAL",
-        };
-        if let Err(e) = sqlx::query(pragma).execute(&mut *conn).await {
-            conn.close_on_drop();
-            return Err(e.into());
-        }
         if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
             conn.close_on_drop();
             return Err(e.into());
