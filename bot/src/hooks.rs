@@ -5,7 +5,7 @@
 use serde_json::Value;
 use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
 use shepherd_adapters::launchpad::target::{delivery_target, is_under};
-use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
+use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::LaunchpadHook;
 use crate::dispatch::Dispatcher;
@@ -60,17 +60,8 @@ impl Dispatcher {
             .iter()
             .zip(&drafts)
             .map(|(d, draft)| {
-                let plan = draft.as_ref().map(|(key, origin, draft)| NewPlan {
-                    request_key: key,
-                    command: "webhook",
-                    requested_by: "launchpad",
-                    origin,
-                    draft,
-                    state: PlanState::Pending,
-                    needs_role: None,
-                    confirm_reason: None,
-                    expires_at: None,
-                    audit: None,
+                let plan = draft.as_ref().map(|(key, origin, draft)| {
+                    NewPlan::released(key, "webhook", "launchpad", origin, draft)
                 });
                 (d.delivery_id.clone(), plan)
             })

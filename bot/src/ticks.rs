@@ -1,7 +1,7 @@
 //! What a cron slot does: post a configured announcement, or poll a
 //! series' excuses and announce the changes to the channels watching them.
 
-use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
+use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::announce::{render, route};
 use crate::config::ScheduleConfig;
@@ -70,18 +70,7 @@ impl Dispatcher {
         let inserted = self
             .store
             .insert_plan(
-                NewPlan {
-                    request_key,
-                    command,
-                    requested_by,
-                    origin,
-                    draft,
-                    state: PlanState::Pending,
-                    needs_role: None,
-                    confirm_reason: None,
-                    expires_at: None,
-                    audit: None,
-                },
+                NewPlan::released(request_key, command, requested_by, origin, draft),
                 now_ms(),
             )
             .await?;

@@ -52,6 +52,23 @@ ask = "#release"
     )
 }
 
+/// `config` with Launchpad at `service_root` (a simulator), authenticated
+/// with `token`, snaps owned by maas-committers by default; followed
+/// copies and builds looked at every `poll_ms`.
+pub fn with_launchpad(mut config: Config, service_root: &str, token: &str, poll_ms: u64) -> Config {
+    config.launchpad = Some(shepherd::config::LaunchpadConfig {
+        service_root: service_root.parse().expect("simulator URL"),
+        consumer_key: Some("shepherd-tests".into()),
+        oauth_token: Some(secrecy::SecretString::from(token.to_string())),
+        oauth_token_secret: Some(secrecy::SecretString::from("secret".to_string())),
+        default_snap_owner: Some("maas-committers".into()),
+        poll_interval_ms: poll_ms,
+        copy_timeout_mins: 1,
+        build_timeout_mins: 1,
+    });
+    config
+}
+
 pub fn load_config(text: &str) -> Config {
     let registry = runtime::registry().expect("registry");
     Config::from_toml(text, Path::new("test.toml"), &[], &registry).expect("test config is valid")

@@ -2,24 +2,18 @@
 //! against the simulator over loopback, asserting exactly-once writes.
 
 use secrecy::SecretString;
-use shepherd::config::LaunchpadConfig;
 use shepherd::sandbox::launchpad_world;
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication};
-use shepherd_tests::{config_text, load_config, temp_store, Harness};
+use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness};
 
 fn config_for(sim: &LaunchpadSim, path: &std::path::Path, token: &str) -> shepherd::config::Config {
-    let mut config = load_config(&config_text(path));
+    let mut config = with_launchpad(
+        load_config(&config_text(path)),
+        &sim.service_root(),
+        token,
+        10,
+    );
     config.webhook.public_url = Some("https://shepherd.example/hooks/launchpad".parse().unwrap());
-    config.launchpad = Some(LaunchpadConfig {
-        service_root: sim.service_root().parse().unwrap(),
-        consumer_key: Some("shepherd-tests".into()),
-        oauth_token: Some(SecretString::from(token.to_string())),
-        oauth_token_secret: Some(SecretString::from("secret".to_string())),
-        default_snap_owner: Some("maas-committers".into()),
-        poll_interval_ms: 10,
-        copy_timeout_mins: 1,
-        build_timeout_mins: 1,
-    });
     config
 }
 

@@ -5,12 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
-use shepherd::config::LaunchpadConfig;
 use shepherd::sandbox::launchpad_world;
 use shepherd_adapters::launchpad::sim::LaunchpadSim;
 use shepherd_commands::{Ledger, PlanState};
-use shepherd_tests::{config_text, load_config, temp_store, Harness, PATIENCE};
+use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness, PATIENCE};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -21,18 +19,12 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn config(sim: &LaunchpadSim, path: &std::path::Path) -> shepherd::config::Config {
-    let mut config = load_config(&config_text(path));
-    config.launchpad = Some(LaunchpadConfig {
-        service_root: sim.service_root().parse().unwrap(),
-        consumer_key: Some("shepherd-tests".into()),
-        oauth_token: Some(SecretString::from("sandbox-token".to_string())),
-        oauth_token_secret: Some(SecretString::from("secret".to_string())),
-        default_snap_owner: Some("maas-committers".into()),
-        poll_interval_ms: 10,
-        copy_timeout_mins: 1,
-        build_timeout_mins: 1,
-    });
-    config
+    with_launchpad(
+        load_config(&config_text(path)),
+        &sim.service_root(),
+        "sandbox-token",
+        10,
+    )
 }
 
 #[test]

@@ -4,27 +4,22 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
-use shepherd::config::{LaunchpadConfig, MigrationConfig};
+use shepherd::config::MigrationConfig;
 use shepherd::sandbox::{launchpad_world, series_of, SEED_EXCUSES};
 use shepherd_adapters::launchpad::sim::LaunchpadSim;
-use shepherd_tests::{config_text, load_config, temp_store, Harness};
+use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_launchpad_is_reported_and_other_questions_are_answered_meanwhile() {
     let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
     let (_d, path) = temp_store();
-    let mut config = load_config(&config_text(&path));
-    config.launchpad = Some(LaunchpadConfig {
-        service_root: sim.service_root().parse().unwrap(),
-        consumer_key: Some("shepherd-tests".into()),
-        oauth_token: Some(SecretString::from("sandbox-token".to_string())),
-        oauth_token_secret: Some(SecretString::from("secret".to_string())),
-        default_snap_owner: Some("maas-committers".into()),
-        poll_interval_ms: 30_000,
-        copy_timeout_mins: 60,
-        build_timeout_mins: 240,
-    });
+    // Followed work is looked at rarely here: only the planning reads matter.
+    let mut config = with_launchpad(
+        load_config(&config_text(&path)),
+        &sim.service_root(),
+        "sandbox-token",
+        30_000,
+    );
     let excuses = shepherd_adapters::britney::parse(SEED_EXCUSES).unwrap();
     let series = series_of(&excuses).unwrap();
     config.proposed_migration = Some(MigrationConfig {

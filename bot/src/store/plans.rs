@@ -37,6 +37,31 @@ pub struct NewPlan<'a> {
     pub audit: Option<AuditRecord<'a>>,
 }
 
+impl<'a> NewPlan<'a> {
+    /// A plan nobody has to confirm (schedules, verified webhooks), released
+    /// to the executor as soon as it is stored.
+    pub fn released(
+        request_key: &'a str,
+        command: &'a str,
+        requested_by: &'a str,
+        origin: &'a Origin,
+        draft: &'a PlanDraft,
+    ) -> Self {
+        Self {
+            request_key,
+            command,
+            requested_by,
+            origin,
+            draft,
+            state: PlanState::Pending,
+            needs_role: None,
+            confirm_reason: None,
+            expires_at: None,
+            audit: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
     New(i64),

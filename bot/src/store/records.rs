@@ -2,6 +2,8 @@
 //! records that make webhooks exactly-once, polls diffable, announcements
 //! targeted and cron slots fire once across restarts.
 
+use sqlx::SqliteConnection;
+
 use super::plans::insert_plan_on;
 use super::{Inserted, NewPlan, Store, StoreError};
 
@@ -70,14 +72,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         for (id, result) in done {
-            sqlx::query(
-                "UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(result)
-            .execute(&mut *tx)
-            .await?;
+            mark_processed(&mut tx, id, result, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -100,14 +95,7 @@ impl Store {
                 None => None,
             };
             let result = inserted.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
-            sqlx::query(
-                "UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(result)
-            .execute(&mut *tx)
-            .await?;
+            mark_processed(&mut tx, id, &result, now).await?;
             out.push(inserted);
         }
         tx.commit().await?;
@@ -294,4 +282,19 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+async fn mark_processed(
+    tx: &mut SqliteConnection,
+    id: &str,
+    result: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(result)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
