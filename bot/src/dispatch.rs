@@ -19,12 +19,12 @@ use tokio::sync::Notify;
 
 use crate::config::{ConfirmConfig, LaunchpadHook};
 use crate::events::Event;
-use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
 use crate::secrets::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
+use crate::views::launchpad::LaunchpadReader;
 
 /// How many steps a preview lists before summarising the rest.
 const PREVIEW_STEPS: usize = 10;
@@ -43,7 +43,7 @@ pub struct Dispatcher {
     /// Launchpad webhook targets and where their events go.
     pub hooks: Vec<LaunchpadHook>,
     /// Launchpad access, when configured.
-    pub launchpad: Option<Arc<LaunchpadService>>,
+    pub launchpad: Option<Arc<LaunchpadReader>>,
     /// Scrubs secrets from what is written to the audit log.
     pub redactor: Arc<Redactor>,
 }

@@ -21,8 +21,8 @@ use crate::config::Config;
 use crate::deliveries::DeliveryWriter;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
+use crate::executor::apply::launchpad::LaunchpadApplier;
 use crate::executor::{Applier, Executor, WorldApplier};
-use crate::launchpad::LaunchpadService;
 use crate::metrics::Metrics;
 use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
@@ -30,6 +30,7 @@ use crate::schedule::Scheduler;
 use crate::secrets::{RedactingChat, Redactor, SecretRing};
 use crate::store::{now_ms, Store, StoreError};
 use crate::supervise::catch_panic;
+use crate::views::launchpad::LaunchpadReader;
 use crate::webhook::{self, WebState};
 
 #[derive(Debug, Error)]
@@ -109,20 +110,24 @@ pub async fn start(
         targeted,
         redactor.clone(),
     ));
-    let launchpad = match &config.launchpad {
+    // Launchpad: a read view for the planners, a writer for the executor.
+    let (lp_view, lp_writer) = match &config.launchpad {
         Some(c) => {
             let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
-            let service = LaunchpadService::new(c, store.clone(), secrets.clone(), public_url)
-                .map_err(|e| RuntimeError::Launchpad(e.to_string()))?;
-            Some(Arc::new(service))
+            let lp_error =
+                |e: shepherd_adapters::launchpad::LpError| RuntimeError::Launchpad(e.to_string());
+            let view = LaunchpadReader::new(c, public_url.clone()).map_err(lp_error)?;
+            let writer = LaunchpadApplier::new(c, store.clone(), secrets.clone(), public_url)
+                .map_err(lp_error)?;
+            (Some(Arc::new(view)), Some(Arc::new(writer)))
         }
-        None => None,
+        None => (None, None),
     };
     let applier = applier.unwrap_or_else(|| {
         Arc::new(WorldApplier {
             chat: chat.clone(),
             autopkgtest,
-            launchpad: launchpad.clone(),
+            launchpad: lp_writer,
         })
     });
     let metrics = Arc::new(Metrics::default());
@@ -138,7 +143,7 @@ pub async fn start(
         metrics: metrics.clone(),
         proposed: proposed.clone(),
         hooks: config.webhook.launchpad.clone(),
-        launchpad,
+        launchpad: lp_view,
         redactor: redactor.clone(),
     });
     let mut tasks = Vec::new();

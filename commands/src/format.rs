@@ -30,6 +30,7 @@ pub fn step_mark(state: StepState) -> &'static str {
     match state {
         StepState::Pending => "·",
         StepState::Running => "▸",
+        StepState::Waiting => "⏳",
         StepState::Done => "✓",
         StepState::Failed => "✗",
         StepState::Skipped => "–",

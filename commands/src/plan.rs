@@ -271,10 +271,13 @@ impl PlanState {
 }
 
 state_enum!(
-    /// Where a step is. `Skipped` = never applied because its plan ended.
+    /// Where a step is. `Waiting` = sent, and followed until the world
+    /// answers (looked at again later, holding no worker). `Skipped` =
+    /// never applied because its plan ended.
     StepState {
         Pending => "pending",
         Running => "running",
+        Waiting => "waiting",
         Done => "done",
         Failed => "failed",
         Skipped => "skipped",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shepherd::config::Config;
-use shepherd::executor::{Applier, ApplyError};
+use shepherd::executor::{Applied, Applier, ApplyError, StepCall};
 use shepherd::runtime::{self, Running};
 use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_commands::Action;
@@ -218,8 +218,9 @@ impl RecordingApplier {
 
 #[async_trait]
 impl Applier for RecordingApplier {
-    async fn apply(&self, key: &str, action: &Action) -> Result<String, ApplyError> {
-        let (channel, text) = match action {
+    async fn apply(&self, step: &StepCall<'_>) -> Result<Applied, ApplyError> {
+        let key = step.key;
+        let (channel, text) = match step.action {
             Action::Announce { channel, text, .. } => (channel, text),
             Action::RequestAutopkgtest { package, arch, .. } => (arch, package),
             Action::CopyPackage { to, name, .. } => (to, name),
@@ -228,7 +229,7 @@ impl Applier for RecordingApplier {
         };
         let line = format!("{channel}: {text} [{key}]");
         if self.read_before_write && self.effects.lock().unwrap().contains(&line) {
-            return Ok(format!("already posted to {channel}"));
+            return Ok(Applied::Done(format!("already posted to {channel}")));
         }
         if let Some((hang, signal)) = &self.hang_on {
             if hang == channel {
@@ -255,7 +256,7 @@ impl Applier for RecordingApplier {
             }
         }
         self.effects.lock().unwrap().push(line);
-        Ok(format!("posted to {channel}"))
+        Ok(Applied::Done(format!("posted to {channel}")))
     }
 }
 

@@ -84,13 +84,24 @@ pub struct ClaimedStep {
     pub seq: u32,
     pub key: String,
     pub action: Action,
-    /// Including this one.
+    /// Sends so far, including this one (looks at a waiting step are not counted).
     pub attempts: u32,
+    /// When the step was first applied (Unix ms), across restarts.
+    pub first_applied_at: i64,
+    /// Its request was sent already: this is a look at what became of it.
+    pub following: bool,
+    /// What the step said last time (a waiting step's progress note).
+    pub last_result: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
     Done(String),
+    /// Sent; look again at `not_before` (the worker is free meanwhile).
+    Waiting {
+        note: String,
+        not_before: i64,
+    },
     /// Transient failure: try again at `not_before`.
     Retry {
         error: String,
@@ -115,10 +126,39 @@ pub struct PlanProgress {
 /// plan, first in line (every earlier step of the plan done or skipped), and
 /// not the same effect as a step another worker is applying right now (it
 /// waits, then finds that key done and is not applied again).
-const IN_LINE: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
-    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id
-                    AND e.seq < s.seq AND e.state NOT IN ('done', 'skipped'))
+/// A step not yet sent may run once every earlier step of its plan has
+/// been sent (done, or waiting on the world); a waiting step is looked at
+/// again even after its plan failed (its result is still reported). Never
+/// two steps with one key at once.
+const READY_TO_SEND: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
+    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id AND e.seq < s.seq
+                    AND (e.state = 'pending' OR (e.state = 'running' AND e.followed_since IS NULL)))
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
+const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'running', 'failed')
+    AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
+
+/// The next step due at `$1` (or, without the time bound, the earliest one
+/// due at all): the first of each kind in claim order — each walks the
+/// `steps_runnable` index and stops at its first match — then the earlier.
+fn next_due(due_by_now: bool) -> String {
+    let bound = if due_by_now {
+        "AND s.not_before <= $1"
+    } else {
+        ""
+    };
+    let first = |ready: &str| {
+        format!(
+            "SELECT id, nb, pid, sq FROM (SELECT s.id AS id, s.not_before AS nb, s.plan_id AS pid,
+                    s.seq AS sq FROM steps s JOIN plans p ON p.id = s.plan_id
+             WHERE {ready} {bound} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1)"
+        )
+    };
+    format!(
+        "SELECT id, nb FROM ({} UNION ALL {}) ORDER BY nb, pid, sq LIMIT 1",
+        first(READY_TO_SEND),
+        first(READY_TO_CHECK)
+    )
+}
 
 pub(super) fn plan_state(s: &str) -> Result<PlanState, StoreError> {
     PlanState::parse(s).ok_or_else(|| corrupt(format!("plan state `{s}`")))
@@ -137,19 +177,34 @@ impl Store {
         let mut tx = self.write().await?;
         // One statement picks and claims, so two claimers can never take the
         // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
+        // A look at a waiting step is not an attempt: only sends count
+        // against the retry budget.
         let sql = format!(
-            "UPDATE steps SET state = 'running', attempts = attempts + 1, updated_at = $1
-             WHERE id = (
-                SELECT s.id FROM steps s JOIN plans p ON p.id = s.plan_id
-                WHERE {IN_LINE} AND s.not_before <= $1
-                ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1)
-             RETURNING id, plan_id, seq, idem_key, action, attempts"
+            "UPDATE steps SET state = 'running',
+                attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
+                first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
+             WHERE id = (SELECT id FROM ({}))
+             RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
+                followed_since, result",
+            next_due(true)
         );
-        let row: Option<(i64, i64, i64, String, String, i64)> = sqlx::query_as(&sql)
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(&sql)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-        let Some((step_id, plan_id, seq, key, action, attempts)) = row else {
+        let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last)) = row
+        else {
             // Nothing changed; ending the transaction keeps the connection pooled.
             tx.commit().await?;
             return Ok(None);
@@ -159,14 +214,16 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
-        )
-        .bind(step_id)
-        .bind(attempts)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        if followed.is_none() {
+            sqlx::query(
+                "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
+            )
+            .bind(step_id)
+            .bind(attempts)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         let action =
             serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
@@ -177,6 +234,9 @@ impl Store {
             key,
             action,
             attempts: attempts as u32,
+            first_applied_at: first,
+            following: followed.is_some(),
+            last_result: last,
         }))
     }
 
@@ -195,8 +255,8 @@ impl Store {
         for key in keys {
             let row: Option<(i64,)> = sqlx::query_as(
                 "SELECT s.plan_id FROM steps s JOIN plans p ON p.id = s.plan_id
-                 WHERE s.idem_key = $1 AND (s.state = 'done' OR (s.state IN ('pending', 'running')
-                   AND p.state IN ('pending', 'running', 'awaiting-confirmation')))
+                 WHERE s.idem_key = $1 AND (s.state = 'done' OR (s.state IN ('pending', 'running', 'waiting')
+                   AND p.state IN ('pending', 'running', 'awaiting-confirmation', 'failed')))
                  ORDER BY s.plan_id DESC LIMIT 1",
             )
             .bind(key)
@@ -233,19 +293,34 @@ impl Store {
         now: i64,
     ) -> Result<PlanProgress, StoreError> {
         let mut tx = self.write().await?;
+        // A followed step that hits a transient error stays followed.
+        let unsent = if step.following {
+            StepState::Waiting
+        } else {
+            StepState::Pending
+        };
         let (state, attempt_outcome, result, error, not_before) = match outcome {
             StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
-            StepOutcome::Retry { error, not_before } => (
-                StepState::Pending,
-                "transient",
+            StepOutcome::Waiting { note, not_before } => (
+                StepState::Waiting,
+                "sent",
+                Some(note.as_str()),
                 None,
+                *not_before,
+            ),
+            StepOutcome::Retry { error, not_before } => (
+                unsent,
+                "transient",
+                step.last_result.as_deref(),
                 Some(error.as_str()),
                 *not_before,
             ),
             StepOutcome::Failed(e) => (StepState::Failed, "failed", None, Some(e.as_str()), 0),
         };
+        let followed = matches!(outcome, StepOutcome::Waiting { .. }).then_some(now);
         sqlx::query(
-            "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6
+            "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6,
+                followed_since = COALESCE(followed_since, $7)
              WHERE id = $1",
         )
         .bind(step.step_id)
@@ -254,11 +329,13 @@ impl Store {
         .bind(error)
         .bind(not_before)
         .bind(now)
+        .bind(followed)
         .execute(&mut *tx)
         .await?;
+        // The attempt that sent the request ends here; later looks are not attempts.
         sqlx::query(
             "UPDATE step_attempts SET finished_at = $3, outcome = $4, detail = $5
-             WHERE step_id = $1 AND attempt = $2",
+             WHERE step_id = $1 AND attempt = $2 AND finished_at IS NULL",
         )
         .bind(step.step_id)
         .bind(step.attempts as i64)
@@ -280,7 +357,7 @@ impl Store {
                 .await?;
         }
         let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running')",
+            "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting')",
         )
         .bind(step.plan_id)
         .fetch_one(&mut *tx)
@@ -369,8 +446,11 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        // A step already followed goes back to being followed, not sent again.
         let n = sqlx::query(
-            "UPDATE steps SET state = 'pending', updated_at = $1 WHERE state = 'running'",
+            "UPDATE steps SET updated_at = $1,
+                state = CASE WHEN followed_since IS NULL THEN 'pending' ELSE 'waiting' END
+             WHERE state = 'running'",
         )
         .bind(now)
         .execute(&mut *tx)
@@ -384,7 +464,8 @@ impl Store {
     pub async fn open_step_count(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM steps s JOIN plans p ON p.id = s.plan_id
-             WHERE s.state IN ('pending', 'running') AND p.state IN ('pending', 'running')",
+             WHERE s.state IN ('pending', 'running', 'waiting')
+               AND p.state IN ('pending', 'running', 'failed')",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -395,12 +476,10 @@ impl Store {
     pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
         // ORDER BY … LIMIT 1 walks the index and stops at the first step
         // that may run; MIN() over the same condition would visit them all.
-        let sql = format!(
-            "SELECT s.not_before FROM steps s JOIN plans p ON p.id = s.plan_id
-             WHERE {IN_LINE} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1"
-        );
-        let at: Option<(i64,)> = sqlx::query_as(&sql).fetch_optional(&self.pool).await?;
-        Ok(at.map(|(t,)| t))
+        let at: Option<(i64, i64)> = sqlx::query_as(&next_due(false))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(at.map(|(_, t)| t))
     }
 }
 

@@ -1,61 +1,38 @@
-//! Launchpad for the bot: the read view the commands plan with, and the
-//! two world-changing steps — a PPA copy and a snap build — each applied
-//! read-before-write and then followed to its end.
-
-use std::time::Duration;
-
-use async_trait::async_trait;
-use secrecy::ExposeSecret;
-use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild, SourcePublication};
-use shepherd_adapters::launchpad::{LaunchpadClient, LpError, OAuth};
-use shepherd_commands::launchpad::LaunchpadView;
-use shepherd_commands::UserError;
+//! Launchpad's world-changing steps: a PPA copy, a snap build, a webhook.
+//! Copies and builds are sent once and then *followed*: each later look
+//! only reads, and answers Waiting until Launchpad has published the copy
+//! or finished the build and its store upload — the worker is free
+//! meanwhile. Timeouts count from the step's first apply, across restarts.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild};
+use shepherd_adapters::launchpad::{LaunchpadClient, LpError, OAuth};
 
 use crate::config::LaunchpadConfig;
-use crate::executor::ApplyError;
+use crate::executor::{Applied, ApplyError, StepCall};
 use crate::secrets::SecretRing;
 use crate::store::{now_ms, Store};
+
+/// The credentials in `[launchpad]`, if any (an empty token = anonymous).
+pub fn oauth(c: &LaunchpadConfig) -> Option<OAuth> {
+    match (&c.oauth_token, &c.oauth_token_secret) {
+        (Some(t), Some(s)) if !t.expose_secret().is_empty() => Some(OAuth {
+            consumer_key: c.consumer_key.clone().unwrap_or_else(|| "shepherd".into()),
+            token: t.clone(),
+            token_secret: s.clone(),
+        }),
+        _ => None,
+    }
+}
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn new_secret() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a webhook secret: {e}"))?;
     Ok(hex::encode(bytes))
-}
-
-/// Reads made to answer a command: someone is waiting in chat, so a
-/// Launchpad that does not answer is reported within seconds rather than
-/// after the long retry schedule the executor's writes and follows use.
-pub const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(5);
-const COMMAND_READ_RETRY: Duration = Duration::from_millis(500);
-
-pub struct LaunchpadService {
-    /// The executor's client: long timeouts and retries.
-    client: LaunchpadClient,
-    /// The planners' client: [`COMMAND_READ_TIMEOUT`], one quick retry.
-    reader: LaunchpadClient,
-    store: Store,
-    secrets: Arc<SecretRing>,
-    public_url: Option<String>,
-    default_owner: Option<String>,
-    poll: Duration,
-    copy_timeout: Duration,
-    build_timeout: Duration,
-}
-
-fn user_error(e: LpError) -> UserError {
-    UserError(match e {
-        LpError::Network { .. } => format!(
-            "Launchpad did not answer within {} s (asked twice) — try again in a minute",
-            COMMAND_READ_TIMEOUT.as_secs()
-        ),
-        LpError::NotFound { body, .. } => format!("Launchpad says: {body}"),
-        other => other.to_string(),
-    })
 }
 
 fn apply_error(e: LpError) -> ApplyError {
@@ -66,29 +43,27 @@ fn apply_error(e: LpError) -> ApplyError {
     }
 }
 
-impl LaunchpadService {
+pub struct LaunchpadApplier {
+    client: LaunchpadClient,
+    store: Store,
+    secrets: Arc<SecretRing>,
+    public_url: Option<String>,
+    /// How often a followed copy or build is looked at.
+    poll: Duration,
+    copy_timeout: Duration,
+    build_timeout: Duration,
+}
+
+impl LaunchpadApplier {
     pub fn new(
         c: &LaunchpadConfig,
         store: Store,
         secrets: Arc<SecretRing>,
         public_url: Option<String>,
     ) -> Result<Self, LpError> {
-        let auth = match (&c.oauth_token, &c.oauth_token_secret) {
-            (Some(t), Some(s)) if !t.expose_secret().is_empty() => Some(OAuth {
-                consumer_key: c.consumer_key.clone().unwrap_or_else(|| "shepherd".into()),
-                token: t.clone(),
-                token_secret: s.clone(),
-            }),
-            _ => None,
-        };
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
-        let client = LaunchpadClient::new(
-            c.service_root.as_str(),
-            auth.clone(),
-            Duration::from_secs(60),
-        )?;
-        let reader = LaunchpadClient::new(c.service_root.as_str(), auth, COMMAND_READ_TIMEOUT)?
-            .with_retry_delays(vec![COMMAND_READ_RETRY]);
+        let client =
+            LaunchpadClient::new(c.service_root.as_str(), oauth(c), Duration::from_secs(60))?;
         // Short polls (sandbox, tests) get short retry delays too.
         let client = if poll < Duration::from_secs(1) {
             client.with_retry_delays(vec![poll; 3])
@@ -97,19 +72,31 @@ impl LaunchpadService {
         };
         Ok(Self {
             client,
-            reader,
             store,
             secrets,
             public_url,
-            default_owner: c.default_snap_owner.clone(),
             poll,
             copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
             build_timeout: Duration::from_secs(c.build_timeout_mins * 60),
         })
     }
 
-    /// Copies unless the destination already has it, then waits for publication.
-    pub async fn copy_and_follow(
+    /// Still within `limit` of the step's first apply?
+    fn in_time(step: &StepCall<'_>, limit: Duration) -> bool {
+        now_ms() - step.first_applied_at < limit.as_millis() as i64
+    }
+
+    fn wait(&self, note: String) -> Result<Applied, ApplyError> {
+        Ok(Applied::Waiting {
+            note,
+            recheck_in: self.poll,
+        })
+    }
+
+    /// Copies unless the destination already has it (first apply only),
+    /// then waits until Launchpad publishes it there.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn copy(
         &self,
         name: &str,
         version: &str,
@@ -117,7 +104,8 @@ impl LaunchpadService {
         to: &str,
         series: &str,
         include_binaries: bool,
-    ) -> Result<String, ApplyError> {
+        step: &StepCall<'_>,
+    ) -> Result<Applied, ApplyError> {
         let bad = |r: &str| ApplyError::Permanent(format!("`{r}` is not a PPA"));
         let (from_path, to_path) = (
             ppa_path(from).ok_or_else(|| bad(from))?,
@@ -125,11 +113,13 @@ impl LaunchpadService {
         );
         let state = self.state_in(&to_path, name, version, series).await?;
         if state.as_deref() == Some("Published") {
-            return Ok(format!(
-                "already published in ppa:{to} ({series}); not copied again"
-            ));
+            return Ok(Applied::Done(if step.following {
+                format!("published in ppa:{to} ({series})")
+            } else {
+                format!("already published in ppa:{to} ({series}); not copied again")
+            }));
         }
-        if state.is_none() {
+        if state.is_none() && !step.following {
             self.client
                 .copy_package(
                     &to_path,
@@ -141,25 +131,20 @@ impl LaunchpadService {
                 )
                 .await
                 .map_err(apply_error)?;
+            return self.wait(format!(
+                "copy of {name} {version} to ppa:{to} ({series}) requested"
+            ));
         }
-        let deadline = tokio::time::Instant::now() + self.copy_timeout;
-        loop {
-            if self
-                .state_in(&to_path, name, version, series)
-                .await?
-                .as_deref()
-                == Some("Published")
-            {
-                return Ok(format!("published in ppa:{to} ({series})"));
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ApplyError::Permanent(format!(
-                    "{name} {version} not published in ppa:{to} ({series}) after {} min — Launchpad shows why only on the PPA's +packages page (often: that version is already there)",
-                    self.copy_timeout.as_secs() / 60
-                )));
-            }
-            tokio::time::sleep(self.poll).await;
+        if !Self::in_time(step, self.copy_timeout) {
+            return Err(ApplyError::Permanent(format!(
+                "{name} {version} not published in ppa:{to} ({series}) after {} min — Launchpad shows why only on the PPA's +packages page (often: that version is already there)",
+                self.copy_timeout.as_secs() / 60
+            )));
         }
+        self.wait(format!(
+            "{name} {version} in ppa:{to} ({series}): {}",
+            state.as_deref().unwrap_or("copy requested, not listed yet")
+        ))
     }
 
     async fn state_in(
@@ -236,17 +221,19 @@ impl LaunchpadService {
 
     /// Requests a build unless the arch already has one newer than the
     /// build being retried (`after_build`: this step's own, requested before
-    /// a crash, or one Launchpad started itself), then follows it.
-    /// `after_build` `None` (plans stored by older versions): only a
-    /// pending build counts.
-    pub async fn build_and_follow(
+    /// a crash, or one Launchpad started itself), then follows it and its
+    /// store upload. `after_build` `None` (plans stored by older versions):
+    /// a pending build, or when following, the arch's newest.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn build(
         &self,
         owner: &str,
         name: &str,
         arch: &str,
         after_build: Option<u64>,
         series: Option<&str>,
-    ) -> Result<String, ApplyError> {
+        step: &StepCall<'_>,
+    ) -> Result<Applied, ApplyError> {
         let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
         let builds = self
             .client
@@ -259,51 +246,73 @@ impl LaunchpadService {
             .filter(|b| b.arch() == arch)
             .filter(|b| match after_build {
                 Some(after) => id(b) > after,
-                None => !b.is_final(),
+                None => step.following || !b.is_final(),
             })
             .max_by_key(|b| id(b));
         let url = match ours {
             Some(b) => b.self_link.clone(),
+            None if step.following => {
+                return Err(ApplyError::Permanent(format!(
+                    "the build of {name} on {arch} this step requested is no longer listed on Launchpad"
+                )))
+            }
             None => {
-                let das = distro_arch_series(&snap, &builds, arch, series)?;
-                let archive = snap
-                    .auto_build_archive_link
-                    .clone()
-                    .unwrap_or_else(|| "/ubuntu/+archive/primary".into());
-                let pocket = snap
-                    .auto_build_pocket
-                    .clone()
-                    .unwrap_or_else(|| "Updates".into());
-                self.client
-                    .request_snap_build(
-                        &snap,
-                        &das,
-                        &archive,
-                        &pocket,
-                        snap.auto_build_channels.as_ref(),
-                    )
-                    .await
-                    .map_err(apply_error)?
+                let url = self.request_build(&snap, &builds, arch, series).await?;
+                let id = url.rsplit('/').next().unwrap_or("?").to_string();
+                return self.wait(format!("build {id} of {name} on {arch} requested"));
             }
         };
-        let deadline = tokio::time::Instant::now() + self.build_timeout;
-        loop {
-            let b = self.client.snap_build(&url).await.map_err(apply_error)?;
-            // A built snap is followed on until its store upload settles too.
-            let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
-            if b.is_final() && !uploading {
-                return finished(&b);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ApplyError::Permanent(format!(
-                    "build {} on {arch} still {} after {} min",
-                    b.id(),
-                    b.buildstate,
-                    self.build_timeout.as_secs() / 60
-                )));
-            }
-            tokio::time::sleep(self.poll).await;
+        let b = self.client.snap_build(&url).await.map_err(apply_error)?;
+        // A built snap is followed on until its store upload settles too.
+        let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
+        if b.is_final() && !uploading {
+            return finished(&b).map(Applied::Done);
         }
+        if !Self::in_time(step, self.build_timeout) {
+            return Err(ApplyError::Permanent(format!(
+                "build {} on {arch} still {} after {} min",
+                b.id(),
+                b.buildstate,
+                self.build_timeout.as_secs() / 60
+            )));
+        }
+        let store = match b.store_upload_status.as_deref() {
+            Some(s) if b.succeeded() => format!(", store upload {s}"),
+            _ => String::new(),
+        };
+        self.wait(format!(
+            "build {} on {arch}: {}{store}",
+            b.id(),
+            b.buildstate
+        ))
+    }
+
+    async fn request_build(
+        &self,
+        snap: &Snap,
+        builds: &[SnapBuild],
+        arch: &str,
+        series: Option<&str>,
+    ) -> Result<String, ApplyError> {
+        let das = distro_arch_series(snap, builds, arch, series)?;
+        let archive = snap
+            .auto_build_archive_link
+            .clone()
+            .unwrap_or_else(|| "/ubuntu/+archive/primary".into());
+        let pocket = snap
+            .auto_build_pocket
+            .clone()
+            .unwrap_or_else(|| "Updates".into());
+        self.client
+            .request_snap_build(
+                snap,
+                &das,
+                &archive,
+                &pocket,
+                snap.auto_build_channels.as_ref(),
+            )
+            .await
+            .map_err(apply_error)
     }
 }
 
@@ -365,41 +374,5 @@ fn finished(b: &SnapBuild) -> Result<String, ApplyError> {
             b.arch(),
             b.buildstate
         )))
-    }
-}
-
-#[async_trait]
-impl LaunchpadView for LaunchpadService {
-    async fn published(
-        &self,
-        ppa: &str,
-        name: &str,
-        version: Option<&str>,
-    ) -> Result<Vec<SourcePublication>, UserError> {
-        let path = ppa_path(ppa)
-            .ok_or_else(|| UserError(format!("`{ppa}` is not a PPA: write OWNER/NAME")))?;
-        self.reader
-            .published_sources(&path, name, version, None)
-            .await
-            .map_err(user_error)
-    }
-
-    async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError> {
-        self.reader.snap(owner, name).await.map_err(user_error)
-    }
-
-    async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError> {
-        self.reader
-            .snap_builds(snap, limit)
-            .await
-            .map_err(user_error)
-    }
-
-    fn default_snap_owner(&self) -> Option<String> {
-        self.default_owner.clone()
-    }
-
-    fn webhook_url(&self) -> Option<String> {
-        self.public_url.clone()
     }
 }

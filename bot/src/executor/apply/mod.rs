@@ -1,0 +1,109 @@
+//! The production applier: routes each action to the service that owns it.
+//! One file per service; each holds the only write-capable client for it.
+
+pub mod autopkgtest;
+pub mod launchpad;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shepherd_adapters::autopkgtest::{AutopkgtestClient, TestRequest};
+use shepherd_adapters::chat::{nonce_for, Chat};
+use shepherd_commands::Action;
+
+use super::{Applied, Applier, ApplyError, StepCall};
+use launchpad::LaunchpadApplier;
+
+pub struct WorldApplier {
+    pub chat: Arc<dyn Chat>,
+    pub autopkgtest: Option<AutopkgtestClient>,
+    pub launchpad: Option<Arc<LaunchpadApplier>>,
+}
+
+#[async_trait]
+impl Applier for WorldApplier {
+    async fn apply(&self, step: &StepCall<'_>) -> Result<Applied, ApplyError> {
+        match step.action {
+            // The attempt is recorded (claimed) before this runs; the nonce
+            // lets a platform that supports it drop a re-send after a crash.
+            Action::Announce {
+                channel,
+                text,
+                thread,
+            } => match self
+                .chat
+                .post_once(channel, thread.as_deref(), text, &nonce_for(step.key))
+                .await
+            {
+                Ok(m) => Ok(Applied::Done(format!("posted to {} ({})", m.channel, m.id))),
+                Err(e) if e.is_transient() => Err(ApplyError::Transient(e.to_string())),
+                Err(e) => Err(ApplyError::Permanent(e.to_string())),
+            },
+            Action::RequestAutopkgtest {
+                release,
+                arch,
+                package,
+                triggers,
+                all_proposed,
+                ppas,
+            } => {
+                let Some(client) = &self.autopkgtest else {
+                    return Err(ApplyError::Permanent(
+                        "autopkgtest-cloud is not configured".into(),
+                    ));
+                };
+                let request = TestRequest {
+                    release: release.clone(),
+                    arches: vec![arch.clone()],
+                    package: package.clone(),
+                    triggers: triggers.clone(),
+                    all_proposed: *all_proposed,
+                    ppas: ppas.clone(),
+                };
+                autopkgtest::request_test(client, &request)
+                    .await
+                    .map(Applied::Done)
+            }
+            Action::CopyPackage {
+                name,
+                version,
+                from,
+                to,
+                series,
+                include_binaries,
+            } => {
+                self.lp()?
+                    .copy(name, version, from, to, series, *include_binaries, step)
+                    .await
+            }
+            Action::RequestSnapBuild {
+                owner,
+                snap,
+                arch,
+                after_build,
+                series,
+            } => {
+                self.lp()?
+                    .build(owner, snap, arch, *after_build, series.as_deref(), step)
+                    .await
+            }
+            Action::RegisterWebhook {
+                target,
+                events,
+                channel,
+            } => self
+                .lp()?
+                .register_webhook(target, events, channel.as_deref())
+                .await
+                .map(Applied::Done),
+        }
+    }
+}
+
+impl WorldApplier {
+    fn lp(&self) -> Result<&LaunchpadApplier, ApplyError> {
+        self.launchpad
+            .as_deref()
+            .ok_or_else(|| ApplyError::Permanent("Launchpad is not configured".into()))
+    }
+}

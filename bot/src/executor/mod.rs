@@ -1,0 +1,251 @@
+//! The executor: the one place that changes the world.
+//!
+//! It claims runnable steps from the store, applies each through an
+//! [`Applier`], and records every attempt. An applier answers Done, an
+//! error (transient: retried with capped exponential backoff and jitter;
+//! permanent: the plan fails), or Waiting: the step's request is out and
+//! the world has not finished (a copy being published, a build) — the step
+//! releases its worker and is looked at again later, only reading. A step
+//! whose idempotency key is already done (in any plan) is never applied
+//! again. On start it puts back steps a stop left half-done, so every
+//! unfinished plan resumes and every followed step is followed again.
+
+pub mod apply;
+mod backoff;
+mod progress;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shepherd_adapters::chat::Chat;
+use shepherd_commands::{Action, PlanState};
+use thiserror::Error;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub use apply::WorldApplier;
+pub use backoff::backoff_ms;
+
+use crate::config::ExecutorConfig;
+use crate::metrics::Metrics;
+use crate::secrets::Redactor;
+use crate::store::{now_ms, ClaimedStep, StepOutcome, Store, StoreError};
+use crate::supervise::catch_panic;
+
+/// How long a stop lets a step being applied finish; past this it is left
+/// to be applied again at the next start (appliers read before they write).
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    /// Worth another try later (timeouts, 5xx, rate limits).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying will not help (refused, not found, bad request).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// What applying a step achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Finished; a one-line result for the plan record.
+    Done(String),
+    /// Sent, and the world is not finished with it: look again after
+    /// `recheck_in` (only reading then). `note` says where it stands.
+    Waiting { note: String, recheck_in: Duration },
+}
+
+/// The step being applied, as an applier sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct StepCall<'a> {
+    pub key: &'a str,
+    pub action: &'a Action,
+    /// The step's request was sent already (it answered Waiting before):
+    /// read what became of it, never send again.
+    pub following: bool,
+    /// When the step was first applied (Unix ms), across restarts: the
+    /// start of any timeout.
+    pub first_applied_at: i64,
+}
+
+/// Applies one action to the world. Implementations should read before they
+/// write: a step interrupted by a crash is applied again with the same key.
+#[async_trait]
+pub trait Applier: Send + Sync {
+    async fn apply(&self, step: &StepCall<'_>) -> Result<Applied, ApplyError>;
+}
+
+pub struct Executor {
+    store: Store,
+    applier: Arc<dyn Applier>,
+    chat: Option<Arc<dyn Chat>>,
+    config: ExecutorConfig,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    redactor: Arc<Redactor>,
+}
+
+impl Executor {
+    pub fn new(
+        store: Store,
+        applier: Arc<dyn Applier>,
+        chat: Option<Arc<dyn Chat>>,
+        config: ExecutorConfig,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+        redactor: Arc<Redactor>,
+    ) -> Self {
+        Self {
+            store,
+            applier,
+            chat,
+            config,
+            wake,
+            metrics,
+            redactor,
+        }
+    }
+
+    /// Puts back the steps the last stop interrupted; call once, before `run`.
+    pub async fn resume(&self) -> Result<u64, StoreError> {
+        let resumed = self.store.requeue_interrupted(now_ms()).await?;
+        if resumed > 0 {
+            tracing::info!(resumed, "resuming steps interrupted by the last stop");
+        }
+        Ok(resumed)
+    }
+
+    /// One worker: runs until `shutdown`; a step being applied then is
+    /// finished first. Several workers may share an executor: claiming a
+    /// step is atomic, and a plan's steps still run in order.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> Result<(), StoreError> {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        while !shutdown.is_cancelled() {
+            let worked = match self.tick().await {
+                Ok(worked) => worked,
+                Err(e) => {
+                    tracing::error!(error = %e, "executor could not reach the store; retrying");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            let wait = match self.store.next_retry_at().await {
+                Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(poll),
+                _ => poll,
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One unit of work: expire overdue parked plans, then apply one step.
+    /// Returns whether a step was applied.
+    pub async fn tick(&self) -> Result<bool, StoreError> {
+        self.expire_parked().await?;
+        let Some(step) = self.store.claim_next(now_ms()).await? else {
+            return Ok(false);
+        };
+        let outcome = self.apply(&step).await?;
+        let progress = self.store.finish_step(&step, &outcome, now_ms()).await?;
+        self.report(&step, &outcome, &progress).await;
+        Ok(true)
+    }
+
+    async fn apply(&self, step: &ClaimedStep) -> Result<StepOutcome, StoreError> {
+        if let Some(plan) = self.store.key_done_by(&step.key, step.step_id).await? {
+            return Ok(StepOutcome::Done(format!(
+                "already done by plan #{plan}; not repeated"
+            )));
+        }
+        let call = StepCall {
+            key: &step.key,
+            action: &step.action,
+            following: step.following,
+            first_applied_at: step.first_applied_at,
+        };
+        let applied = catch_panic(
+            &self.metrics,
+            "executor",
+            &format!("step {} of plan #{}", step.seq, step.plan_id),
+            self.applier.apply(&call),
+        )
+        .await
+        .unwrap_or_else(|panic| {
+            Err(ApplyError::Permanent(format!(
+                "internal error (a bug in Shepherd, logged): {panic}"
+            )))
+        });
+        // Results and errors are stored, shown and audited: no secret in them.
+        let redact = |s: &str| self.redactor.redact(s).into_owned();
+        let result = match applied {
+            Ok(Applied::Done(r)) => Ok(Applied::Done(redact(&r))),
+            Ok(Applied::Waiting { note, recheck_in }) => Ok(Applied::Waiting {
+                note: redact(&note),
+                recheck_in,
+            }),
+            Err(ApplyError::Transient(e)) => Err(ApplyError::Transient(redact(&e))),
+            Err(ApplyError::Permanent(e)) => Err(ApplyError::Permanent(redact(&e))),
+        };
+        Ok(match result {
+            Ok(Applied::Done(r)) => {
+                Metrics::bump(&self.metrics.steps_applied_total);
+                StepOutcome::Done(r)
+            }
+            Ok(Applied::Waiting { note, recheck_in }) => StepOutcome::Waiting {
+                note,
+                not_before: now_ms() + recheck_in.as_millis() as i64,
+            },
+            // A followed step's lookups may fail for a while (Launchpad
+            // down): it stays followed, and its own timeout ends it.
+            Err(ApplyError::Transient(e)) if step.following => StepOutcome::Retry {
+                not_before: now_ms()
+                    + backoff_ms(2, self.config.backoff_base_ms, self.config.backoff_cap_ms) as i64,
+                error: e,
+            },
+            Err(ApplyError::Transient(e)) if step.attempts < self.config.max_attempts => {
+                Metrics::bump(&self.metrics.step_retries_total);
+                let delay = backoff_ms(
+                    step.attempts,
+                    self.config.backoff_base_ms,
+                    self.config.backoff_cap_ms,
+                );
+                tracing::warn!(step = step.step_id, attempt = step.attempts, delay_ms = delay, error = %e, "transient failure; will retry");
+                StepOutcome::Retry {
+                    error: e,
+                    not_before: now_ms() + delay as i64,
+                }
+            }
+            Err(ApplyError::Transient(e)) => {
+                Metrics::bump(&self.metrics.step_failures_total);
+                StepOutcome::Failed(format!("{e} (gave up after {} attempts)", step.attempts))
+            }
+            Err(ApplyError::Permanent(e)) => {
+                Metrics::bump(&self.metrics.step_failures_total);
+                StepOutcome::Failed(e)
+            }
+        })
+    }
+
+    async fn expire_parked(&self) -> Result<(), StoreError> {
+        let now = now_ms();
+        for id in self.store.overdue_parked(now).await? {
+            if !self.store.end_plan(id, PlanState::Expired, now).await? {
+                continue;
+            }
+            let progress = self.store.plan_progress(id).await?;
+            self.audit_end(&progress, "expired", "no confirmation in time")
+                .await;
+            let text = format!("plan #{id} expired without a `!confirm`; nothing was sent. Ask again to start over.");
+            self.say(&progress, &text, true).await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! What the executor tells a request's thread: one progress message,
+//! edited as steps are sent, waited on and finished; a fresh reply when
+//! the plan fails; the plan's outcome in the audit log.
+
+use shepherd_adapters::chat::{SentMessage, ThreadRef};
+use shepherd_commands::format::progress;
+use shepherd_commands::PlanState;
+
+use super::Executor;
+use crate::store::{now_ms, AuditRecord, ClaimedStep, PlanProgress, StepOutcome};
+
+impl Executor {
+    /// Tells the request's thread how its plan is going: one progress
+    /// message edited in place, and a fresh reply when it fails.
+    pub(super) async fn report(&self, step: &ClaimedStep, outcome: &StepOutcome, p: &PlanProgress) {
+        let id = p.plan_id;
+        let (text, fresh) = match (p.state, outcome) {
+            (PlanState::Done, _) => {
+                self.audit_end(p, "done", "").await;
+                (
+                    format!(
+                        "plan #{id} done ✓ {} — {}",
+                        progress(p.done, p.total),
+                        p.summary
+                    ),
+                    false,
+                )
+            }
+            (PlanState::Failed, StepOutcome::Failed(e)) => {
+                self.audit_end(p, "failed", e).await;
+                (
+                    format!(
+                        "plan #{id} failed at step {}: {e} — `!show {id}` for details",
+                        step.seq
+                    ),
+                    true,
+                )
+            }
+            // A followed step says where it stands — when that changed.
+            (_, StepOutcome::Waiting { note, .. }) => {
+                if step.last_result.as_deref() == Some(note.as_str()) {
+                    return;
+                }
+                (
+                    format!(
+                        "plan #{id} · {} · step {}: {note}",
+                        progress(p.done, p.total),
+                        step.seq
+                    ),
+                    false,
+                )
+            }
+            (_, StepOutcome::Retry { error, not_before }) => {
+                let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
+                (format!("plan #{id} · step {} hit a temporary error ({error}); retrying in {secs} s", step.seq), false)
+            }
+            _ if p.total > 1 => (
+                format!("plan #{id} · {} {}", progress(p.done, p.total), p.summary),
+                false,
+            ),
+            _ => return,
+        };
+        self.say(p, &text, fresh).await;
+    }
+
+    pub(super) async fn audit_end(&self, p: &PlanProgress, outcome: &str, detail: &str) {
+        let record = AuditRecord {
+            actor: "shepherd",
+            channel: &p.origin.channel,
+            action: &p.summary,
+            plan_id: Some(p.plan_id),
+            outcome,
+            detail,
+        };
+        if let Err(e) = self.store.audit(record, now_ms()).await {
+            tracing::error!(error = %e, plan = p.plan_id, "could not write the audit log");
+        }
+    }
+
+    /// Posts to the plan's thread: edits its progress message unless `fresh`.
+    pub(super) async fn say(&self, p: &PlanProgress, text: &str, fresh: bool) {
+        let (Some(chat), Some(thread)) = (&self.chat, &p.origin.thread) else {
+            return;
+        };
+        let existing: Option<SentMessage> = p
+            .progress_message
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok());
+        let sent = match existing {
+            Some(m) if !fresh => chat.edit(&m, text).await.map(|_| None),
+            _ => {
+                let to = ThreadRef {
+                    channel: p.origin.channel.clone(),
+                    thread: thread.clone(),
+                };
+                chat.reply(&to, text).await.map(Some)
+            }
+        };
+        match sent {
+            Ok(Some(m)) if !fresh => {
+                let json = serde_json::to_string(&m).unwrap_or_default();
+                if let Err(e) = self.store.set_progress_message(p.plan_id, &json).await {
+                    tracing::warn!(error = %e, "could not remember the progress message");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, plan = p.plan_id, "could not report progress"),
+        }
+    }
+}

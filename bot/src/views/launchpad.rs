@@ -1,0 +1,83 @@
+//! What commands read from Launchpad while planning.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild, SourcePublication};
+use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
+use shepherd_commands::launchpad::LaunchpadView;
+use shepherd_commands::UserError;
+
+use crate::config::LaunchpadConfig;
+use crate::executor::apply::launchpad::oauth;
+
+/// Reads made to answer a command: someone is waiting in chat, so a
+/// Launchpad that does not answer is reported within seconds rather than
+/// after the long retry schedule the executor's writes and follows use.
+pub const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(5);
+const COMMAND_READ_RETRY: Duration = Duration::from_millis(500);
+
+pub struct LaunchpadReader {
+    client: LaunchpadClient,
+    default_owner: Option<String>,
+    public_url: Option<String>,
+}
+
+impl LaunchpadReader {
+    pub fn new(c: &LaunchpadConfig, public_url: Option<String>) -> Result<Self, LpError> {
+        let client = LaunchpadClient::new(c.service_root.as_str(), oauth(c), COMMAND_READ_TIMEOUT)?
+            .with_retry_delays(vec![COMMAND_READ_RETRY]);
+        Ok(Self {
+            client,
+            default_owner: c.default_snap_owner.clone(),
+            public_url,
+        })
+    }
+}
+
+fn user_error(e: LpError) -> UserError {
+    UserError(match e {
+        LpError::Network { .. } => format!(
+            "Launchpad did not answer within {} s (asked twice) — try again in a minute",
+            COMMAND_READ_TIMEOUT.as_secs()
+        ),
+        LpError::NotFound { body, .. } => format!("Launchpad says: {body}"),
+        other => other.to_string(),
+    })
+}
+
+#[async_trait]
+impl LaunchpadView for LaunchpadReader {
+    async fn published(
+        &self,
+        ppa: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        let path = ppa_path(ppa)
+            .ok_or_else(|| UserError(format!("`{ppa}` is not a PPA: write OWNER/NAME")))?;
+        self.client
+            .published_sources(&path, name, version, None)
+            .await
+            .map_err(user_error)
+    }
+
+    async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError> {
+        self.client.snap(owner, name).await.map_err(user_error)
+    }
+
+    async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError> {
+        self.client
+            .snap_builds(snap, limit)
+            .await
+            .map_err(user_error)
+    }
+
+    fn default_snap_owner(&self) -> Option<String> {
+        self.default_owner.clone()
+    }
+
+    fn webhook_url(&self) -> Option<String> {
+        self.public_url.clone()
+    }
+}
