@@ -4,9 +4,13 @@
 //! fsync for every delivery that arrived while the previous one was being
 //! written, so durability does not cap throughput at the disk's fsync rate.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 
+use crate::metrics::Metrics;
 use crate::store::{Delivery, Store, StoreError};
+use crate::supervise::catch_panic;
 
 /// Most deliveries committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -21,9 +25,9 @@ pub struct DeliveryWriter {
 
 impl DeliveryWriter {
     /// Starts the writer task on `store`.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, metrics: Arc<Metrics>) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, metrics, rx));
         Self { tx }
     }
 
@@ -41,11 +45,21 @@ impl DeliveryWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<(Delivery, Reply)>) {
+async fn run(store: Store, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<(Delivery, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (deliveries, replies): (Vec<Delivery>, Vec<Reply>) = batch.drain(..).unzip();
-        match store.record_deliveries(&deliveries).await {
+        // A panic fails this batch (503: Launchpad sends again), not every later one.
+        let context = format!("{} deliveries", deliveries.len());
+        let recorded = catch_panic(
+            &metrics,
+            "delivery writer",
+            &context,
+            store.record_deliveries(&deliveries),
+        )
+        .await
+        .unwrap_or_else(|panic| Err(StoreError::Corrupt(format!("internal error: {panic}"))));
+        match recorded {
             Ok(new) => {
                 for (reply, is_new) in replies.into_iter().zip(new) {
                     let _ = reply.send(Ok(is_new));

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
-use shepherd_adapters::launchpad::target::{delivery_target, is_under};
+use shepherd_adapters::launchpad::target::{delivery_target, hears};
 use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::LaunchpadHook;
@@ -13,17 +13,33 @@ use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
 
 const WEB: &str = "https://launchpad.net";
 
-/// The channels of the hooks on the delivery's own target (the one whose
-/// secret verified it) — never those of other objects the payload mentions.
-fn channels_for<'h>(target: Option<&str>, hooks: &'h [LaunchpadHook]) -> Vec<&'h str> {
-    let Some(target) = target else {
-        return Vec::new();
+/// Where a delivery is announced: the channel of the webhook whose secret
+/// verified it — never those of other objects the payload mentions, nor
+/// of other hooks that hear the same target (Launchpad sends each of them
+/// its own delivery). Verified by the catch-all secret: the hooks on the
+/// delivery's own target, else those that hear it.
+fn channels_for<'h>(
+    d: &Delivery,
+    target: Option<&str>,
+    hooks: &'h [LaunchpadHook],
+) -> Vec<&'h str> {
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    let chosen: Vec<&LaunchpadHook> = match (&d.hook_target, target) {
+        (Some(hook), _) => hooks.iter().filter(|h| same(&h.target, hook)).collect(),
+        (None, Some(t)) => {
+            let exact: Vec<_> = hooks.iter().filter(|h| same(&h.target, t)).collect();
+            if exact.is_empty() {
+                hooks
+                    .iter()
+                    .filter(|h| hears(&h.target, &d.event_type, t))
+                    .collect()
+            } else {
+                exact
+            }
+        }
+        (None, None) => Vec::new(),
     };
-    let mut out: Vec<&str> = hooks
-        .iter()
-        .filter(|h| is_under(target, &h.target))
-        .filter_map(|h| h.channel.as_deref())
-        .collect();
+    let mut out: Vec<&str> = chosen.iter().filter_map(|h| h.channel.as_deref()).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -94,8 +110,8 @@ impl Dispatcher {
         // (channel, thread, text): follow-ups in the threads that asked for the work.
         let mut follow_ups: Vec<(String, String, String)> = Vec::new();
         let target = delivery_target(&d.event_type, &payload);
-        let mut configured = channels_for(target.as_deref(), &self.hooks);
-        configured.extend(channels_for(target.as_deref(), registered));
+        let mut configured = channels_for(d, target.as_deref(), &self.hooks);
+        configured.extend(channels_for(d, target.as_deref(), registered));
         configured.sort_unstable();
         configured.dedup();
         let say = |text: String, messages: &mut Vec<(String, String)>| {

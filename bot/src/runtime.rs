@@ -195,7 +195,7 @@ pub async fn start(
             store: store.clone(),
             metrics: metrics.clone(),
             secrets: secrets.clone(),
-            writer: DeliveryWriter::start(store.clone()),
+            writer: DeliveryWriter::start(store.clone(), metrics.clone()),
             processor,
             body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
         };
@@ -282,8 +282,11 @@ async fn handle_one_by_one(
     Ok(())
 }
 
-/// Messages being answered (or waiting for their conversation's turn) at once.
+/// Messages being answered at once.
 const MAX_ANSWERING: usize = 32;
+/// Messages in hand at once: being answered or waiting for their
+/// conversation's turn.
+const MAX_IN_HAND: usize = 256;
 
 /// What answering one message needs, owned, so it can run on its own task.
 struct Answering {
@@ -323,15 +326,22 @@ impl Running {
     /// Answers chat messages until the chat closes (then returns once the
     /// answers in progress are given if `stop_at_eof`, else waits for
     /// shutdown) or shutdown. Conversations are answered concurrently, each
-    /// in order; at most [`MAX_ANSWERING`] messages are in hand at once (past
-    /// that, reading waits: backpressure, not an unbounded queue).
+    /// in order: at most [`MAX_ANSWERING`] messages are being answered at
+    /// once, and a message waiting for its conversation's turn takes none of
+    /// those places. At most [`MAX_IN_HAND`] messages are in hand in all
+    /// (past that, reading waits: backpressure, not an unbounded queue).
     pub async fn serve_chat(&self, stop_at_eof: bool) {
-        let room = Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERING));
+        let in_hand = Arc::new(tokio::sync::Semaphore::new(MAX_IN_HAND));
+        let answering = Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERING));
         // Each conversation's latest answer; the next one waits for it.
         let mut last: HashMap<String, JoinHandle<()>> = HashMap::new();
         loop {
-            let Ok(permit) = room.clone().acquire_owned().await else {
-                return;
+            let permit = tokio::select! {
+                p = in_hand.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+                _ = self.shutdown.cancelled() => return,
             };
             tokio::select! {
                 msg = self.chat.next_message() => match msg {
@@ -339,16 +349,19 @@ impl Running {
                         last.retain(|_, h| !h.is_finished());
                         let before = last.remove(&m.conversation);
                         let conversation = m.conversation.clone();
-                        let answering = Answering {
+                        let answer = Answering {
                             dispatcher: self.dispatcher.clone(),
                             chat: self.chat.clone(),
                             metrics: self.metrics.clone(),
                         };
+                        let answering = answering.clone();
                         let handle = tokio::spawn(async move {
                             if let Some(before) = before {
                                 let _ = before.await;
                             }
-                            answering.answer(m).await;
+                            if let Ok(_place) = answering.acquire_owned().await {
+                                answer.answer(m).await;
+                            }
                             drop(permit);
                         });
                         last.insert(conversation, handle);

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use shepherd_adapters::chat::{Chat, ChatError, Incoming, SentMessage, ThreadRef};
 use shepherd_adapters::launchpad::signature::verify;
-use shepherd_adapters::launchpad::target::{delivery_target, is_under};
+use shepherd_adapters::launchpad::target::{delivery_target, hears};
 
 /// Replaces every configured or registered secret in outbound text with
 /// `[redacted]`: services echo wrong tokens back in their error text, and
@@ -59,6 +59,15 @@ impl Redactor {
     }
 }
 
+/// Whose secret verified a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// `webhook.launchpad_secret`, which may sign anything.
+    CatchAll,
+    /// The webhook on this target (configured, or registered by the bot).
+    Hook(String),
+}
+
 /// Every secret a Launchpad delivery may be signed with, each bound to the
 /// target whose webhook holds it (configured `[[webhook.launchpad]]` and
 /// those the bot registered), plus explicit catch-all secrets.
@@ -96,31 +105,30 @@ impl SecretRing {
         }
     }
 
-    /// Is `signature` a valid signature of `body` by a secret allowed to
-    /// speak for the target the payload names? A catch-all secret may sign
-    /// anything; a target's secret only deliveries about that target (or an
-    /// object under it), and pings, which name no target and do nothing.
-    /// Each comparison is constant-time.
-    pub fn verify(&self, event_type: &str, body: &[u8], signature: &str) -> bool {
+    /// Which secret, if any, validly signed `body` and may speak for the
+    /// target the payload names? A catch-all secret may sign anything; a
+    /// webhook's secret only deliveries about its own target (for bugs, a
+    /// distribution's hook also hears its source packages), and pings,
+    /// which name no target and do nothing. Each comparison is constant-time.
+    pub fn verify(&self, event_type: &str, body: &[u8], signature: &str) -> Option<Verified> {
         let signs = |k: &SecretString| verify(k.expose_secret().as_bytes(), body, signature);
         if self.catch_all.iter().any(signs) {
-            return true;
+            return Some(Verified::CatchAll);
         }
-        let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
-            return false;
-        };
+        let payload = serde_json::from_slice::<serde_json::Value>(body).ok()?;
         let targeted = self.targeted.read().unwrap_or_else(|p| p.into_inner());
-        match delivery_target(event_type, &payload) {
+        let hook = match delivery_target(event_type, &payload) {
             Some(t) => targeted
                 .iter()
-                .filter(|(hook, _)| is_under(&t, hook))
-                .any(|(_, k)| signs(k)),
+                .filter(|(hook, _)| hears(hook, event_type, &t))
+                .find(|(_, k)| signs(k)),
             // A ping names nothing and does nothing; any of our webhooks may send one.
             None if event_type == "ping" && payload == serde_json::json!({"ping": true}) => {
-                targeted.iter().any(|(_, k)| signs(k))
+                targeted.iter().find(|(_, k)| signs(k))
             }
-            None => false,
-        }
+            None => None,
+        };
+        hook.map(|(target, _)| Verified::Hook(target.clone()))
     }
 }
 
@@ -167,6 +175,15 @@ impl Chat for RedactingChat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl SecretRing {
+        fn verify_some(&self, e: &str, b: &[u8], s: &str) -> bool {
+            self.verify(e, b, s).is_some()
+        }
+        fn verify_none(&self, e: &str, b: &[u8], s: &str) -> bool {
+            self.verify(e, b, s).is_none()
+        }
+    }
     use shepherd_adapters::launchpad::signature::sign;
 
     fn s(v: &str) -> SecretString {
@@ -194,13 +211,13 @@ mod tests {
     fn a_target_secret_speaks_only_for_its_target() {
         let r = ring();
         let by = |k: &str, body: &str| sign(k.as_bytes(), body.as_bytes());
-        assert!(r.verify(
+        assert!(r.verify_some(
             "snap:build:0.1",
             MAAS.as_bytes(),
             &by("maas-secret-0123456", MAAS)
         ));
         assert!(
-            !r.verify(
+            r.verify_none(
                 "snap:build:0.1",
                 MAAS.as_bytes(),
                 &by("toy-secret-01234567", MAAS)
@@ -208,14 +225,14 @@ mod tests {
             "another target's secret must not sign for maas"
         );
         // Claiming another event type does not help: the payload then names no target.
-        assert!(!r.verify("ping", MAAS.as_bytes(), &by("toy-secret-01234567", MAAS)));
+        assert!(r.verify_none("ping", MAAS.as_bytes(), &by("toy-secret-01234567", MAAS)));
         let bug = r#"{"target": "/ubuntu/+source/glibc", "bug": "/bugs/1"}"#;
-        assert!(r.verify("bug:0.1", bug.as_bytes(), &by("ubuntu-secret-012345", bug)));
-        assert!(!r.verify("bug:0.1", bug.as_bytes(), &by("maas-secret-0123456", bug)));
+        assert!(r.verify_some("bug:0.1", bug.as_bytes(), &by("ubuntu-secret-012345", bug)));
+        assert!(r.verify_none("bug:0.1", bug.as_bytes(), &by("maas-secret-0123456", bug)));
         let ping = r#"{"ping": true}"#;
-        assert!(r.verify("ping", ping.as_bytes(), &by("toy-secret-01234567", ping)));
-        assert!(!r.verify("ping", ping.as_bytes(), &by("unknown-secret-0000", ping)));
-        assert!(!r.verify(
+        assert!(r.verify_some("ping", ping.as_bytes(), &by("toy-secret-01234567", ping)));
+        assert!(r.verify_none("ping", ping.as_bytes(), &by("unknown-secret-0000", ping)));
+        assert!(r.verify_none(
             "snap:build:0.1",
             b"not json",
             &by("maas-secret-0123456", "not json")
@@ -230,14 +247,14 @@ mod tests {
             Arc::new(Redactor::default()),
         );
         let sig = sign(b"catch-all-secret-0123", MAAS.as_bytes());
-        assert!(r.verify("snap:build:0.1", MAAS.as_bytes(), &sig));
+        assert!(r.verify_some("snap:build:0.1", MAAS.as_bytes(), &sig));
         let sig = sign(b"registered-0123456789", MAAS.as_bytes());
-        assert!(!r.verify("snap:build:0.1", MAAS.as_bytes(), &sig));
+        assert!(r.verify_none("snap:build:0.1", MAAS.as_bytes(), &sig));
         r.add(
             "/~maas-committers/+snap/maas-3.5",
             s("registered-0123456789"),
         );
-        assert!(r.verify("snap:build:0.1", MAAS.as_bytes(), &sig));
+        assert!(r.verify_some("snap:build:0.1", MAAS.as_bytes(), &sig));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::deliveries::DeliveryWriter;
 use crate::metrics::Metrics;
-use crate::secrets::SecretRing;
+use crate::secrets::{SecretRing, Verified};
 use crate::store::{now_ms, Delivery, Store};
 
 /// Launchpad payloads are small JSON documents; anything bigger is refused.
@@ -192,10 +192,6 @@ async fn launchpad(
     };
     // Only secrets allowed to speak for the payload's target are tried
     // (each comparison constant-time); none configured = nothing verifies.
-    let event_type = text_header(&headers, "x-launchpad-event-type").unwrap_or("");
-    if !s.secrets.verify(event_type, &body, signature) {
-        return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
-    }
     let (Some(event), Some(id)) = (
         text_header(&headers, "x-launchpad-event-type"),
         text_header(&headers, "x-launchpad-delivery"),
@@ -204,6 +200,9 @@ async fn launchpad(
             StatusCode::BAD_REQUEST,
             "missing X-Launchpad-Event-Type or X-Launchpad-Delivery\n",
         );
+    };
+    let Some(verified) = s.secrets.verify(event, &body, signature) else {
+        return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
     };
     if id.len() > 128 {
         return reject(
@@ -217,6 +216,10 @@ async fn launchpad(
         event_type: event.to_string(),
         received_at: now_ms(),
         body: body.to_vec(),
+        hook_target: match verified {
+            Verified::Hook(target) => Some(target),
+            Verified::CatchAll => None,
+        },
     };
     match s.writer.record(delivery).await {
         Ok(true) => {

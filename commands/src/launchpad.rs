@@ -16,7 +16,7 @@ pub trait LaunchpadView: Send + Sync {
         version: Option<&str>,
     ) -> Result<Vec<SourcePublication>, UserError>;
     async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError>;
-    /// Newest first.
+    /// Pending builds and the newest `limit` others, newest first.
     async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError>;
     /// The snap owner used when `--owner` is not given.
     fn default_snap_owner(&self) -> Option<String>;

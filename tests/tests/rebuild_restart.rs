@@ -98,3 +98,27 @@ async fn a_snap_without_a_distro_series_builds_with_its_last_builds_series_or_se
         ]
     );
 }
+
+/// Launchpad lists a snap's builds by start time with builds not yet
+/// started last: on a snap with many builds, a queued one is past the
+/// first page. The step follows its build by URL, and planning sees
+/// pending builds, so nothing is lost or requested twice.
+#[tokio::test]
+async fn a_queued_build_past_the_first_page_is_followed_and_not_doubled() {
+    let sim = LaunchpadSim::start(launchpad_world()).await.unwrap();
+    for _ in 0..120 {
+        sim.add_build("maas-committers", "maas", "amd64", true);
+    }
+    sim.add_build("maas-committers", "maas", "ppc64el", false);
+    let (_d, path) = temp_store();
+    sim.freeze_builds(true);
+    let mut h = Harness::start(&config(&sim, &path), None).await;
+    let t = h.say("!rebuild maas").await;
+    h.expect(&t, "Needs building").await;
+    // Asked again while it is queued: the queued build is seen.
+    h.ask("!rebuild maas", "nothing to rebuild").await;
+    sim.freeze_builds(false);
+    h.expect(&t, "plan #1 done ✓").await;
+    h.finish().await;
+    assert_eq!(sim.writes().builds.len(), 1, "{:?}", sim.writes().builds);
+}

@@ -200,6 +200,7 @@ async fn deliveries_stored_before_a_crash_are_processed_at_start() {
             event_type: "snap:build:0.1".into(),
             received_at: 1,
             body: SNAP_FAILED.as_bytes().to_vec(),
+            hook_target: None,
         };
         assert!(store.record_delivery(&d).await.unwrap());
         store.close().await;
@@ -316,4 +317,70 @@ async fn pushes_proposals_livefs_ci_builds_and_failed_uploads_are_announced() {
     assert_eq!(status, 401);
     let transcript = h.finish().await;
     assert_eq!(transcript.matches("push to ").count(), 1, "{transcript}");
+}
+
+/// A delivery is announced in the channel of the webhook that verified it
+/// only: a distribution's hook and a package's hook each get their own
+/// delivery of a bug change, and each announces it once, in its channel.
+/// A snap's secret cannot speak for a path that merely starts like it.
+#[tokio::test]
+async fn each_delivery_is_announced_by_the_hook_that_verified_it() {
+    let (_d, path) = temp_store();
+    let text = config_text(&path)
+        + "\n[[webhook.launchpad]]\ntarget = \"/ubuntu\"\nsecret = \"ubuntu-secret-long-enough\"\nchannel = \"#ubuntu\"\n\
+           \n[[webhook.launchpad]]\ntarget = \"/ubuntu/+source/glibc\"\nsecret = \"glibc-secret-long-enough\"\nchannel = \"#glibc\"\n\
+           \n[[webhook.launchpad]]\ntarget = \"/~maas-committers/+snap/maas\"\nsecret = \"maas-secret-long-enough\"\nchannel = \"#maas\"\n";
+    let mut h = Harness::start(&load_config(&text), None).await;
+    let bug = r#"{"action": "tags-changed", "target": "/ubuntu/+source/glibc", "bug": "/bugs/77", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
+    assert_eq!(
+        post(
+            &h,
+            "bug:0.1",
+            "g-1",
+            bug,
+            signed("glibc-secret-long-enough", bug)
+        )
+        .await
+        .0,
+        202
+    );
+    assert_eq!(
+        post(
+            &h,
+            "bug:0.1",
+            "u-1",
+            bug,
+            signed("ubuntu-secret-long-enough", bug)
+        )
+        .await
+        .0,
+        202
+    );
+    h.expect("#glibc", "LP: #77 glibc tagged block-proposed")
+        .await;
+    h.expect("#ubuntu", "LP: #77 glibc tagged block-proposed")
+        .await;
+    // A path under the snap is not the snap.
+    let nested = r#"{"snap_build": "/~maas-committers/+snap/maas/+snap/maas-agent/+build/1", "snap": "/~maas-committers/+snap/maas/+snap/maas-agent", "status": "Failed to build"}"#;
+    let (status, _) = post(
+        &h,
+        "snap:build:0.1",
+        "n-1",
+        nested,
+        signed("maas-secret-long-enough", nested),
+    )
+    .await;
+    assert_eq!(status, 401);
+    h.ask("!jobs", "plan").await;
+    let transcript = h.finish().await;
+    assert_eq!(
+        transcript.matches("[#glibc] LP: #77").count(),
+        1,
+        "{transcript}"
+    );
+    assert_eq!(
+        transcript.matches("[#ubuntu] LP: #77").count(),
+        1,
+        "{transcript}"
+    );
 }

@@ -199,6 +199,26 @@ impl LaunchpadClient {
             .collect()
     }
 
+    /// Every pending build and the newest `limit` others, newest first.
+    /// Launchpad lists `builds` by start or finish time with builds not yet
+    /// started *last*, so on a snap with many builds a queued one is not on
+    /// the first page; its pending builds are read separately.
+    pub async fn recent_snap_builds(
+        &self,
+        snap: &Snap,
+        limit: usize,
+    ) -> Result<Vec<SnapBuild>, LpError> {
+        let mut all = self.pending_snap_builds(snap).await?;
+        for b in self.snap_builds(snap, limit).await? {
+            if !all.iter().any(|p| p.self_link == b.self_link) {
+                all.push(b);
+            }
+        }
+        let id = |b: &SnapBuild| b.id().parse::<u64>().unwrap_or(0);
+        all.sort_by_key(|b| std::cmp::Reverse(id(b)));
+        Ok(all)
+    }
+
     pub async fn pending_snap_builds(&self, snap: &Snap) -> Result<Vec<SnapBuild>, LpError> {
         let Some(link) = &snap.pending_builds_collection_link else {
             return Ok(Vec::new());

@@ -17,31 +17,72 @@ pub fn delivery_target(event_type: &str, payload: &Value) -> Option<String> {
             .filter(|s| s.starts_with('/'))
             .map(str::to_string)
     };
+    // Each kind of target has one shape; anything else names nothing (so a
+    // path like `/~o/+snap/maas/+snap/other` cannot pass for `maas`).
+    let shaped = |path: Option<String>, ok: fn(&[&str]) -> bool| path.filter(|p| ok(&segments(p)));
     match event_type {
-        "snap:build:0.1" => field("snap"),
-        "livefs:build:0.1" => field("livefs"),
-        "git:push:0.1" | "ci:build:0.1" => field("git_repository"),
-        // The webhook sits on the proposal's target repository (or branch):
-        // the proposal's path is under it.
-        "merge-proposal:0.1" => field("merge_proposal")
-            .and_then(|p| p.split_once("/+merge/").map(|(repo, _)| repo.to_string())),
-        "bug:0.1" | "bug:comment:0.1" => field("target"),
-        "oci-recipe:build:0.1" => field("recipe").or_else(|| field("oci_recipe")),
-        "charm-recipe:build:0.1" => field("recipe").or_else(|| field("charm_recipe")),
-        "craft-recipe:build:0.1" => field("recipe").or_else(|| field("craft_recipe")),
+        "snap:build:0.1" => shaped(
+            field("snap"),
+            |s| matches!(s, [o, "+snap", n] if owner(o) && plain(n)),
+        ),
+        "livefs:build:0.1" => shaped(
+            field("livefs"),
+            |s| matches!(s, [o, "+livefs", d, r, n] if owner(o) && [d, r, n].iter().all(|x| plain(x))),
+        ),
+        "git:push:0.1" | "ci:build:0.1" => shaped(field("git_repository"), git_repository),
+        // The webhook sits on the proposal's target repository.
+        "merge-proposal:0.1" => shaped(
+            field("merge_proposal")
+                .and_then(|p| p.split_once("/+merge/").map(|(repo, _)| repo.to_string())),
+            git_repository,
+        ),
+        "bug:0.1" | "bug:comment:0.1" => shaped(field("target"), |s| match s {
+            [p] => plain(p),
+            [d, "+source", p] => plain(d) && plain(p),
+            [p, s] => plain(p) && plain(s),
+            _ => false,
+        }),
         _ => None,
     }
 }
 
-/// Is `path` the webhook target `target` or an object under it? (A hook on
-/// `/ubuntu` hears about `/ubuntu/+source/glibc`'s bugs.) Whole path
-/// segments only: `/~maas/+snap/maas` is not under `/~maas/+snap/ma`.
-pub fn is_under(path: &str, target: &str) -> bool {
-    let target = target.trim_end_matches('/');
-    path == target
-        || path
-            .strip_prefix(target)
-            .is_some_and(|rest| rest.starts_with('/'))
+fn segments(path: &str) -> Vec<&str> {
+    path.trim_start_matches('/').split('/').collect()
+}
+
+/// A name: not empty, no `+` (Launchpad's traversal marker), no `~`.
+fn plain(s: &str) -> bool {
+    !s.is_empty() && !s.starts_with('+') && !s.starts_with('~')
+}
+
+fn owner(s: &str) -> bool {
+    s.strip_prefix('~').is_some_and(plain)
+}
+
+/// `/~owner/+git/repo` or `/~owner/project/+git/repo`.
+fn git_repository(s: &[&str]) -> bool {
+    match s {
+        [o, "+git", r] => owner(o) && plain(r),
+        [o, p, "+git", r] => owner(o) && plain(p) && plain(r),
+        _ => false,
+    }
+}
+
+/// Does a webhook on `hook` hear about `target`? Its own target, and —
+/// for bugs only — a distribution's hook hears about its source
+/// packages (`/ubuntu` hears `/ubuntu/+source/glibc`).
+pub fn hears(hook: &str, event_type: &str, target: &str) -> bool {
+    let hook = hook.trim_end_matches('/');
+    if hook.is_empty() {
+        return false;
+    }
+    if target == hook {
+        return true;
+    }
+    matches!(event_type, "bug:0.1" | "bug:comment:0.1")
+        && target
+            .strip_prefix(hook)
+            .is_some_and(|rest| rest.starts_with("/+source/"))
 }
 
 #[cfg(test)]
@@ -97,15 +138,44 @@ mod tests {
     }
 
     #[test]
-    fn under_means_whole_segments() {
-        assert!(is_under("/ubuntu/+source/glibc", "/ubuntu"));
-        assert!(is_under("/ubuntu", "/ubuntu"));
-        assert!(is_under("/ubuntu", "/ubuntu/"));
-        assert!(!is_under("/ubuntu-rtm", "/ubuntu"));
-        assert!(!is_under("/~maas/+snap/maas", "/~maas/+snap/ma"));
-        assert!(!is_under(
-            "/~maas-committers/+snap/maas-3.5",
-            "/~low-trust/+snap/toy"
+    fn only_well_shaped_targets_count() {
+        for (event, payload) in [
+            (
+                "snap:build:0.1",
+                json!({"snap": "/~o/+snap/maas/+snap/other"}),
+            ),
+            ("snap:build:0.1", json!({"snap": "/~o/+snap/%"}).clone()),
+            ("snap:build:0.1", json!({"snap": "/o/+snap/maas"})),
+            (
+                "git:push:0.1",
+                json!({"git_repository": "/~o/p/+git/r/extra"}),
+            ),
+            ("bug:0.1", json!({"target": "/ubuntu/+source/glibc/+bug/1"})),
+            ("bug:0.1", json!({"target": "/"})),
+        ] {
+            let got = delivery_target(event, &payload);
+            // `%` is a name like any other; only the shape is checked here.
+            if payload["snap"] == "/~o/+snap/%" {
+                assert_eq!(got.as_deref(), Some("/~o/+snap/%"));
+            } else {
+                assert_eq!(got, None, "{event} {payload}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hook_hears_its_own_target_and_a_distribution_its_packages_bugs() {
+        assert!(hears("/~o/+snap/maas", "snap:build:0.1", "/~o/+snap/maas"));
+        assert!(!hears(
+            "/~o/+snap/maas",
+            "snap:build:0.1",
+            "/~o/+snap/maas-agent"
         ));
+        assert!(!hears("/~o", "snap:build:0.1", "/~o/+snap/maas"));
+        assert!(hears("/ubuntu", "bug:0.1", "/ubuntu/+source/glibc"));
+        assert!(hears("/ubuntu/", "bug:0.1", "/ubuntu/+source/glibc"));
+        assert!(!hears("/ubuntu", "bug:0.1", "/ubuntu-rtm/+source/glibc"));
+        assert!(!hears("/", "bug:0.1", "/ubuntu"));
+        assert!(!hears("", "bug:0.1", "/ubuntu"));
     }
 }

@@ -3,6 +3,8 @@
 -- not_before. `followed_since`: when the step's request was sent and it
 -- began to be followed (so a restart follows it rather than sending again);
 -- `first_applied_at`: when it was first applied (timeouts count from then,
--- across restarts).
+-- across restarts); `follow_ref`: what the step follows (e.g. the URL of the
+-- build it requested), so later looks go straight to it.
 ALTER TABLE steps ADD COLUMN first_applied_at INTEGER;
 ALTER TABLE steps ADD COLUMN followed_since INTEGER;
+ALTER TABLE steps ADD COLUMN follow_ref TEXT;

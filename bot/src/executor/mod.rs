@@ -37,6 +37,11 @@ use crate::supervise::catch_panic;
 /// to be applied again at the next start (appliers read before they write).
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
+/// How many times (a second apart) a step's outcome is offered to a store
+/// that refuses writes before the worker gives up on it; the step is then
+/// applied again at the next start.
+const RECORD_TRIES: u32 = 120;
+
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApplyError {
     /// Worth another try later (timeouts, 5xx, rate limits).
@@ -53,8 +58,13 @@ pub enum Applied {
     /// Finished; a one-line result for the plan record.
     Done(String),
     /// Sent, and the world is not finished with it: look again after
-    /// `recheck_in` (only reading then). `note` says where it stands.
-    Waiting { note: String, recheck_in: Duration },
+    /// `recheck_in` (only reading then). `note` says where it stands;
+    /// `follow_ref` what to look at (kept with the step, across restarts).
+    Waiting {
+        note: String,
+        recheck_in: Duration,
+        follow_ref: Option<String>,
+    },
 }
 
 /// The step being applied, as an applier sees it.
@@ -68,6 +78,8 @@ pub struct StepCall<'a> {
     /// When the step was first applied (Unix ms), across restarts: the
     /// start of any timeout.
     pub first_applied_at: i64,
+    /// What an earlier apply said to follow (e.g. the build it requested).
+    pub follow_ref: Option<&'a str>,
 }
 
 /// Applies one action to the world. Implementations should read before they
@@ -117,18 +129,34 @@ impl Executor {
         Ok(resumed)
     }
 
-    /// One worker: runs until `shutdown`; a step being applied then is
-    /// finished first. Several workers may share an executor: claiming a
-    /// step is atomic, and a plan's steps still run in order.
+    /// One worker: runs until `shutdown`; a step being applied then gets
+    /// [`STOP_GRACE`] to finish (cut off, it is applied again at the next
+    /// start). Several workers may share an executor: claiming a step is
+    /// atomic, and a plan's steps are sent in order.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> Result<(), StoreError> {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
         while !shutdown.is_cancelled() {
-            let worked = match self.tick().await {
-                Ok(worked) => worked,
-                Err(e) => {
+            // A panic anywhere in a tick (claiming, reporting, recording)
+            // is caught and counted; the worker goes on.
+            let tick = catch_panic(&self.metrics, "executor", "tick", self.tick());
+            tokio::pin!(tick);
+            let ticked = tokio::select! {
+                r = &mut tick => r,
+                _ = shutdown.cancelled() => match tokio::time::timeout(STOP_GRACE, &mut tick).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        tracing::warn!("a step was still being applied at stop; it resumes at the next start");
+                        return Ok(());
+                    }
+                },
+            };
+            let worked = match ticked {
+                Ok(Ok(worked)) => worked,
+                Ok(Err(e)) => {
                     tracing::error!(error = %e, "executor could not reach the store; retrying");
                     false
                 }
+                Err(_) => false,
             };
             if worked {
                 continue;
@@ -154,9 +182,31 @@ impl Executor {
             return Ok(false);
         };
         let outcome = self.apply(&step).await?;
-        let progress = self.store.finish_step(&step, &outcome, now_ms()).await?;
+        let progress = self.record(&step, &outcome).await?;
         self.report(&step, &outcome, &progress).await;
         Ok(true)
+    }
+
+    /// Records how a step ended. The store may refuse for a while (a full
+    /// disk): the outcome is kept and recorded once it accepts writes, so
+    /// the step does not sit `running` until the next start.
+    async fn record(
+        &self,
+        step: &ClaimedStep,
+        outcome: &StepOutcome,
+    ) -> Result<crate::store::PlanProgress, StoreError> {
+        let mut tries = 0;
+        loop {
+            match self.store.finish_step(step, outcome, now_ms()).await {
+                Ok(p) => return Ok(p),
+                Err(e) if tries < RECORD_TRIES => {
+                    tries += 1;
+                    tracing::warn!(error = %e, step = step.step_id, "cannot record a step's outcome yet; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn apply(&self, step: &ClaimedStep) -> Result<StepOutcome, StoreError> {
@@ -170,6 +220,7 @@ impl Executor {
             action: &step.action,
             following: step.following,
             first_applied_at: step.first_applied_at,
+            follow_ref: step.follow_ref.as_deref(),
         };
         let applied = catch_panic(
             &self.metrics,
@@ -187,9 +238,14 @@ impl Executor {
         let redact = |s: &str| self.redactor.redact(s).into_owned();
         let result = match applied {
             Ok(Applied::Done(r)) => Ok(Applied::Done(redact(&r))),
-            Ok(Applied::Waiting { note, recheck_in }) => Ok(Applied::Waiting {
+            Ok(Applied::Waiting {
+                note,
+                recheck_in,
+                follow_ref,
+            }) => Ok(Applied::Waiting {
                 note: redact(&note),
                 recheck_in,
+                follow_ref,
             }),
             Err(ApplyError::Transient(e)) => Err(ApplyError::Transient(redact(&e))),
             Err(ApplyError::Permanent(e)) => Err(ApplyError::Permanent(redact(&e))),
@@ -199,9 +255,14 @@ impl Executor {
                 Metrics::bump(&self.metrics.steps_applied_total);
                 StepOutcome::Done(r)
             }
-            Ok(Applied::Waiting { note, recheck_in }) => StepOutcome::Waiting {
+            Ok(Applied::Waiting {
+                note,
+                recheck_in,
+                follow_ref,
+            }) => StepOutcome::Waiting {
                 note,
                 not_before: now_ms() + recheck_in.as_millis() as i64,
+                follow_ref,
             },
             // A followed step's lookups may fail for a while (Launchpad
             // down): it stays followed, and its own timeout ends it.

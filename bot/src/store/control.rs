@@ -2,7 +2,7 @@
 //! / `!cancel`, releasing it, ending it, and finding parked plans whose
 //! confirmation window has closed.
 
-use shepherd_commands::PlanState;
+use shepherd_commands::{Action, PlanState};
 
 use super::plans::plan_state;
 use super::{Store, StoreError};
@@ -103,22 +103,28 @@ impl Store {
         snap: &str,
         since: i64,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT DISTINCT p.origin_channel, p.origin_thread FROM plans p JOIN steps s ON s.plan_id = p.id
+        // Recent rebuilds are few: their steps are read and matched exactly
+        // (a pattern built from payload text could match other snaps).
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT p.origin_channel, p.origin_thread, s.action FROM plans p JOIN steps s ON s.plan_id = p.id
              WHERE p.command = 'rebuild' AND p.created_at >= $1 AND p.state <> 'dry-run'
-               AND s.action LIKE '%\"type\":\"request_snap_build\"%'
-               AND s.action LIKE $2 AND s.action LIKE $3
              ORDER BY p.origin_channel, p.origin_thread",
         )
         .bind(since)
-        .bind(format!("%\"owner\":\"{owner}\"%"))
-        .bind(format!("%\"snap\":\"{snap}\"%"))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        let mut out: Vec<(String, String)> = rows
             .into_iter()
-            .filter_map(|(c, t)| Some((c, t?)))
-            .collect())
+            .filter(|(_, _, action)| {
+                matches!(
+                    serde_json::from_str::<Action>(action),
+                    Ok(Action::RequestSnapBuild { owner: o, snap: s, .. }) if o == owner && s == snap
+                )
+            })
+            .filter_map(|(c, t, _)| Some((c, t?)))
+            .collect();
+        out.dedup();
+        Ok(out)
     }
 
     /// How many `!rebuild` plans were made since `since` (usually none: then

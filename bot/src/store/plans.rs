@@ -92,15 +92,19 @@ pub struct ClaimedStep {
     pub following: bool,
     /// What the step said last time (a waiting step's progress note).
     pub last_result: Option<String>,
+    /// What a followed step follows (e.g. its build's URL).
+    pub follow_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
     Done(String),
     /// Sent; look again at `not_before` (the worker is free meanwhile).
+    /// `follow_ref`: what to look at then, if the applier named it.
     Waiting {
         note: String,
         not_before: i64,
+        follow_ref: Option<String>,
     },
     /// Transient failure: try again at `not_before`.
     Retry {
@@ -185,7 +189,7 @@ impl Store {
                 first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
              WHERE id = (SELECT id FROM ({}))
              RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
-                followed_since, result",
+                followed_since, result, follow_ref",
             next_due(true)
         );
         type Row = (
@@ -198,12 +202,14 @@ impl Store {
             i64,
             Option<i64>,
             Option<String>,
+            Option<String>,
         );
         let row: Option<Row> = sqlx::query_as(&sql)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-        let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last)) = row
+        let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
+            row
         else {
             // Nothing changed; ending the transaction keeps the connection pooled.
             tx.commit().await?;
@@ -237,6 +243,7 @@ impl Store {
             first_applied_at: first,
             following: followed.is_some(),
             last_result: last,
+            follow_ref,
         }))
     }
 
@@ -301,7 +308,9 @@ impl Store {
         };
         let (state, attempt_outcome, result, error, not_before) = match outcome {
             StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
-            StepOutcome::Waiting { note, not_before } => (
+            StepOutcome::Waiting {
+                note, not_before, ..
+            } => (
                 StepState::Waiting,
                 "sent",
                 Some(note.as_str()),
@@ -317,10 +326,13 @@ impl Store {
             ),
             StepOutcome::Failed(e) => (StepState::Failed, "failed", None, Some(e.as_str()), 0),
         };
-        let followed = matches!(outcome, StepOutcome::Waiting { .. }).then_some(now);
+        let (followed, follow_ref) = match outcome {
+            StepOutcome::Waiting { follow_ref, .. } => (Some(now), follow_ref.as_deref()),
+            _ => (None, None),
+        };
         sqlx::query(
             "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6,
-                followed_since = COALESCE(followed_since, $7)
+                followed_since = COALESCE(followed_since, $7), follow_ref = COALESCE($8, follow_ref)
              WHERE id = $1",
         )
         .bind(step.step_id)
@@ -330,6 +342,7 @@ impl Store {
         .bind(not_before)
         .bind(now)
         .bind(followed)
+        .bind(follow_ref)
         .execute(&mut *tx)
         .await?;
         // The attempt that sent the request ends here; later looks are not attempts.

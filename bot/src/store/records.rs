@@ -14,6 +14,8 @@ pub struct Delivery {
     pub event_type: String,
     pub received_at: i64,
     pub body: Vec<u8>,
+    /// The webhook whose secret verified it (`None`: the catch-all secret).
+    pub hook_target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +50,15 @@ impl Store {
         let mut out = Vec::with_capacity(batch.len());
         for d in batch {
             let r = sqlx::query(
-                "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
+                "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body, hook_target)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id) DO NOTHING",
             )
             .bind(&d.delivery_id)
             .bind(&d.source)
             .bind(&d.event_type)
             .bind(d.received_at)
             .bind(&d.body)
+            .bind(&d.hook_target)
             .execute(&mut *tx)
             .await?;
             out.push(r.rows_affected() == 1);
@@ -114,8 +117,9 @@ impl Store {
 
     /// Deliveries stored but not yet processed (e.g. the process died in between).
     pub async fn unprocessed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
-        let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT delivery_id, source, event_type, received_at, body FROM deliveries
+        type Row = (String, String, String, i64, Vec<u8>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT delivery_id, source, event_type, received_at, body, hook_target FROM deliveries
              WHERE processed_at IS NULL ORDER BY received_at, delivery_id LIMIT $1",
         )
         .bind(limit)
@@ -124,12 +128,13 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(delivery_id, source, event_type, received_at, body)| Delivery {
+                |(delivery_id, source, event_type, received_at, body, hook_target)| Delivery {
                     delivery_id,
                     source,
                     event_type,
                     received_at,
                     body,
+                    hook_target,
                 },
             )
             .collect())

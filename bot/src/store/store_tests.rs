@@ -205,6 +205,7 @@ async fn deliveries_are_unique_by_id() {
         event_type: "snap:build:0.1".into(),
         received_at: 1,
         body: b"{}".to_vec(),
+        hook_target: None,
     };
     assert!(store.record_delivery(&d).await.unwrap());
     assert!(!store.record_delivery(&d).await.unwrap());
@@ -280,6 +281,7 @@ fn delivery(n: usize) -> Delivery {
         received_at: n as i64,
         // Big enough that a few batches fill the allowed pages.
         body: vec![b'x'; 2_000 + n % 7],
+        hook_target: None,
     }
 }
 

@@ -5,10 +5,11 @@
 //! lock the moment the previous commit ends.
 //!
 //! Two lanes: *urgent* writers (a webhook sender waiting for its 2xx) go
-//! before *background* ones (planning, the executor) — unless a background
-//! writer has waited [`BACKGROUND_PATIENCE`] already; then it goes next.
-//! An acknowledgement therefore waits for at most one background write, and
-//! rarely any; background work slows during a flood but never stops.
+//! before *background* ones (planning, the executor) — except that once a
+//! background writer has waited [`BACKGROUND_PATIENCE`], it goes after the
+//! current urgent one. An acknowledgement therefore waits for at most one
+//! background write, and rarely any; background work slows during a flood
+//! but never stops.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,8 @@ pub(crate) struct Turns {
 #[derive(Default)]
 struct State {
     held: bool,
+    /// The turn in progress (or the last one) went to an urgent writer.
+    last_urgent: bool,
     urgent: VecDeque<oneshot::Sender<()>>,
     /// With when each started waiting.
     background: VecDeque<(Instant, oneshot::Sender<()>)>,
@@ -43,6 +46,7 @@ impl Turns {
             let mut s = self.lock();
             if !s.held {
                 s.held = true;
+                s.last_urgent = urgent;
                 None
             } else {
                 let (tx, rx) = oneshot::channel();
@@ -83,16 +87,19 @@ impl Turns {
                 .background
                 .front()
                 .is_some_and(|(since, _)| since.elapsed() >= BACKGROUND_PATIENCE);
-            let next = if overdue || s.urgent.is_empty() {
-                s.background.pop_front().map(|(_, w)| w)
+            // Never two background turns in a row while an urgent writer waits.
+            let background_next = s.urgent.is_empty() || (overdue && s.last_urgent);
+            let next = if background_next {
+                s.background.pop_front().map(|(_, w)| (w, false))
             } else {
-                s.urgent.pop_front()
+                s.urgent.pop_front().map(|w| (w, true))
             };
-            let Some(waiter) = next else {
+            let Some((waiter, urgent)) = next else {
                 s.held = false;
                 return;
             };
             if waiter.send(()).is_ok() {
+                s.last_urgent = urgent;
                 return;
             }
         }
@@ -159,10 +166,11 @@ mod tests {
             order_of(&waiters, Duration::ZERO).await,
             ["u1", "u2", "b1", "b2"]
         );
-        // Waited past its patience: the oldest background writer goes first.
+        // Waited past their patience: background writers go between
+        // urgent ones, never two in a row while an urgent one waits.
         assert_eq!(
             order_of(&waiters, BACKGROUND_PATIENCE * 2).await,
-            ["b1", "b2", "u1", "u2"]
+            ["b1", "u1", "b2", "u2"]
         );
     }
 

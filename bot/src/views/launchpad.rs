@@ -68,7 +68,7 @@ impl LaunchpadView for LaunchpadReader {
 
     async fn snap_builds(&self, snap: &Snap, limit: usize) -> Result<Vec<SnapBuild>, UserError> {
         self.client
-            .snap_builds(snap, limit)
+            .recent_snap_builds(snap, limit)
             .await
             .map_err(user_error)
     }

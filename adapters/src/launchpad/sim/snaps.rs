@@ -447,7 +447,7 @@ pub(super) fn route(
             if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
         {
             let root = st.root.clone();
-            let mut entries: Vec<Value> = st
+            let mut builds: Vec<&Build> = st
                 .builds
                 .iter()
                 .filter(|b| b.owner == def.owner && b.snap == def.name)
@@ -456,9 +456,12 @@ pub(super) fn route(
                     "completed_builds" => b.stage >= 2,
                     _ => true,
                 })
-                .map(|b| build_json(&root, &def, b))
                 .collect();
-            entries.reverse();
+            // As Launchpad orders `builds` (newest started or finished
+            // first, builds not yet started *last*): a queued build is
+            // past the first page of a snap with many builds.
+            builds.sort_by_key(|b| (b.stage == 0, std::cmp::Reverse(b.id)));
+            let entries: Vec<Value> = builds.iter().map(|b| build_json(&root, &def, b)).collect();
             ok_json(page(entries, query, base))
         }
         (Method::GET, ["+build", id], None) => {

@@ -35,6 +35,9 @@ fn new_secret() -> Result<String, String> {
     Ok(hex::encode(bytes))
 }
 
+/// How long one look at a followed copy or build may take.
+const LOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
 fn apply_error(e: LpError) -> ApplyError {
     if e.is_transient() {
         ApplyError::Transient(e.to_string())
@@ -43,8 +46,18 @@ fn apply_error(e: LpError) -> ApplyError {
     }
 }
 
+/// A build this step owns: one Launchpad already has, or one just requested.
+enum Found {
+    Existing(String),
+    Requested(String),
+}
+
 pub struct LaunchpadApplier {
+    /// Writes, and the reads that decide them: long timeout, retries.
     client: LaunchpadClient,
+    /// Looks at what a followed step follows: short timeout, one retry, so
+    /// a Launchpad outage does not hold a worker for minutes per look.
+    looks: LaunchpadClient,
     store: Store,
     secrets: Arc<SecretRing>,
     public_url: Option<String>,
@@ -64,6 +77,8 @@ impl LaunchpadApplier {
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
         let client =
             LaunchpadClient::new(c.service_root.as_str(), oauth(c), Duration::from_secs(60))?;
+        let looks = LaunchpadClient::new(c.service_root.as_str(), oauth(c), LOOK_TIMEOUT)?
+            .with_retry_delays(vec![Duration::from_millis(500)]);
         // Short polls (sandbox, tests) get short retry delays too.
         let client = if poll < Duration::from_secs(1) {
             client.with_retry_delays(vec![poll; 3])
@@ -72,6 +87,7 @@ impl LaunchpadApplier {
         };
         Ok(Self {
             client,
+            looks,
             store,
             secrets,
             public_url,
@@ -86,10 +102,24 @@ impl LaunchpadApplier {
         now_ms() - step.first_applied_at < limit.as_millis() as i64
     }
 
-    fn wait(&self, note: String) -> Result<Applied, ApplyError> {
+    fn wait(&self, note: String, follow_ref: Option<String>) -> Result<Applied, ApplyError> {
         Ok(Applied::Waiting {
             note,
             recheck_in: self.poll,
+            follow_ref,
+        })
+    }
+
+    /// A followed step's look that Launchpad did not answer: look again
+    /// later, at the usual pace (the step's own timeout still applies).
+    fn look_failed(&self, step: &StepCall<'_>, e: LpError) -> Result<Applied, ApplyError> {
+        if !e.is_transient() {
+            return Err(apply_error(e));
+        }
+        Ok(Applied::Waiting {
+            note: "Launchpad did not answer; looking again shortly".into(),
+            recheck_in: self.poll * 2,
+            follow_ref: step.follow_ref.map(str::to_string),
         })
     }
 
@@ -111,7 +141,11 @@ impl LaunchpadApplier {
             ppa_path(from).ok_or_else(|| bad(from))?,
             ppa_path(to).ok_or_else(|| bad(to))?,
         );
-        let state = self.state_in(&to_path, name, version, series).await?;
+        let state = match self.state_in(&to_path, name, version, series).await {
+            Ok(s) => s,
+            Err(e) if step.following => return self.look_failed(step, e),
+            Err(e) => return Err(apply_error(e)),
+        };
         if state.as_deref() == Some("Published") {
             return Ok(Applied::Done(if step.following {
                 format!("published in ppa:{to} ({series})")
@@ -131,9 +165,10 @@ impl LaunchpadApplier {
                 )
                 .await
                 .map_err(apply_error)?;
-            return self.wait(format!(
-                "copy of {name} {version} to ppa:{to} ({series}) requested"
-            ));
+            return self.wait(
+                format!("copy of {name} {version} to ppa:{to} ({series}) requested"),
+                None,
+            );
         }
         if !Self::in_time(step, self.copy_timeout) {
             return Err(ApplyError::Permanent(format!(
@@ -141,10 +176,13 @@ impl LaunchpadApplier {
                 self.copy_timeout.as_secs() / 60
             )));
         }
-        self.wait(format!(
-            "{name} {version} in ppa:{to} ({series}): {}",
-            state.as_deref().unwrap_or("copy requested, not listed yet")
-        ))
+        self.wait(
+            format!(
+                "{name} {version} in ppa:{to} ({series}): {}",
+                state.as_deref().unwrap_or("copy requested, not listed yet")
+            ),
+            None,
+        )
     }
 
     async fn state_in(
@@ -153,12 +191,11 @@ impl LaunchpadApplier {
         name: &str,
         version: &str,
         series: &str,
-    ) -> Result<Option<String>, ApplyError> {
+    ) -> Result<Option<String>, LpError> {
         let pubs = self
-            .client
+            .looks
             .published_sources(archive, name, Some(version), Some(series))
-            .await
-            .map_err(apply_error)?;
+            .await?;
         Ok(pubs
             .iter()
             .find(|p| p.status == "Published")
@@ -222,8 +259,9 @@ impl LaunchpadApplier {
     /// Requests a build unless the arch already has one newer than the
     /// build being retried (`after_build`: this step's own, requested before
     /// a crash, or one Launchpad started itself), then follows it and its
-    /// store upload. `after_build` `None` (plans stored by older versions):
-    /// a pending build, or when following, the arch's newest.
+    /// store upload — by the URL kept with the step, once known.
+    /// `after_build` `None` (plans stored by older versions): a pending
+    /// build, or when following, the arch's newest.
     #[allow(clippy::too_many_arguments)]
     pub async fn build(
         &self,
@@ -234,35 +272,26 @@ impl LaunchpadApplier {
         series: Option<&str>,
         step: &StepCall<'_>,
     ) -> Result<Applied, ApplyError> {
-        let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
-        let builds = self
-            .client
-            .snap_builds(&snap, 100)
-            .await
-            .map_err(apply_error)?;
-        let id = |b: &SnapBuild| b.id().parse::<u64>().unwrap_or(0);
-        let ours = builds
-            .iter()
-            .filter(|b| b.arch() == arch)
-            .filter(|b| match after_build {
-                Some(after) => id(b) > after,
-                None => step.following || !b.is_final(),
-            })
-            .max_by_key(|b| id(b));
-        let url = match ours {
-            Some(b) => b.self_link.clone(),
-            None if step.following => {
-                return Err(ApplyError::Permanent(format!(
-                    "the build of {name} on {arch} this step requested is no longer listed on Launchpad"
-                )))
-            }
-            None => {
-                let url = self.request_build(&snap, &builds, arch, series).await?;
-                let id = url.rsplit('/').next().unwrap_or("?").to_string();
-                return self.wait(format!("build {id} of {name} on {arch} requested"));
-            }
+        let url = match step.follow_ref {
+            Some(url) => url.to_string(),
+            None => match self
+                .find_or_request(owner, name, arch, after_build, series, step)
+                .await?
+            {
+                Found::Requested(url) => {
+                    let id = url.rsplit('/').next().unwrap_or("?").to_string();
+                    return self.wait(
+                        format!("build {id} of {name} on {arch} requested"),
+                        Some(url),
+                    );
+                }
+                Found::Existing(url) => url,
+            },
         };
-        let b = self.client.snap_build(&url).await.map_err(apply_error)?;
+        let b = match self.looks.snap_build(&url).await {
+            Ok(b) => b,
+            Err(e) => return self.look_failed(step, e),
+        };
         // A built snap is followed on until its store upload settles too.
         let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
         if b.is_final() && !uploading {
@@ -280,11 +309,48 @@ impl LaunchpadApplier {
             Some(s) if b.succeeded() => format!(", store upload {s}"),
             _ => String::new(),
         };
-        self.wait(format!(
-            "build {} on {arch}: {}{store}",
-            b.id(),
-            b.buildstate
-        ))
+        self.wait(
+            format!("build {} on {arch}: {}{store}", b.id(), b.buildstate),
+            Some(url),
+        )
+    }
+
+    /// The arch's build this step owns, if Launchpad lists one (pending
+    /// builds included, however many builds the snap has); else a new one.
+    async fn find_or_request(
+        &self,
+        owner: &str,
+        name: &str,
+        arch: &str,
+        after_build: Option<u64>,
+        series: Option<&str>,
+        step: &StepCall<'_>,
+    ) -> Result<Found, ApplyError> {
+        let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
+        let builds = self
+            .client
+            .recent_snap_builds(&snap, 100)
+            .await
+            .map_err(apply_error)?;
+        let id = |b: &SnapBuild| b.id().parse::<u64>().unwrap_or(0);
+        let ours = builds
+            .iter()
+            .filter(|b| b.arch() == arch)
+            .filter(|b| match after_build {
+                Some(after) => id(b) > after,
+                None => step.following || !b.is_final(),
+            })
+            .max_by_key(|b| id(b));
+        match ours {
+            Some(b) => Ok(Found::Existing(b.self_link.clone())),
+            None if step.following => Err(ApplyError::Permanent(format!(
+                "the build of {name} on {arch} this step requested is no longer listed on Launchpad"
+            ))),
+            None => self
+                .request_build(&snap, &builds, arch, series)
+                .await
+                .map(Found::Requested),
+        }
     }
 
     async fn request_build(
