@@ -322,10 +322,11 @@ impl Dispatcher {
         detail: &str,
     ) -> Result<(), StoreError> {
         let detail = self.redactor.redact(detail);
+        let action = self.redactor.redact(req.msg.text.trim());
         let record = AuditRecord {
             actor: &req.msg.actor,
             channel: &req.msg.channel,
-            action: req.msg.text.trim(),
+            action: &action,
             plan_id,
             outcome,
             detail: &detail,

@@ -44,6 +44,8 @@ pub struct ProposedMigration {
     request_url: String,
     http: reqwest::Client,
     current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
+    /// Held while a stored snapshot is being loaded into `current`.
+    loading: Mutex<()>,
 }
 
 /// How long a read made to answer a command may take.
@@ -110,6 +112,7 @@ impl ProposedMigration {
             request_url,
             http,
             current: Mutex::new(HashMap::new()),
+            loading: Mutex::new(()),
         })
     }
 
@@ -197,7 +200,7 @@ impl ProposedMigration {
             output,
             fetched_at_ms: now,
         });
-        self.current.lock().await.insert(series.to_string(), snap);
+        self.keep_newest(snap).await;
         Ok(transitions)
     }
 
@@ -276,6 +279,12 @@ impl ProposedMigration {
         if let Some(s) = self.current.lock().await.get(series) {
             return Ok(Some(s.clone()));
         }
+        // One load at a time: concurrent `!why`s share it rather than each
+        // parsing a 10–100 MB file.
+        let _loading = self.loading.lock().await;
+        if let Some(s) = self.current.lock().await.get(series) {
+            return Ok(Some(s.clone()));
+        }
         let Some(stored) = self
             .store
             .latest_snapshot(&source_key("excuses", series))
@@ -302,11 +311,20 @@ impl ProposedMigration {
             output,
             fetched_at_ms: fetched_at,
         });
-        self.current
-            .lock()
-            .await
-            .insert(series.to_string(), snap.clone());
-        Ok(Some(snap))
+        Ok(Some(self.keep_newest(snap).await))
+    }
+
+    /// Caches `snap` unless a newer one is cached already (a load that
+    /// read an older file must not replace what a poll just ingested).
+    async fn keep_newest(&self, snap: Arc<MigrationSnapshot>) -> Arc<MigrationSnapshot> {
+        let mut current = self.current.lock().await;
+        match current.get(&snap.series) {
+            Some(have) if have.fetched_at_ms > snap.fetched_at_ms => have.clone(),
+            _ => {
+                current.insert(snap.series.clone(), snap.clone());
+                snap
+            }
+        }
     }
 
     pub fn client(&self) -> Option<&AutopkgtestClient> {
@@ -355,7 +373,16 @@ impl MigrationView for ProposedMigration {
                     .into(),
             ));
         };
-        client.in_flight().await.map_err(|e| {
+        // One quick retry: someone is waiting in chat.
+        let first = client.in_flight().await;
+        let answer = match first {
+            Err(e) if e.is_transient() => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                client.in_flight().await
+            }
+            other => other,
+        };
+        answer.map_err(|e| {
             UserError(format!(
                 "cannot see what autopkgtest-cloud is running ({e}); try again shortly"
             ))

@@ -79,6 +79,7 @@ pub async fn serve(
     let app = router(state);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
@@ -107,7 +108,9 @@ pub async fn serve(
         Metrics::bump(&metrics.http_connections_total);
         let service = TowerToHyperService::new(app.clone());
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
+        // Finished connections are reaped as new ones come.
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             // Timeouts and resets end here; nothing to report.
             let _ = conn.await;
             drop(permit);
@@ -116,7 +119,10 @@ pub async fn serve(
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(DRAIN) => tracing::warn!("HTTP connections still open after the drain; closing them"),
+        _ = tokio::time::sleep(DRAIN) => {
+            tracing::warn!("HTTP connections still open after the drain; closing them");
+            connections.abort_all();
+        }
     }
     Ok(())
 }

@@ -158,14 +158,23 @@ pub struct DangerRules {
 impl DangerRules {
     /// The pattern that makes `ppa` protected, if one does.
     pub fn protected_ppa(&self, ppa: &str) -> Option<&str> {
-        let ppa = ppa.trim_start_matches("ppa:").trim_start_matches('~');
+        let ppa = normal_ppa(ppa);
         self.protected_ppas
             .iter()
             .rev()
-            .find(|p| glob(p.trim_start_matches('!'), ppa))
+            .find(|p| glob(&normal_ppa(p.trim_start_matches('!')), &ppa))
             .filter(|p| !p.starts_with('!'))
             .map(String::as_str)
     }
+}
+
+/// `ppa:~Owner/Name` and `owner/name` are the same PPA (Launchpad names
+/// are lower case).
+fn normal_ppa(p: &str) -> String {
+    p.trim()
+        .trim_start_matches("ppa:")
+        .trim_start_matches('~')
+        .to_ascii_lowercase()
 }
 
 /// `*` matches any run of characters (also none); everything else itself.
@@ -359,6 +368,12 @@ mod tests {
         assert_eq!(danger("ppa-owner/next"), None);
         assert!(danger("ppa-owner/stable").is_some());
         assert!(danger("ppa:~maas/3.7").is_some());
+        assert!(danger("MAAS/3.7").is_some());
+        // Patterns written the way PPAs are often written match too.
+        let written = DangerRules {
+            protected_ppas: vec!["ppa:~maas/*".into()],
+        };
+        assert!(copy_to("maas/3.6").danger(&written).is_some());
         assert_eq!(copy_to("maas/3.6").danger(&DangerRules::default()), None);
     }
 

@@ -68,6 +68,13 @@ impl Command for Webhook {
                 .trim_start_matches('/')
                 .trim_end_matches('/')
         );
+        // `/` would be a hook on everything: its secret would speak for any target.
+        if target == "/" {
+            return Err(UserError(format!(
+                "name the webhook's target, e.g. `/~maas-committers/+snap/maas` — usage: {}",
+                SPEC.usage
+            )));
+        }
         let url = cx.launchpad.webhook_url().ok_or_else(|| {
             UserError(
                 "this bot has no public webhook address — an operator must set webhook.public_url"

@@ -145,10 +145,23 @@ async fn a_bad_token_fails_the_step_with_launchpads_words() {
         "{}",
         h.transcript()
     );
-    let audit = h.ask("!audit 3", "rejected").await;
+    // What the store holds, not only what chat shows.
+    let entries = shepherd_commands::Ledger::audit_entries(&h.bot.store, 10)
+        .await
+        .unwrap();
+    let rejected = entries
+        .iter()
+        .find(|e| e.outcome == "rejected")
+        .expect("audited");
     assert!(
-        audit.contains("[redacted]") && !audit.contains("wrong-token"),
-        "{audit}"
+        rejected
+            .detail
+            .contains("Unknown access token ([redacted])"),
+        "{rejected:?}"
+    );
+    assert!(
+        entries.iter().all(|e| !e.detail.contains("wrong-token")),
+        "{entries:?}"
     );
     assert!(sim.writes().copies.is_empty());
 }

@@ -476,7 +476,7 @@ impl Config {
                     h.target
                 )));
             }
-            if !h.target.starts_with('/') {
+            if !h.target.starts_with('/') || h.target.trim_matches('/').is_empty() {
                 return Err(ConfigError::Invalid(format!(
                     "[[webhook.launchpad]] target `{}` must be a path as payloads name it, e.g. `/~maas-committers/+snap/maas`",
                     h.target

@@ -4,15 +4,37 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Config;
 
-/// A URL for printing: a password in it (`https://user:PASSWORD@host/…`)
-/// is replaced with `[redacted]`.
+/// A URL for printing: credentials in it (`https://user:PASSWORD@host/…`,
+/// a token as the user name, `?token=…` and the like) become `[redacted]`.
 pub fn redact_url(url: &str) -> String {
+    const SECRET_KEYS: [&str; 6] = ["token", "key", "secret", "password", "auth", "session"];
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("[redacted]"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("[redacted]"));
+            } else if !u.username().is_empty() {
+                // No password: the user name itself is the credential.
+                let _ = u.set_username("[redacted]");
+            }
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = SECRET_KEYS
+                        .iter()
+                        .any(|s| k.to_ascii_lowercase().contains(s));
+                    let v = if secret {
+                        "[redacted]".into()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            if !pairs.is_empty() {
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string().replace("%5Bredacted%5D", "[redacted]")
         }
-        Ok(_) => url.to_string(),
         // Not a URL we can read: show only what precedes any `user:pass@`.
         Err(_) => match url.rsplit_once('@') {
             Some((_, host)) => format!("[redacted]@{host}"),

@@ -202,6 +202,10 @@ fn summary_redacts_passwords_in_urls() {
         s.contains("https://bot:[redacted]@api.example/devel/"),
         "{s}"
     );
+    assert_eq!(
+        summary::redact_url("https://tok3n-as-user@host/x?series=noble&api_token=abc"),
+        "https://[redacted]@host/x?series=noble&api_token=[redacted]"
+    );
 }
 
 #[test]

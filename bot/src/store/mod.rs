@@ -69,25 +69,20 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let faults = Arc::new(Faults::default());
-        let f = faults.clone();
+        let (f, g) = (faults.clone(), faults.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // Pooled connections and fresh ones alike.
             .before_acquire(move |conn, _| {
                 let limit = f.max_pages.load(Ordering::Relaxed);
                 Box::pin(async move {
-                    if limit != 0 {
-                        // Negative = lifted: SQLite clamps to its maximum.
-                        let pages = if limit > 0 {
-                            limit
-                        } else {
-                            i64::from(u32::MAX)
-                        };
-                        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
-                            .execute(conn)
-                            .await?;
-                    }
+                    apply_page_limit(conn, limit).await?;
                     Ok(true)
                 })
+            })
+            .after_connect(move |conn, _| {
+                let limit = g.max_pages.load(Ordering::Relaxed);
+                Box::pin(async move { apply_page_limit(conn, limit).await })
             })
             .connect_with(options)
             .await?;
@@ -121,6 +116,25 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The test hook's page limit on one connection (0: never set).
+async fn apply_page_limit(
+    conn: &mut sqlx::SqliteConnection,
+    limit: i64,
+) -> Result<(), sqlx::Error> {
+    if limit != 0 {
+        // Negative = lifted: SQLite clamps to its maximum.
+        let pages = if limit > 0 {
+            limit
+        } else {
+            i64::from(u32::MAX)
+        };
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch: the store's one time unit.

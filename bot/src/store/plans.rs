@@ -144,6 +144,11 @@ const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'ru
 /// The next step due at `$1` (or, without the time bound, the earliest one
 /// due at all): the first of each kind in claim order — each walks the
 /// `steps_runnable` index and stops at its first match — then the earlier.
+#[cfg(test)]
+pub(super) fn next_due_for_tests() -> String {
+    next_due(true)
+}
+
 fn next_due(due_by_now: bool) -> String {
     let bound = if due_by_now {
         "AND s.not_before <= $1"

@@ -348,3 +348,33 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
         "acked = stored after reopening"
     );
 }
+
+/// Claiming walks the runnable index in claim order and stops at the first
+/// match; a sort of every queued step per claim made processing crawl with
+/// thousands queued.
+#[tokio::test]
+async fn claiming_the_next_step_sorts_nothing() {
+    let (_d, store) = temp_store().await;
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT id FROM ({})",
+        super::plans::next_due_for_tests()
+    );
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+        .bind(0_i64)
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    let plan: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+    assert!(
+        plan.iter()
+            .filter(|l| l.contains("USING INDEX steps_runnable"))
+            .count()
+            == 2,
+        "{plan:?}"
+    );
+    // The only sort left is of the (at most two) candidates.
+    assert!(
+        !plan.iter().any(|l| l.contains("RIGHT PART OF ORDER BY")),
+        "{plan:?}"
+    );
+}

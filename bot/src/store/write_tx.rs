@@ -43,16 +43,19 @@ impl Store {
 
     async fn write_in_turn(&self, urgent: bool) -> Result<WriteTx, StoreError> {
         let turn = self.turns.take(urgent).await;
-        let mut conn = self.pool.acquire().await?;
-        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-            conn.close_on_drop();
-            return Err(e.into());
-        }
-        Ok(WriteTx {
+        let conn = self.pool.acquire().await?;
+        // The guard exists before BEGIN runs: if this future is dropped (or
+        // BEGIN fails) midway, the connection is closed, not pooled in an
+        // unknown transaction state.
+        let mut tx = WriteTx {
             conn,
             committed: false,
             _turn: turn,
-        })
+        };
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *tx.conn)
+            .await?;
+        Ok(tx)
     }
 }
 

@@ -107,3 +107,80 @@ impl WorldApplier {
             .ok_or_else(|| ApplyError::Permanent("Launchpad is not configured".into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use shepherd_adapters::chat::{ChatError, Incoming, SentMessage, ThreadRef};
+
+    use super::*;
+
+    /// A platform that records the nonce each post carries.
+    #[derive(Default)]
+    struct NonceChat {
+        nonces: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Chat for NonceChat {
+        fn platform(&self) -> &str {
+            "test"
+        }
+        async fn next_message(&self) -> Option<Incoming> {
+            None
+        }
+        async fn reply(&self, _: &ThreadRef, _: &str) -> Result<SentMessage, ChatError> {
+            Err(ChatError::Closed)
+        }
+        async fn edit(&self, _: &SentMessage, _: &str) -> Result<(), ChatError> {
+            Ok(())
+        }
+        async fn send(&self, _: &str, _: &str) -> Result<SentMessage, ChatError> {
+            Err(ChatError::Closed)
+        }
+        async fn post_once(
+            &self,
+            channel: &str,
+            _: Option<&str>,
+            _: &str,
+            nonce: &str,
+        ) -> Result<SentMessage, ChatError> {
+            self.nonces.lock().unwrap().push(nonce.to_string());
+            Ok(SentMessage {
+                channel: channel.into(),
+                thread: None,
+                id: "m1".into(),
+            })
+        }
+    }
+
+    /// An announcement sent again (after a crash) carries the nonce it
+    /// carried the first time, so a platform that deduplicates drops it.
+    #[tokio::test]
+    async fn a_re_sent_announcement_carries_the_same_nonce() {
+        let chat = Arc::new(NonceChat::default());
+        let applier = WorldApplier {
+            chat: chat.clone(),
+            autopkgtest: None,
+            launchpad: None,
+        };
+        let action = Action::Announce {
+            channel: "#release".into(),
+            text: "3.6.0 is out".into(),
+            thread: None,
+        };
+        let step = StepCall {
+            key: "webhook/launchpad/42/0",
+            action: &action,
+            following: false,
+            first_applied_at: 0,
+            follow_ref: None,
+        };
+        for _ in 0..2 {
+            assert!(matches!(applier.apply(&step).await, Ok(Applied::Done(_))));
+        }
+        let nonces = chat.nonces.lock().unwrap().clone();
+        assert_eq!(nonces, vec![nonce_for("webhook/launchpad/42/0"); 2]);
+    }
+}
