@@ -1,16 +1,12 @@
 //! Shepherd's runtime: configuration, dispatch, the executor, the store, the
 //! scheduler and the HTTP server. The binary (`main.rs`) is a thin CLI on top.
 
-pub mod announce;
 pub mod config;
-pub mod control;
-pub mod deliveries;
 pub mod dispatch;
 pub mod events;
 pub mod executor;
-pub mod hooks;
+pub mod http;
 pub mod metrics;
-pub mod migration;
 pub mod offline;
 pub mod permissions;
 pub mod runtime;
@@ -19,6 +15,4 @@ pub mod schedule;
 pub mod secrets;
 pub mod store;
 pub mod supervise;
-pub mod ticks;
 pub mod views;
-pub mod webhook;

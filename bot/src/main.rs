@@ -118,7 +118,7 @@ fn retry(a: RetryArgs) -> anyhow::Result<()> {
     for t in &a.trigger {
         shepherd_adapters::autopkgtest::request::check_trigger(t)?;
     }
-    let sel = shepherd_commands::retry_select::Selection {
+    let sel = shepherd_commands::proposed_migration::retry_select::Selection {
         state: Some(a.state.to_ascii_uppercase()),
         arches: a.arch,
         extra_triggers: a.trigger,

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use shepherd_adapters::britney::{self, output, Excuses, ExcusesError};
-use shepherd_commands::explain::{explain, not_found};
-use shepherd_commands::retry_select::{select, Selection};
+use shepherd_commands::proposed_migration::explain::{explain, not_found};
+use shepherd_commands::proposed_migration::retry_select::{select, Selection};
 use thiserror::Error;
 
 #[derive(Debug, Error)]

@@ -18,20 +18,20 @@ use tokio_util::sync::CancellationToken;
 use secrecy::SecretString;
 
 use crate::config::Config;
-use crate::deliveries::DeliveryWriter;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::executor::apply::launchpad::LaunchpadApplier;
 use crate::executor::{Applier, Executor, WorldApplier};
+use crate::http::delivery_writer::DeliveryWriter;
+use crate::http::{self, WebState};
 use crate::metrics::Metrics;
-use crate::migration::{autopkgtest_client, MigrationError, ProposedMigration};
 use crate::permissions::Permissions;
 use crate::schedule::Scheduler;
 use crate::secrets::{RedactingChat, Redactor, SecretRing};
 use crate::store::{now_ms, Store, StoreError};
 use crate::supervise::catch_panic;
 use crate::views::launchpad::LaunchpadReader;
-use crate::webhook::{self, WebState};
+use crate::views::proposed_migration::{autopkgtest_client, MigrationError, ProposedMigration};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -199,13 +199,13 @@ pub async fn start(
             processor,
             body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
         };
-        let limits = webhook::Limits {
+        let limits = http::Limits {
             max_connections: config.webhook.max_connections,
             header_timeout: Duration::from_millis(config.webhook.header_timeout_ms),
         };
         let token = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = webhook::serve(listener, state, limits, token).await {
+            if let Err(e) = http::serve(listener, state, limits, token).await {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
         }));

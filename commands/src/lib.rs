@@ -8,26 +8,19 @@
 use async_trait::async_trait;
 use thiserror::Error;
 
+// One folder per feature; the grammar and plan types they share.
 pub mod announce;
-pub mod control;
-pub mod copy;
-pub mod explain;
-pub mod format;
-pub mod help;
-pub mod jobs;
+pub mod grammar;
 pub mod launchpad;
-pub mod migration;
-pub mod parse;
 pub mod plan;
-pub mod rebuild;
-pub mod registry;
-pub mod retry;
-pub mod retry_select;
+pub mod plans;
+pub mod proposed_migration;
 #[cfg(test)]
 mod test_data;
-pub mod watch;
-pub mod webhook;
-pub mod why;
+
+// Short paths for what every feature uses.
+pub use grammar::{help, parse, registry};
+pub use plan::format;
 
 pub use parse::{parse, Invocation, Parsed};
 pub use plan::{
@@ -56,11 +49,11 @@ pub enum Outcome {
     Cancel(i64),
     /// Subscribe this channel to proposed-migration changes.
     Watch {
-        kind: watch::WatchKind,
+        kind: proposed_migration::watch::WatchKind,
         name: String,
     },
     Unwatch {
-        kind: watch::WatchKind,
+        kind: proposed_migration::watch::WatchKind,
         name: String,
     },
 }
@@ -102,7 +95,7 @@ pub struct Context<'a> {
     pub registry: &'a Registry,
     pub ledger: &'a dyn Ledger,
     pub policy: &'a dyn Policy,
-    pub migration: &'a dyn migration::MigrationView,
+    pub migration: &'a dyn proposed_migration::MigrationView,
     pub launchpad: &'a dyn launchpad::LaunchpadView,
 }
 
@@ -110,21 +103,21 @@ pub struct Context<'a> {
 pub fn builtins() -> Vec<Box<dyn Command>> {
     vec![
         Box::new(help::Help),
-        Box::new(jobs::Jobs),
-        Box::new(jobs::Show),
-        Box::new(jobs::Audit),
-        Box::new(control::Confirm),
-        Box::new(control::Cancel),
+        Box::new(plans::jobs::Jobs),
+        Box::new(plans::jobs::Show),
+        Box::new(plans::jobs::Audit),
+        Box::new(plans::confirm::Confirm),
+        Box::new(plans::confirm::Cancel),
         Box::new(announce::Announce),
-        Box::new(why::Why),
-        Box::new(retry::Retry),
-        Box::new(watch::Watch),
-        Box::new(watch::Unwatch),
-        Box::new(watch::Watching),
-        Box::new(copy::Copy),
-        Box::new(rebuild::Rebuild),
-        Box::new(rebuild::Builds),
-        Box::new(webhook::Webhook),
+        Box::new(proposed_migration::why::Why),
+        Box::new(proposed_migration::retry::Retry),
+        Box::new(proposed_migration::watch::Watch),
+        Box::new(proposed_migration::watch::Unwatch),
+        Box::new(proposed_migration::watch::Watching),
+        Box::new(launchpad::copy::Copy),
+        Box::new(launchpad::rebuild::Rebuild),
+        Box::new(launchpad::rebuild::Builds),
+        Box::new(launchpad::webhook::Webhook),
     ]
 }
 

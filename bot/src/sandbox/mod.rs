@@ -16,8 +16,8 @@ use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication, SnapDef};
 
 use crate::config::{AutopkgtestConfig, Config, ConfigError, LaunchpadConfig, MigrationConfig};
-use crate::migration::MigrationError;
 use crate::runtime::{self, RuntimeError};
+use crate::views::proposed_migration::MigrationError;
 
 const CONFIG: &str = include_str!("sandbox.toml");
 /// The sandbox's own small excuses file, written for it: one

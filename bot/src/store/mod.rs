@@ -17,17 +17,22 @@ use thiserror::Error;
 
 mod audit;
 mod control;
+mod deliveries;
 mod ledger;
 mod plans;
-mod records;
+mod schedule_state;
+mod snapshots;
+mod subscriptions;
 mod turns;
 mod webhooks;
 mod write_tx;
 
 pub use audit::AuditRecord;
 pub use control::PlanControl;
+pub use deliveries::Delivery;
 pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanProgress, StepOutcome};
-pub use records::{Delivery, Snapshot, Subscription};
+pub use snapshots::Snapshot;
+pub use subscriptions::Subscription;
 pub use webhooks::RegisteredHook;
 
 #[derive(Debug, Error)]

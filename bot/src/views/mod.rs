@@ -3,3 +3,4 @@
 //! retry) and no way to change the world: only the executor writes.
 
 pub mod launchpad;
+pub mod proposed_migration;

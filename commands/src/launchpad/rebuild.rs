@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use shepherd_adapters::launchpad::ops::{Snap, SnapBuild};
 
-use crate::launchpad::{latest_per_arch, snap_owner};
+use super::view::{latest_per_arch, snap_owner};
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
 use crate::{Command, Context, Invocation, Outcome, UserError};

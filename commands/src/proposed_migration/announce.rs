@@ -6,7 +6,15 @@ use std::collections::BTreeMap;
 
 use shepherd_adapters::britney::{Change, Leaving, Transition};
 
-use crate::store::Subscription;
+/// A channel's `!watch`: a package, a maintainer or a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub channel: String,
+    /// `package`, `maintainer` or `team`.
+    pub kind: String,
+    pub target: String,
+    pub created_by: String,
+}
 
 /// Does this subscription cover this transition?
 fn covers(sub: &Subscription, t: &Transition, teams: &BTreeMap<String, Vec<String>>) -> bool {

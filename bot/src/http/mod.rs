@@ -13,6 +13,8 @@
 //! a client must send its headers within `header_timeout` (also between
 //! keep-alive requests) and its body within `body_timeout`.
 
+pub mod delivery_writer;
+
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -30,10 +32,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::deliveries::DeliveryWriter;
 use crate::metrics::Metrics;
 use crate::secrets::{SecretRing, Verified};
 use crate::store::{now_ms, Delivery, Store};
+use delivery_writer::DeliveryWriter;
 
 /// Launchpad payloads are small JSON documents; anything bigger is refused.
 pub const MAX_BODY: usize = 1 << 20;

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use crate::explain::{explain, not_found};
-use crate::migration::snapshot_for;
+use super::explain::{explain, not_found};
+use super::view::snapshot_for;
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
 use crate::{Command, Context, Invocation, Outcome, UserError};
 

@@ -5,13 +5,17 @@
 //! the executor) and the answer goes back to the thread it came from.
 //! Every refusal, mistake and decision about a plan lands in the audit log.
 
+mod deliveries;
+mod plan_control;
+mod ticks;
+
 use std::sync::Arc;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
 use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
-use shepherd_commands::migration::{MigrationView, NoMigration};
 use shepherd_commands::plan::DangerRules;
+use shepherd_commands::proposed_migration::{MigrationView, NoMigration};
 use shepherd_commands::{
     parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
@@ -20,11 +24,11 @@ use tokio::sync::Notify;
 use crate::config::{ConfirmConfig, LaunchpadHook};
 use crate::events::Event;
 use crate::metrics::Metrics;
-use crate::migration::ProposedMigration;
 use crate::permissions::Permissions;
 use crate::secrets::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 use crate::views::launchpad::LaunchpadReader;
+use crate::views::proposed_migration::ProposedMigration;
 
 /// How many steps a preview lists before summarising the rest.
 const PREVIEW_STEPS: usize = 10;

@@ -3,11 +3,11 @@
 
 use shepherd_commands::{Action, PlanDraft, StepDraft};
 
-use crate::announce::{render, route};
 use crate::config::ScheduleConfig;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Inserted, NewPlan, Origin, StoreError};
+use shepherd_commands::proposed_migration::announce::{render, route};
 
 impl Dispatcher {
     /// Plans a cron slot of a configured job. Config is the approval, so

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use shepherd_adapters::autopkgtest::{Auth, AutopkgtestClient, InFlight};
 use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
-use shepherd_commands::migration::{MigrationSnapshot, MigrationView};
+use shepherd_commands::proposed_migration::{MigrationSnapshot, MigrationView};
 use shepherd_commands::UserError;
 use thiserror::Error;
 use tokio::sync::Mutex;

@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::queues::find;
 use shepherd_adapters::autopkgtest::request::check_trigger;
 
-use crate::explain::not_found;
-use crate::migration::snapshot_for;
+use super::explain::not_found;
+use super::retry_select::{select_item, Planned, Selection};
+use super::view::snapshot_for;
+use super::why::SERIES;
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
-use crate::retry_select::{select_item, Planned, Selection};
-use crate::why::SERIES;
 use crate::{Command, Context, Invocation, Outcome, UserError};
 
 pub struct Retry;

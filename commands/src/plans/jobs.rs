@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::format::{ago, plan_detail, plan_line};
+use crate::plan::format::{ago, plan_detail, plan_line};
 use crate::registry::CommandSpec;
 use crate::{plan_id, Command, Context, Invocation, LedgerError, Outcome, UserError};
 

@@ -2,7 +2,7 @@
 //! `!cancel`, `!watch` / `!unwatch`. Who may confirm or cancel depends on
 //! the stored plan (its command's role, its requester, its expiry).
 
-use shepherd_commands::watch::WatchKind;
+use shepherd_commands::proposed_migration::watch::WatchKind;
 use shepherd_commands::PlanState;
 
 use crate::dispatch::{plural, Dispatcher, Request};

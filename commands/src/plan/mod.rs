@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod format;
+
 /// One world-changing call. New variants will not compile until their audit
 /// text and danger rule are decided below (no wildcard arms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

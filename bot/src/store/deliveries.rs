@@ -1,0 +1,139 @@
+//! Webhook deliveries: stored before they are acknowledged (unique by
+//! delivery id, so a redelivery has one effect), then processed from the
+//! store — the store is the queue.
+
+use sqlx::SqliteConnection;
+
+use super::plans::insert_plan_on;
+use super::{Inserted, NewPlan, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub source: String,
+    pub event_type: String,
+    pub received_at: i64,
+    pub body: Vec<u8>,
+    /// The webhook whose secret verified it (`None`: the catch-all secret).
+    pub hook_target: Option<String>,
+}
+
+impl Store {
+    /// Stores a delivery durably; false if this delivery id was seen before.
+    pub async fn record_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+        Ok(self.record_deliveries(std::slice::from_ref(d)).await?[0])
+    }
+
+    /// Stores many deliveries in one transaction (one fsync); for each,
+    /// whether it was new. This is what lets the webhook route acknowledge
+    /// thousands of deliveries a second without acknowledging any unsaved.
+    pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.write_urgent().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for d in batch {
+            let r = sqlx::query(
+                "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body, hook_target)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id) DO NOTHING",
+            )
+            .bind(&d.delivery_id)
+            .bind(&d.source)
+            .bind(&d.event_type)
+            .bind(d.received_at)
+            .bind(&d.body)
+            .bind(&d.hook_target)
+            .execute(&mut *tx)
+            .await?;
+            out.push(r.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records how deliveries were handled, all in one transaction.
+    pub async fn mark_deliveries_processed(
+        &self,
+        done: &[(String, String)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for (id, result) in done {
+            mark_processed(&mut tx, id, result, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a batch of deliveries in one transaction: each delivery's plan
+    /// (if it makes one) is stored and the delivery marked processed with
+    /// `recorded` or `plan #N`. One commit for the whole batch keeps
+    /// processing from competing with acceptance for the write lock.
+    pub async fn finish_deliveries(
+        &self,
+        batch: &[(String, Option<NewPlan<'_>>)],
+        now: i64,
+    ) -> Result<Vec<Option<Inserted>>, StoreError> {
+        let mut tx = self.write().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (id, plan) in batch {
+            let inserted = match plan {
+                Some(p) => Some(insert_plan_on(&mut tx, p, now).await?),
+                None => None,
+            };
+            let result = inserted.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
+            mark_processed(&mut tx, id, &result, now).await?;
+            out.push(inserted);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Whether a delivery is stored, and its processing result if processed.
+    pub async fn delivery_status(&self, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT result FROM deliveries WHERE delivery_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(r,)| r))
+    }
+
+    /// Deliveries stored but not yet processed (e.g. the process died in between).
+    pub async fn unprocessed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+        type Row = (String, String, String, i64, Vec<u8>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT delivery_id, source, event_type, received_at, body, hook_target FROM deliveries
+             WHERE processed_at IS NULL ORDER BY received_at, delivery_id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(delivery_id, source, event_type, received_at, body, hook_target)| Delivery {
+                    delivery_id,
+                    source,
+                    event_type,
+                    received_at,
+                    body,
+                    hook_target,
+                },
+            )
+            .collect())
+    }
+}
+
+async fn mark_processed(
+    tx: &mut SqliteConnection,
+    id: &str,
+    result: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(result)
+        .execute(tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Commands about plans themselves: `!jobs`, `!show`, `!audit`,
+//! `!confirm`, `!cancel`.
+
+pub mod confirm;
+pub mod jobs;

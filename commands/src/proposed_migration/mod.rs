@@ -1,0 +1,13 @@
+//! Proposed-migration: `!why`, `!retry`, `!watch` and what they read
+//! (the excuses snapshot view), plus the plain-English explanation and the
+//! retry selection shared with the offline CLI.
+
+pub mod announce;
+pub mod explain;
+pub mod retry;
+pub mod retry_select;
+pub mod view;
+pub mod watch;
+pub mod why;
+
+pub use view::{MigrationSnapshot, MigrationView, NoMigration};
