@@ -7,6 +7,7 @@ pub mod britney;
 pub mod chat;
 pub mod html;
 pub mod launchpad;
+#[cfg(any(test, feature = "sim"))]
 pub mod loopback;
 
 #[cfg(test)]

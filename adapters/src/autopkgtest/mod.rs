@@ -6,6 +6,7 @@ pub mod client;
 pub mod queues;
 pub mod request;
 pub mod response;
+#[cfg(any(test, feature = "sim"))]
 pub mod sim;
 
 pub use client::{Auth, AutopkgtestClient, ClientError};

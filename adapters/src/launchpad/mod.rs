@@ -11,6 +11,7 @@ mod param;
 pub mod payload;
 pub mod registry;
 pub mod signature;
+#[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod target;
 
