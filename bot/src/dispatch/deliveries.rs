@@ -3,15 +3,13 @@
 //! redelivered delivery has one effect (shared reference launchpad-api, §7).
 
 use serde_json::Value;
-use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
 use shepherd_adapters::launchpad::target::{delivery_target, hears};
+use shepherd_commands::launchpad::reactions::react;
 use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::LaunchpadHook;
 use crate::dispatch::Dispatcher;
 use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
-
-const WEB: &str = "https://launchpad.net";
 
 /// Where a delivery is announced: the channel of the webhook whose secret
 /// verified it — never those of other objects the payload mentions, nor
@@ -96,8 +94,10 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// What a delivery should announce: its plan's request key, origin and
-    /// draft, or `None` when it is only recorded.
+    /// What a delivery should announce (see `commands::launchpad::reactions`)
+    /// and who hears it: the verifying hook's channels, a package's
+    /// watchers, the threads of recent `!rebuild`s. Its plan's request key,
+    /// origin and draft, or `None` when it is only recorded.
     async fn react(
         &self,
         d: &Delivery,
@@ -106,190 +106,37 @@ impl Dispatcher {
         since: i64,
     ) -> Result<Option<(String, Origin, PlanDraft)>, StoreError> {
         let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
-        let mut messages: Vec<(String, String)> = Vec::new();
-        // (channel, thread, text): follow-ups in the threads that asked for the work.
-        let mut follow_ups: Vec<(String, String, String)> = Vec::new();
+        let reaction = react(&d.event_type, &payload);
+        if reaction.is_empty() {
+            return Ok(None);
+        }
         let target = delivery_target(&d.event_type, &payload);
-        let mut configured = channels_for(d, target.as_deref(), &self.hooks);
-        configured.extend(channels_for(d, target.as_deref(), registered));
-        configured.sort_unstable();
-        configured.dedup();
-        let say = |text: String, messages: &mut Vec<(String, String)>| {
-            for c in &configured {
-                messages.push((c.to_string(), text.clone()));
-            }
-        };
-        match d.event_type.as_str() {
-            "snap:build:0.1" => {
-                if let Ok(b) = serde_json::from_value::<SnapBuild>(payload.clone()) {
-                    let link = format!("{WEB}{}", b.snap_build);
-                    if b.build_failed() {
-                        let status = b.status.as_deref().unwrap_or("failed");
-                        say(
-                            format!(
-                                "{} snap build {} failed ({status}) · {link} — `!rebuild {}`",
-                                b.snap_name(),
-                                b.build_id(),
-                                b.snap_name()
-                            ),
-                            &mut messages,
-                        );
-                    } else if b.upload_failed() {
-                        let status = b.store_upload_status.as_deref().unwrap_or("failed");
-                        say(format!("{} snap build {} built, but the store upload failed ({status}) · {link}", b.snap_name(), b.build_id()), &mut messages);
-                    }
-                    if rebuilds {
-                        follow_ups.extend(self.rebuild_follow_ups(&b, &link, since).await?);
-                    }
-                }
-            }
-            "bug:0.1" | "bug:comment:0.1" => {
-                if let Ok(bug) = serde_json::from_value::<Bug>(payload.clone()) {
-                    self.bug_messages(&bug, &configured, &mut messages).await?;
-                }
-            }
-            "git:push:0.1" => {
-                let repo = payload
-                    .get("git_repository_path")
-                    .and_then(Value::as_str)
-                    .unwrap_or("a repository");
-                let refs: Vec<String> = payload
-                    .get("ref_changes")
-                    .and_then(Value::as_object)
-                    .map(|m| {
-                        m.keys()
-                            .map(|k| k.trim_start_matches("refs/heads/").to_string())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                say(
-                    format!("push to {repo}: {}", refs.join(", ")),
-                    &mut messages,
-                );
-            }
-            "merge-proposal:0.1" => {
-                let mp = payload
-                    .get("merge_proposal")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                let action = payload
-                    .get("action")
-                    .and_then(Value::as_str)
-                    .unwrap_or("changed");
-                say(format!("merge proposal {action}: {WEB}{mp}"), &mut messages);
-            }
-            "livefs:build:0.1" | "ci:build:0.1" => {
-                let build = ["livefs_build", "build"]
-                    .iter()
-                    .find_map(|k| payload.get(*k))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                let status = payload.get("status").and_then(Value::as_str).unwrap_or("?");
-                say(
-                    format!(
-                        "{} {status} · {WEB}{build}",
-                        d.event_type.trim_end_matches(":0.1")
-                    ),
-                    &mut messages,
-                );
-            }
-            // ping and event types we only record.
-            _ => {}
-        }
-        Ok((!messages.is_empty() || !follow_ups.is_empty())
-            .then(|| announcements(d, messages, follow_ups)))
-    }
-
-    /// A finished build (or store upload) of a snap someone asked `!rebuild`
-    /// for in the last two days: said in that request's thread.
-    async fn rebuild_follow_ups(
-        &self,
-        b: &SnapBuild,
-        link: &str,
-        since: i64,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
-        let status = b.status.as_deref().unwrap_or("");
-        let upload = b.store_upload_status.as_deref().unwrap_or("");
-        let settled = b.build_failed()
-            || b.upload_failed()
-            || (status == "Successfully built" && upload != "Pending");
-        let Some(owner) = b.owner() else {
-            return Ok(Vec::new());
-        };
-        if !settled {
-            return Ok(Vec::new());
-        }
-        let threads = self
-            .store
-            .rebuild_threads(owner.trim_start_matches('~'), b.snap_name(), since)
-            .await?;
-        let store = if upload.is_empty() {
-            String::new()
-        } else {
-            format!(", store: {upload}")
-        };
-        let text = format!(
-            "Launchpad: {} build {} is {status}{store} · {link}",
-            b.snap_name(),
-            b.build_id()
-        );
-        Ok(threads
+        let mut channels: Vec<String> = channels_for(d, target.as_deref(), &self.hooks)
             .into_iter()
-            .map(|(c, t)| (c, t, text.clone()))
-            .collect())
-    }
-
-    /// block-proposed / update-excuse tags added or removed → the package's watchers.
-    async fn bug_messages(
-        &self,
-        bug: &Bug,
-        configured: &[&str],
-        out: &mut Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
-        let pkg = bug.source_package();
-        let mut lines = Vec::new();
-        for t in bug.added_tags().into_iter().filter(|t| migration_tag(t)) {
-            let what = if t == "update-excuse" {
-                "now explains"
-            } else {
-                "now holds"
-            };
-            lines.push(format!(
-                "LP: #{} {} tagged {t}: it {what} {} in -proposed",
-                bug.number(),
-                pkg.unwrap_or("?"),
-                pkg.unwrap_or("the package")
-            ));
-        }
-        for t in bug.removed_tags().into_iter().filter(|t| migration_tag(t)) {
-            lines.push(format!(
-                "LP: #{} {}: {t} removed",
-                bug.number(),
-                pkg.unwrap_or("?")
-            ));
-        }
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let mut channels: Vec<String> = configured.iter().map(|c| c.to_string()).collect();
-        if let Some(pkg) = pkg {
+            .chain(channels_for(d, target.as_deref(), registered))
+            .map(str::to_string)
+            .collect();
+        if let Some(pkg) = &reaction.package {
             for s in self.store.subscriptions(None).await? {
-                if s.kind == "package" && s.target == pkg {
+                if s.kind == "package" && &s.target == pkg {
                     channels.push(s.channel);
                 }
             }
         }
         channels.sort();
         channels.dedup();
-        for c in channels {
-            for l in &lines {
-                out.push((
-                    c.clone(),
-                    format!("{l} · https://bugs.launchpad.net/bugs/{}", bug.number()),
-                ));
+        let messages: Vec<(String, String)> = channels
+            .iter()
+            .flat_map(|c| reaction.lines.iter().map(move |l| (c.clone(), l.clone())))
+            .collect();
+        let mut follow_ups: Vec<(String, String, String)> = Vec::new();
+        if let (Some(f), true) = (&reaction.rebuild_follow_up, rebuilds) {
+            for (c, t) in self.store.rebuild_threads(&f.owner, &f.snap, since).await? {
+                follow_ups.push((c, t, f.text.clone()));
             }
         }
-        Ok(())
+        Ok((!messages.is_empty() || !follow_ups.is_empty())
+            .then(|| announcements(d, messages, follow_ups)))
     }
 }
 
