@@ -38,7 +38,6 @@ pub enum MigrationError {
 pub struct ProposedMigration {
     store: Store,
     config: MigrationConfig,
-    client: Option<AutopkgtestClient>,
     /// What planners read (running/queued tests) while someone waits in chat.
     reader: Option<AutopkgtestClient>,
     request_url: String,
@@ -93,9 +92,9 @@ impl ProposedMigration {
         config: MigrationConfig,
         autopkgtest: Option<&AutopkgtestConfig>,
     ) -> Result<Self, MigrationError> {
-        let client = autopkgtest_client(autopkgtest)?;
+        // Reads only: the executor holds the client that sends requests.
         let reader = client_with_timeout(autopkgtest, COMMAND_READ_TIMEOUT)?;
-        let request_url = client.as_ref().map_or(
+        let request_url = reader.as_ref().map_or(
             "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
             |c| c.request_url().to_string(),
         );
@@ -107,7 +106,6 @@ impl ProposedMigration {
         Ok(Self {
             store,
             config,
-            client,
             reader,
             request_url,
             http,
@@ -325,10 +323,6 @@ impl ProposedMigration {
                 snap
             }
         }
-    }
-
-    pub fn client(&self) -> Option<&AutopkgtestClient> {
-        self.client.as_ref()
     }
 }
 
