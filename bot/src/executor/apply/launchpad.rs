@@ -46,6 +46,17 @@ fn apply_error(e: LpError) -> ApplyError {
     }
 }
 
+/// The build a `RequestSnapBuild` step asks for.
+pub struct BuildAsk<'a> {
+    pub owner: &'a str,
+    pub snap: &'a str,
+    pub arch: &'a str,
+    /// The arch's latest build when planned: newer ones are the step's own.
+    pub after_build: Option<u64>,
+    /// The series to build for, when the snap names none.
+    pub series: Option<&'a str>,
+}
+
 /// A build this step owns: one Launchpad already has, or one just requested.
 enum Found {
     Existing(String),
@@ -262,22 +273,15 @@ impl LaunchpadApplier {
     /// store upload — by the URL kept with the step, once known.
     /// `after_build` `None` (plans stored by older versions): a pending
     /// build, or when following, the arch's newest.
-    #[allow(clippy::too_many_arguments)]
     pub async fn build(
         &self,
-        owner: &str,
-        name: &str,
-        arch: &str,
-        after_build: Option<u64>,
-        series: Option<&str>,
+        ask: &BuildAsk<'_>,
         step: &StepCall<'_>,
     ) -> Result<Applied, ApplyError> {
+        let (name, arch) = (ask.snap, ask.arch);
         let url = match step.follow_ref {
             Some(url) => url.to_string(),
-            None => match self
-                .find_or_request(owner, name, arch, after_build, series, step)
-                .await?
-            {
+            None => match self.find_or_request(ask, step).await? {
                 Found::Requested(url) => {
                     let id = url.rsplit('/').next().unwrap_or("?").to_string();
                     return self.wait(
@@ -319,14 +323,15 @@ impl LaunchpadApplier {
     /// builds included, however many builds the snap has); else a new one.
     async fn find_or_request(
         &self,
-        owner: &str,
-        name: &str,
-        arch: &str,
-        after_build: Option<u64>,
-        series: Option<&str>,
+        ask: &BuildAsk<'_>,
         step: &StepCall<'_>,
     ) -> Result<Found, ApplyError> {
-        let snap = self.client.snap(owner, name).await.map_err(apply_error)?;
+        let (name, arch) = (ask.snap, ask.arch);
+        let snap = self
+            .client
+            .snap(ask.owner, name)
+            .await
+            .map_err(apply_error)?;
         let builds = self
             .client
             .recent_snap_builds(&snap, 100)
@@ -336,7 +341,7 @@ impl LaunchpadApplier {
         let ours = builds
             .iter()
             .filter(|b| b.arch() == arch)
-            .filter(|b| match after_build {
+            .filter(|b| match ask.after_build {
                 Some(after) => id(b) > after,
                 None => step.following || !b.is_final(),
             })
@@ -347,7 +352,7 @@ impl LaunchpadApplier {
                 "the build of {name} on {arch} this step requested is no longer listed on Launchpad"
             ))),
             None => self
-                .request_build(&snap, &builds, arch, series)
+                .request_build(&snap, &builds, arch, ask.series)
                 .await
                 .map(Found::Requested),
         }

@@ -83,9 +83,14 @@ impl Applier for WorldApplier {
                 after_build,
                 series,
             } => {
-                self.lp()?
-                    .build(owner, snap, arch, *after_build, series.as_deref(), step)
-                    .await
+                let ask = launchpad::BuildAsk {
+                    owner,
+                    snap,
+                    arch,
+                    after_build: *after_build,
+                    series: series.as_deref(),
+                };
+                self.lp()?.build(&ask, step).await
             }
             Action::RegisterWebhook {
                 target,
