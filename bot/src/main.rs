@@ -233,8 +233,9 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
             &config.chat.default_channel,
         )),
     };
+    let signals = Signals::register();
     let bot = runtime::start(&config, chat, None).await?;
-    tokio::spawn(stop_on_signal(bot.shutdown_token()));
+    tokio::spawn(signals.cancel_on_signal(bot.shutdown_token()));
     tracing::info!("shepherd is running");
     bot.serve_chat(false).await;
     bot.stop().await;
@@ -242,28 +243,58 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGTERM or ctrl-c → the shutdown signal every task watches.
-async fn stop_on_signal(token: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and ctrl-c, watched from the moment `register` returns: a
+/// signal that arrives while the bot is still starting is kept, not lost to
+/// the default action (which would kill the process mid-start).
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let watch = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot watch SIGTERM");
-                    let _ = ctrl_c.await;
-                    token.cancel();
-                    return;
+                    tracing::error!(error = %e, signal = name, "cannot watch the signal");
+                    None
                 }
             };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            Self {
+                term: watch(SignalKind::terminate(), "SIGTERM"),
+                interrupt: watch(SignalKind::interrupt(), "SIGINT"),
+            }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down");
-    token.cancel();
+
+    /// Waits for either signal, then cancels `token` (the shutdown every
+    /// task watches).
+    async fn cancel_on_signal(self, token: CancellationToken) {
+        #[cfg(unix)]
+        {
+            let recv = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = recv(self.term) => {}
+                _ = recv(self.interrupt) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    }
 }

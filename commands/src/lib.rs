@@ -17,6 +17,8 @@ pub mod plans;
 pub mod proposed_migration;
 #[cfg(test)]
 mod test_data;
+#[cfg(test)]
+pub(crate) mod testing;
 
 // Short paths for what every feature uses.
 pub use grammar::{help, parse, registry};

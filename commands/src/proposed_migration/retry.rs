@@ -38,9 +38,9 @@ static SPEC: CommandSpec = CommandSpec {
     examples: &[
         "!retry libsepol",
         "!retry libsepol --trigger libselinux/3.8-1 --dry-run",
-        "!retry glibc --arch arm64 --arch s390x --all-proposed",
+        "!retry systemd --arch s390x --all-proposed",
         "!retry systemd --reference",
-        "!retry hello --ppa someone/myppa --state ALWAYSFAIL",
+        "!retry libsepol --ppa someone/myppa --state ALWAYSFAIL",
     ],
     role: Some("release-team"),
     writes: true,

@@ -21,7 +21,7 @@ static SPEC: CommandSpec = CommandSpec {
     aliases: &["excuses"],
     summary: "why a package is stuck in -proposed: regressions, running tests, bugs, builds, dependencies",
     usage: "!why PKG [--series S]",
-    examples: &["!why libsepol", "!excuses glibc --series plucky"],
+    examples: &["!why libsepol", "!excuses systemd --series plucky"],
     role: None,
     writes: false,
     flags: &[SERIES],

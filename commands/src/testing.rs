@@ -1,0 +1,279 @@
+//! Fake views for planner tests: a Launchpad with the sandbox's PPAs and
+//! snaps, the real plucky excuses, an empty ledger, an open policy.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::json;
+use shepherd_adapters::autopkgtest::InFlight;
+use shepherd_adapters::launchpad::ops::{Snap, SnapBuild, SourcePublication};
+
+use crate::grammar::registry::CommandSpec;
+use crate::launchpad::LaunchpadView;
+use crate::plan::{Action, AuditEntry, PlanDetail, PlanState, PlanSummary, StepState, StepView};
+use crate::proposed_migration::{MigrationSnapshot, MigrationView};
+use crate::{Context, Ledger, LedgerError, Policy, Registry, UserError};
+
+/// Any plan asked for exists: a one-step announcement, done.
+pub struct FakeLedger;
+
+fn plan(id: i64) -> PlanSummary {
+    PlanSummary {
+        id,
+        command: "announce".into(),
+        requested_by: "console:alice".into(),
+        summary: "announce to #release".into(),
+        state: PlanState::Done,
+        steps_total: 1,
+        steps_done: 1,
+        created_at_ms: 1_741_996_000_000,
+    }
+}
+
+#[async_trait]
+impl Ledger for FakeLedger {
+    async fn recent_plans(&self, _: u32) -> Result<Vec<PlanSummary>, LedgerError> {
+        Ok(vec![plan(41)])
+    }
+    async fn plan_detail(&self, id: i64) -> Result<Option<PlanDetail>, LedgerError> {
+        Ok(Some(PlanDetail {
+            plan: plan(id),
+            steps: vec![StepView {
+                seq: 1,
+                key: "announce/release".into(),
+                action: Action::Announce {
+                    channel: "#release".into(),
+                    text: "hello".into(),
+                    thread: None,
+                },
+                state: StepState::Done,
+                attempts: 1,
+                result: Some("posted".into()),
+                error: None,
+            }],
+            confirmed_by: None,
+            expires_at_ms: None,
+        }))
+    }
+    async fn audit_entries(&self, _: u32) -> Result<Vec<AuditEntry>, LedgerError> {
+        Ok(Vec::new())
+    }
+    async fn subscriptions(&self, _: &str) -> Result<Vec<(String, String)>, LedgerError> {
+        Ok(vec![("package".into(), "glibc".into())])
+    }
+}
+
+pub struct OpenPolicy;
+
+impl Policy for OpenPolicy {
+    fn required_role(&self, spec: &CommandSpec) -> Option<String> {
+        spec.role.map(str::to_string)
+    }
+}
+
+/// The real plucky excuses (2025-03-14), nothing in flight.
+pub struct FakeMigration(pub Arc<MigrationSnapshot>);
+
+impl FakeMigration {
+    pub fn plucky() -> Self {
+        Self(Arc::new(MigrationSnapshot {
+            series: "plucky".into(),
+            excuses: crate::test_data::plucky(),
+            output: None,
+            fetched_at_ms: 0,
+        }))
+    }
+}
+
+#[async_trait]
+impl MigrationView for FakeMigration {
+    fn default_series(&self) -> Option<String> {
+        Some("plucky".into())
+    }
+    fn request_url(&self) -> String {
+        "https://autopkgtest.ubuntu.com/request.cgi".into()
+    }
+    async fn snapshot(&self, series: &str) -> Result<Arc<MigrationSnapshot>, UserError> {
+        if series == "plucky" {
+            Ok(self.0.clone())
+        } else {
+            Err(UserError(format!("I don't follow {series}")))
+        }
+    }
+    async fn in_flight(&self) -> Result<Vec<InFlight>, UserError> {
+        Ok(Vec::new())
+    }
+    fn teams(&self) -> Vec<String> {
+        vec!["foundations".into()]
+    }
+}
+
+/// PPAs `ppa-owner/next` (hello 2.10-5) and `maas/3.6-next` (maas
+/// 1:3.6.0-1), both for noble and jammy; snaps `maas` (ppc64el failed
+/// last) and `maas-agent` (no distro series) of maas-committers.
+pub struct FakeLaunchpad;
+
+const ROOT: &str = "https://api.launchpad.net/devel";
+
+fn decoded<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).expect("fake data decodes")
+}
+
+#[async_trait]
+impl LaunchpadView for FakeLaunchpad {
+    async fn published(
+        &self,
+        ppa: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        let have = match (ppa, name) {
+            ("ppa-owner/next", "hello") => "2.10-5",
+            ("maas/3.6-next", "maas") => "1:3.6.0-1",
+            _ => return Ok(Vec::new()),
+        };
+        if version.is_some_and(|v| v != have) {
+            return Ok(Vec::new());
+        }
+        Ok(["noble", "jammy"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                decoded(json!({
+                    "self_link": format!("{ROOT}/~x/+archive/ubuntu/y/+sourcepub/{i}"),
+                    "source_package_name": name, "source_package_version": have,
+                    "status": "Published", "distro_series_link": format!("{ROOT}/ubuntu/{s}"),
+                    "pocket": "Release",
+                }))
+            })
+            .collect())
+    }
+
+    async fn snap(&self, owner: &str, name: &str) -> Result<Snap, UserError> {
+        let series = match name {
+            "maas" => json!(format!("{ROOT}/ubuntu/jammy")),
+            "maas-agent" => json!(null),
+            _ => return Err(UserError(format!("Launchpad says: no snap {name}"))),
+        };
+        let base = format!("{ROOT}/~{owner}/+snap/{name}");
+        Ok(decoded(json!({
+            "self_link": base, "name": name, "distro_series_link": series,
+            "auto_build_archive_link": format!("{ROOT}/ubuntu/+archive/primary"),
+            "auto_build_pocket": "Updates", "store_channels": ["latest/edge"],
+            "builds_collection_link": format!("{base}/builds"),
+            "pending_builds_collection_link": format!("{base}/pending_builds"),
+        })))
+    }
+
+    async fn snap_builds(&self, snap: &Snap, _: usize) -> Result<Vec<SnapBuild>, UserError> {
+        if snap.name != "maas" {
+            return Ok(Vec::new());
+        }
+        Ok([
+            ("ppc64el", 3, "Failed to build"),
+            ("arm64", 2, "Successfully built"),
+            ("amd64", 1, "Successfully built"),
+        ]
+        .iter()
+        .map(|(arch, id, state)| {
+            decoded(json!({
+                "self_link": format!("{}/+build/{id}", snap.self_link), "arch_tag": arch,
+                "distro_arch_series_link": format!("{ROOT}/ubuntu/jammy/{arch}"),
+                "buildstate": state, "store_upload_status": "Unscheduled",
+            }))
+        })
+        .collect())
+    }
+
+    fn default_snap_owner(&self) -> Option<String> {
+        Some("maas-committers".into())
+    }
+
+    fn webhook_url(&self) -> Option<String> {
+        Some("https://shepherd.example/hooks/launchpad".into())
+    }
+}
+
+/// A planning context over the fakes, as alice in #release.
+pub fn context<'a>(registry: &'a Registry, migration: &'a FakeMigration) -> Context<'a> {
+    Context {
+        actor: "console:alice",
+        request_id: "test-1",
+        channel: "#release",
+        now_ms: 1_741_996_022_000,
+        registry,
+        ledger: &FakeLedger,
+        policy: &OpenPolicy,
+        migration,
+        launchpad: &FakeLaunchpad,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{builtins, parse, Parsed};
+
+    /// Every example `!help` shows is planned against the fakes and gives
+    /// an answer — never a usage error or a refusal of the example itself.
+    #[tokio::test]
+    async fn every_help_example_plans() {
+        let registry = Registry::new(builtins()).unwrap();
+        let migration = FakeMigration::plucky();
+        let cx = context(&registry, &migration);
+        let mut planned = 0;
+        for spec in registry.specs() {
+            for example in spec.examples {
+                let Parsed::Command(inv) = parse(example, &registry) else {
+                    panic!("{example} does not parse");
+                };
+                let command = registry.command(&inv.name).expect("registered");
+                match command.plan(&inv, &cx).await {
+                    Ok(_) => planned += 1,
+                    Err(e) => panic!("{example}: {e}"),
+                }
+            }
+        }
+        assert!(planned > 30, "{planned}");
+    }
+
+    /// What each planner makes of typical requests: the plan's summary and
+    /// step count, or the reply, or the refusal.
+    #[tokio::test]
+    async fn planners_table() {
+        use crate::Outcome;
+        let registry = Registry::new(builtins()).unwrap();
+        let migration = FakeMigration::plucky();
+        let cx = context(&registry, &migration);
+        let cases: &[(&str, &str)] = &[
+            ("!rebuild maas", "plan 1: rebuild ~maas-committers/maas on ppc64el (failed last time)"),
+            ("!rebuild maas ppc64el", "plan 1: rebuild ~maas-committers/maas on ppc64el (as asked)"),
+            ("!rebuild maas-agent amd64", "error: maas-agent names no Ubuntu series and has no earlier build on amd64"),
+            ("!rebuild maas-agent amd64 --series noble", "plan 1: rebuild ~maas-committers/maas-agent on amd64 (as asked)"),
+            ("!builds maas", "reply: ~maas-committers/maas latest builds:"),
+            ("!copy hello --from ppa-owner/next --to ppa-owner/stable", "plan 2: copy hello 2.10-5 from ppa:ppa-owner/next to ppa:ppa-owner/stable for noble, jammy"),
+            ("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble", "plan 1: copy hello 2.10-5"),
+            ("!copy nothing --from ppa-owner/next --to ppa-owner/stable", "error: "),
+            ("!why systemd", "reply: systemd 257.3-1ubuntu3 → 257.4-1ubuntu1 · blocked by autopkgtest"),
+            ("!retry systemd", "plan 2: 2 requests to autopkgtest.ubuntu.com, release plucky: dracut on s390x · trigger systemd/257.4-1ubuntu1; mkosi on arm64"),
+            ("!retry systemd --arch s390x", "plan 1: 1 request to autopkgtest.ubuntu.com, release plucky: dracut on s390x"),
+            ("!webhook register /~maas-committers/+snap/maas", "plan 1: Launchpad webhook on /~maas-committers/+snap/maas"),
+            ("!webhook register /", "error: name the webhook's target"),
+        ];
+        for (line, want) in cases {
+            let Parsed::Command(inv) = parse(line, &registry) else {
+                panic!("{line} does not parse");
+            };
+            let got = match registry.command(&inv.name).unwrap().plan(&inv, &cx).await {
+                Ok(Outcome::Plan(d)) => format!("plan {}: {}", d.steps.len(), d.summary),
+                Ok(Outcome::Reply(r)) => format!("reply: {r}"),
+                Ok(other) => format!("{other:?}"),
+                Err(e) => format!("error: {e}"),
+            };
+            assert!(
+                got.starts_with(want),
+                "{line}\n  got:  {got}\n  want: {want}…"
+            );
+        }
+    }
+}
