@@ -31,7 +31,7 @@ use crate::secrets::{RedactingChat, Redactor, SecretRing};
 use crate::store::{now_ms, Store, StoreError};
 use crate::supervise::catch_panic;
 use crate::views::launchpad::LaunchpadReader;
-use crate::views::proposed_migration::{autopkgtest_client, MigrationError, ProposedMigration};
+use crate::views::proposed_migration::{MigrationError, ProposedMigration};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -77,7 +77,13 @@ pub async fn start(
     applier: Option<Arc<dyn Applier>>,
 ) -> Result<Running, RuntimeError> {
     let store = Store::open(&config.store.path).await?;
-    let autopkgtest = autopkgtest_client(config.autopkgtest.as_ref())?;
+    // The executor's request.cgi client: the one that sends requests.
+    let autopkgtest = config
+        .autopkgtest
+        .as_ref()
+        .map(|c| c.client(Duration::from_secs(60)))
+        .transpose()
+        .map_err(|e| MigrationError::Client(e.to_string()))?;
     let proposed = match &config.proposed_migration {
         Some(m) => Some(Arc::new(ProposedMigration::new(
             store.clone(),

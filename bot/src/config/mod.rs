@@ -545,6 +545,7 @@ fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
 mod crontab;
 pub use crontab::{parse_cron, Cron};
 
+mod clients;
 mod summary;
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use shepherd_commands::launchpad::LaunchpadView;
 use shepherd_commands::UserError;
 
 use crate::config::LaunchpadConfig;
-use crate::executor::apply::launchpad::oauth;
 
 /// Reads made to answer a command: someone is waiting in chat, so a
 /// Launchpad that does not answer is reported within seconds rather than
@@ -25,8 +24,9 @@ pub struct LaunchpadReader {
 
 impl LaunchpadReader {
     pub fn new(c: &LaunchpadConfig, public_url: Option<String>) -> Result<Self, LpError> {
-        let client = LaunchpadClient::new(c.service_root.as_str(), oauth(c), COMMAND_READ_TIMEOUT)?
-            .with_retry_delays(vec![COMMAND_READ_RETRY]);
+        let client =
+            LaunchpadClient::new(c.service_root.as_str(), c.oauth(), COMMAND_READ_TIMEOUT)?
+                .with_retry_delays(vec![COMMAND_READ_RETRY]);
         Ok(Self {
             client,
             default_owner: c.default_snap_owner.clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
-use shepherd_adapters::autopkgtest::{Auth, AutopkgtestClient, InFlight};
+use shepherd_adapters::autopkgtest::{AutopkgtestClient, InFlight};
 use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
 use shepherd_commands::proposed_migration::{MigrationSnapshot, MigrationView};
 use shepherd_commands::UserError;
@@ -50,28 +50,6 @@ pub struct ProposedMigration {
 /// How long a read made to answer a command may take.
 const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The request.cgi client configured in `[autopkgtest]`, if any.
-pub fn autopkgtest_client(
-    config: Option<&AutopkgtestConfig>,
-) -> Result<Option<AutopkgtestClient>, MigrationError> {
-    client_with_timeout(config, Duration::from_secs(60))
-}
-
-fn client_with_timeout(
-    config: Option<&AutopkgtestConfig>,
-    timeout: Duration,
-) -> Result<Option<AutopkgtestClient>, MigrationError> {
-    let Some(c) = config else { return Ok(None) };
-    let auth = match (&c.api_key, &c.session_cookie) {
-        (Some(k), _) => Auth::ApiKey(k.clone()),
-        (None, Some(cookie)) => Auth::Cookies(cookie.clone()),
-        (None, None) => Auth::Anonymous,
-    };
-    AutopkgtestClient::new(c.request_url.as_str(), auth, timeout)
-        .map(Some)
-        .map_err(|e| MigrationError::Client(e.to_string()))
-}
-
 /// Runs CPU-heavy work (decompressing, parsing, diffing a 10–100 MB file)
 /// on the blocking pool, so chat and webhooks keep being answered.
 async fn off_worker<T: Send + 'static>(
@@ -93,7 +71,10 @@ impl ProposedMigration {
         autopkgtest: Option<&AutopkgtestConfig>,
     ) -> Result<Self, MigrationError> {
         // Reads only: the executor holds the client that sends requests.
-        let reader = client_with_timeout(autopkgtest, COMMAND_READ_TIMEOUT)?;
+        let reader = autopkgtest
+            .map(|c| c.client(COMMAND_READ_TIMEOUT))
+            .transpose()
+            .map_err(|e| MigrationError::Client(e.to_string()))?;
         let request_url = reader.as_ref().map_or(
             "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
             |c| c.request_url().to_string(),

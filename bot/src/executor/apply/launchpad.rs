@@ -9,24 +9,12 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild};
-use shepherd_adapters::launchpad::{LaunchpadClient, LpError, OAuth};
+use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 
 use crate::config::LaunchpadConfig;
 use crate::executor::{Applied, ApplyError, StepCall};
 use crate::secrets::SecretRing;
 use crate::store::{now_ms, Store};
-
-/// The credentials in `[launchpad]`, if any (an empty token = anonymous).
-pub fn oauth(c: &LaunchpadConfig) -> Option<OAuth> {
-    match (&c.oauth_token, &c.oauth_token_secret) {
-        (Some(t), Some(s)) if !t.expose_secret().is_empty() => Some(OAuth {
-            consumer_key: c.consumer_key.clone().unwrap_or_else(|| "shepherd".into()),
-            token: t.clone(),
-            token_secret: s.clone(),
-        }),
-        _ => None,
-    }
-}
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn new_secret() -> Result<String, String> {
@@ -87,8 +75,8 @@ impl LaunchpadApplier {
     ) -> Result<Self, LpError> {
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
         let client =
-            LaunchpadClient::new(c.service_root.as_str(), oauth(c), Duration::from_secs(60))?;
-        let looks = LaunchpadClient::new(c.service_root.as_str(), oauth(c), LOOK_TIMEOUT)?
+            LaunchpadClient::new(c.service_root.as_str(), c.oauth(), Duration::from_secs(60))?;
+        let looks = LaunchpadClient::new(c.service_root.as_str(), c.oauth(), LOOK_TIMEOUT)?
             .with_retry_delays(vec![Duration::from_millis(500)]);
         // Short polls (sandbox, tests) get short retry delays too.
         let client = if poll < Duration::from_secs(1) {
