@@ -52,6 +52,17 @@ pub enum ApplyError {
     Permanent(String),
 }
 
+impl ApplyError {
+    /// A service's error: transient if the service's client says so.
+    pub fn from_service(e: impl std::fmt::Display, transient: bool) -> Self {
+        if transient {
+            ApplyError::Transient(e.to_string())
+        } else {
+            ApplyError::Permanent(e.to_string())
+        }
+    }
+}
+
 /// What applying a step achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
@@ -236,31 +247,17 @@ impl Executor {
         });
         // Results and errors are stored, shown and audited: no secret in them.
         let redact = |s: &str| self.redactor.redact(s).into_owned();
-        let result = match applied {
-            Ok(Applied::Done(r)) => Ok(Applied::Done(redact(&r))),
-            Ok(Applied::Waiting {
-                note,
-                recheck_in,
-                follow_ref,
-            }) => Ok(Applied::Waiting {
-                note: redact(&note),
-                recheck_in,
-                follow_ref,
-            }),
-            Err(ApplyError::Transient(e)) => Err(ApplyError::Transient(redact(&e))),
-            Err(ApplyError::Permanent(e)) => Err(ApplyError::Permanent(redact(&e))),
-        };
-        Ok(match result {
+        Ok(match applied {
             Ok(Applied::Done(r)) => {
                 Metrics::bump(&self.metrics.steps_applied_total);
-                StepOutcome::Done(r)
+                StepOutcome::Done(redact(&r))
             }
             Ok(Applied::Waiting {
                 note,
                 recheck_in,
                 follow_ref,
             }) => StepOutcome::Waiting {
-                note,
+                note: redact(&note),
                 not_before: now_ms() + recheck_in.as_millis() as i64,
                 follow_ref,
             },
@@ -269,7 +266,7 @@ impl Executor {
             Err(ApplyError::Transient(e)) if step.following => StepOutcome::Retry {
                 not_before: now_ms()
                     + backoff_ms(2, self.config.backoff_base_ms, self.config.backoff_cap_ms) as i64,
-                error: e,
+                error: redact(&e),
             },
             Err(ApplyError::Transient(e)) if step.attempts < self.config.max_attempts => {
                 Metrics::bump(&self.metrics.step_retries_total);
@@ -278,6 +275,7 @@ impl Executor {
                     self.config.backoff_base_ms,
                     self.config.backoff_cap_ms,
                 );
+                let e = redact(&e);
                 tracing::warn!(step = step.step_id, attempt = step.attempts, delay_ms = delay, error = %e, "transient failure; will retry");
                 StepOutcome::Retry {
                     error: e,
@@ -286,11 +284,15 @@ impl Executor {
             }
             Err(ApplyError::Transient(e)) => {
                 Metrics::bump(&self.metrics.step_failures_total);
-                StepOutcome::Failed(format!("{e} (gave up after {} attempts)", step.attempts))
+                StepOutcome::Failed(format!(
+                    "{} (gave up after {} attempts)",
+                    redact(&e),
+                    step.attempts
+                ))
             }
             Err(ApplyError::Permanent(e)) => {
                 Metrics::bump(&self.metrics.step_failures_total);
-                StepOutcome::Failed(e)
+                StepOutcome::Failed(redact(&e))
             }
         })
     }

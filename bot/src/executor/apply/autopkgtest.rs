@@ -11,13 +11,7 @@ pub async fn request_test(
     client: &AutopkgtestClient,
     r: &TestRequest,
 ) -> Result<String, ApplyError> {
-    let classify = |e: ClientError| {
-        if e.is_transient() {
-            ApplyError::Transient(e.to_string())
-        } else {
-            ApplyError::Permanent(e.to_string())
-        }
-    };
+    let classify = |e: ClientError| ApplyError::from_service(&e, e.is_transient());
     let in_flight = client.in_flight().await.map_err(classify)?;
     if let Some(f) = find(
         &in_flight,

@@ -27,11 +27,7 @@ fn new_secret() -> Result<String, String> {
 const LOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn apply_error(e: LpError) -> ApplyError {
-    if e.is_transient() {
-        ApplyError::Transient(e.to_string())
-    } else {
-        ApplyError::Permanent(e.to_string())
-    }
+    ApplyError::from_service(&e, e.is_transient())
 }
 
 /// The build a `RequestSnapBuild` step asks for.

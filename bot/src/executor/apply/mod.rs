@@ -36,8 +36,7 @@ impl Applier for WorldApplier {
                 .await
             {
                 Ok(m) => Ok(Applied::Done(format!("posted to {} ({})", m.channel, m.id))),
-                Err(e) if e.is_transient() => Err(ApplyError::Transient(e.to_string())),
-                Err(e) => Err(ApplyError::Permanent(e.to_string())),
+                Err(e) => Err(ApplyError::from_service(&e, e.is_transient())),
             },
             Action::RequestAutopkgtest {
                 release,
