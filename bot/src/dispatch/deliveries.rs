@@ -52,22 +52,24 @@ impl Dispatcher {
     /// Handles a batch, then marks them all processed in one transaction.
     /// What every delivery of the batch consults is read once.
     pub async fn handle_deliveries(&self, batch: &[Delivery]) -> Result<(), StoreError> {
-        let registered: Vec<LaunchpadHook> = self
-            .store
-            .registered_hooks()
-            .await?
-            .into_iter()
-            .map(|h| LaunchpadHook {
-                target: h.target,
-                secret: h.secret,
-                channel: h.channel,
-            })
-            .collect();
+        // Every hook, configured or registered by `!webhook register`.
+        let mut hooks = self.hooks.clone();
+        hooks.extend(
+            self.store
+                .registered_hooks()
+                .await?
+                .into_iter()
+                .map(|h| LaunchpadHook {
+                    target: h.target,
+                    secret: h.secret,
+                    channel: h.channel,
+                }),
+        );
         let since = now_ms() - 2 * 24 * 3600 * 1000;
         let rebuilds = self.store.rebuild_plans_since(since).await?;
         let mut drafts = Vec::with_capacity(batch.len());
         for d in batch {
-            drafts.push(self.react(d, &registered, rebuilds > 0, since).await?);
+            drafts.push(self.react(d, &hooks, rebuilds > 0, since).await?);
         }
         // The plans and the processed marks of the whole batch: one commit.
         let plans: Vec<(String, Option<NewPlan<'_>>)> = batch
@@ -101,7 +103,7 @@ impl Dispatcher {
     async fn react(
         &self,
         d: &Delivery,
-        registered: &[LaunchpadHook],
+        hooks: &[LaunchpadHook],
         rebuilds: bool,
         since: i64,
     ) -> Result<Option<(String, Origin, PlanDraft)>, StoreError> {
@@ -111,9 +113,8 @@ impl Dispatcher {
             return Ok(None);
         }
         let target = delivery_target(&d.event_type, &payload);
-        let mut channels: Vec<String> = channels_for(d, target.as_deref(), &self.hooks)
+        let mut channels: Vec<String> = channels_for(d, target.as_deref(), hooks)
             .into_iter()
-            .chain(channels_for(d, target.as_deref(), registered))
             .map(str::to_string)
             .collect();
         if let Some(pkg) = &reaction.package {
