@@ -22,6 +22,7 @@ mod ledger;
 mod plans;
 mod schedule_state;
 mod snapshots;
+mod steps;
 mod subscriptions;
 mod turns;
 mod webhooks;
@@ -30,8 +31,9 @@ mod write_tx;
 pub use audit::AuditRecord;
 pub use control::PlanControl;
 pub use deliveries::Delivery;
-pub use plans::{ClaimedStep, Inserted, NewPlan, Origin, PlanProgress, StepOutcome};
+pub use plans::{Inserted, NewPlan, Origin, PlanProgress};
 pub use snapshots::Snapshot;
+pub use steps::{ClaimedStep, StepOutcome};
 pub use subscriptions::Subscription;
 pub use webhooks::RegisteredHook;
 

@@ -1,10 +1,8 @@
-//! Plans and steps: inserting, claiming, finishing, confirming, cancelling.
-//!
-//! Steps of one plan run in order; a step is claimable when it is pending,
-//! due (`not_before`), its plan is released (pending or running), and every
-//! earlier step of its plan is done or skipped.
+//! Plans: inserting one (with its steps and audit record, once per
+//! request key), which step keys live plans already hold, and a plan's
+//! progress. Claiming and finishing steps is in `steps`.
 
-use shepherd_commands::{Action, PlanDraft, PlanState, StepState};
+use shepherd_commands::{PlanDraft, PlanState, StepState};
 
 use sqlx::SqliteConnection;
 
@@ -77,43 +75,6 @@ impl Inserted {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct ClaimedStep {
-    pub step_id: i64,
-    pub plan_id: i64,
-    pub seq: u32,
-    pub key: String,
-    pub action: Action,
-    /// Sends so far, including this one (looks at a waiting step are not counted).
-    pub attempts: u32,
-    /// When the step was first applied (Unix ms), across restarts.
-    pub first_applied_at: i64,
-    /// Its request was sent already: this is a look at what became of it.
-    pub following: bool,
-    /// What the step said last time (a waiting step's progress note).
-    pub last_result: Option<String>,
-    /// What a followed step follows (e.g. its build's URL).
-    pub follow_ref: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepOutcome {
-    Done(String),
-    /// Sent; look again at `not_before` (the worker is free meanwhile).
-    /// `follow_ref`: what to look at then, if the applier named it.
-    Waiting {
-        note: String,
-        not_before: i64,
-        follow_ref: Option<String>,
-    },
-    /// Transient failure: try again at `not_before`.
-    Retry {
-        error: String,
-        not_before: i64,
-    },
-    Failed(String),
-}
-
 /// A plan's state after one of its steps finished.
 #[derive(Debug, Clone)]
 pub struct PlanProgress {
@@ -126,49 +87,6 @@ pub struct PlanProgress {
     pub progress_message: Option<String>,
 }
 
-/// Steps that may run now or at their `not_before`: pending, in a released
-/// plan, first in line (every earlier step of the plan done or skipped), and
-/// not the same effect as a step another worker is applying right now (it
-/// waits, then finds that key done and is not applied again).
-/// A step not yet sent may run once every earlier step of its plan has
-/// been sent (done, or waiting on the world); a waiting step is looked at
-/// again even after its plan failed (its result is still reported). Never
-/// two steps with one key at once.
-const READY_TO_SEND: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
-    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id AND e.seq < s.seq
-                    AND (e.state = 'pending' OR (e.state = 'running' AND e.followed_since IS NULL)))
-    AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
-const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'running', 'failed')
-    AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
-
-/// The next step due at `$1` (or, without the time bound, the earliest one
-/// due at all): the first of each kind in claim order — each walks the
-/// `steps_runnable` index and stops at its first match — then the earlier.
-#[cfg(test)]
-pub(super) fn next_due_for_tests() -> String {
-    next_due(true)
-}
-
-fn next_due(due_by_now: bool) -> String {
-    let bound = if due_by_now {
-        "AND s.not_before <= $1"
-    } else {
-        ""
-    };
-    let first = |ready: &str| {
-        format!(
-            "SELECT id, nb, pid, sq FROM (SELECT s.id AS id, s.not_before AS nb, s.plan_id AS pid,
-                    s.seq AS sq FROM steps s JOIN plans p ON p.id = s.plan_id
-             WHERE {ready} {bound} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1)"
-        )
-    };
-    format!(
-        "SELECT id, nb FROM ({} UNION ALL {}) ORDER BY nb, pid, sq LIMIT 1",
-        first(READY_TO_SEND),
-        first(READY_TO_CHECK)
-    )
-}
-
 pub(super) fn plan_state(s: &str) -> Result<PlanState, StoreError> {
     PlanState::parse(s).ok_or_else(|| corrupt(format!("plan state `{s}`")))
 }
@@ -179,77 +97,6 @@ impl Store {
         let inserted = insert_plan_on(&mut tx, &p, now).await?;
         tx.commit().await?;
         Ok(inserted)
-    }
-
-    /// Claims the next runnable step, marking it running and opening an attempt.
-    pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
-        let mut tx = self.write().await?;
-        // One statement picks and claims, so two claimers can never take the
-        // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
-        // A look at a waiting step is not an attempt: only sends count
-        // against the retry budget.
-        let sql = format!(
-            "UPDATE steps SET state = 'running',
-                attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
-                first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
-             WHERE id = (SELECT id FROM ({}))
-             RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
-                followed_since, result, follow_ref",
-            next_due(true)
-        );
-        type Row = (
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        let row: Option<Row> = sqlx::query_as(&sql)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
-            row
-        else {
-            // Nothing changed; ending the transaction keeps the connection pooled.
-            tx.commit().await?;
-            return Ok(None);
-        };
-        sqlx::query("UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'")
-            .bind(plan_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        if followed.is_none() {
-            sqlx::query(
-                "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
-            )
-            .bind(step_id)
-            .bind(attempts)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        let action =
-            serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
-        Ok(Some(ClaimedStep {
-            step_id,
-            plan_id,
-            seq: seq as u32,
-            key,
-            action,
-            attempts: attempts as u32,
-            first_applied_at: first,
-            following: followed.is_some(),
-            last_result: last,
-            follow_ref,
-        }))
     }
 
     /// The plan a request already made, if any.
@@ -281,118 +128,7 @@ impl Store {
         Ok(taken)
     }
 
-    /// The plan that already applied this idempotency key, if any.
-    pub async fn key_done_by(
-        &self,
-        key: &str,
-        except_step: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT plan_id FROM steps WHERE idem_key = $1 AND state = 'done' AND id <> $2 LIMIT 1",
-        )
-        .bind(key)
-        .bind(except_step)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(p,)| p))
-    }
-
-    /// Records how a claimed step ended and moves its plan along.
-    pub async fn finish_step(
-        &self,
-        step: &ClaimedStep,
-        outcome: &StepOutcome,
-        now: i64,
-    ) -> Result<PlanProgress, StoreError> {
-        let mut tx = self.write().await?;
-        // A followed step that hits a transient error stays followed.
-        let unsent = if step.following {
-            StepState::Waiting
-        } else {
-            StepState::Pending
-        };
-        let (state, attempt_outcome, result, error, not_before) = match outcome {
-            StepOutcome::Done(r) => (StepState::Done, "done", Some(r.as_str()), None, 0),
-            StepOutcome::Waiting {
-                note, not_before, ..
-            } => (
-                StepState::Waiting,
-                "sent",
-                Some(note.as_str()),
-                None,
-                *not_before,
-            ),
-            StepOutcome::Retry { error, not_before } => (
-                unsent,
-                "transient",
-                step.last_result.as_deref(),
-                Some(error.as_str()),
-                *not_before,
-            ),
-            StepOutcome::Failed(e) => (StepState::Failed, "failed", None, Some(e.as_str()), 0),
-        };
-        let (followed, follow_ref) = match outcome {
-            StepOutcome::Waiting { follow_ref, .. } => (Some(now), follow_ref.as_deref()),
-            _ => (None, None),
-        };
-        sqlx::query(
-            "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6,
-                followed_since = COALESCE(followed_since, $7), follow_ref = COALESCE($8, follow_ref)
-             WHERE id = $1",
-        )
-        .bind(step.step_id)
-        .bind(state.as_str())
-        .bind(result)
-        .bind(error)
-        .bind(not_before)
-        .bind(now)
-        .bind(followed)
-        .bind(follow_ref)
-        .execute(&mut *tx)
-        .await?;
-        // The attempt that sent the request ends here; later looks are not attempts.
-        sqlx::query(
-            "UPDATE step_attempts SET finished_at = $3, outcome = $4, detail = $5
-             WHERE step_id = $1 AND attempt = $2 AND finished_at IS NULL",
-        )
-        .bind(step.step_id)
-        .bind(step.attempts as i64)
-        .bind(now)
-        .bind(attempt_outcome)
-        .bind(result.or(error))
-        .execute(&mut *tx)
-        .await?;
-        if matches!(outcome, StepOutcome::Failed(_)) {
-            sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE plans SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'running'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting')",
-        )
-        .bind(step.plan_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open == 0 {
-            sqlx::query("UPDATE plans SET state = 'done', updated_at = $2 WHERE id = $1 AND state = 'running'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let progress = self.progress_in(&mut tx, step.plan_id).await?;
-        tx.commit().await?;
-        Ok(progress)
-    }
-
-    async fn progress_in(
+    pub(super) async fn progress_in(
         &self,
         tx: &mut sqlx::SqliteConnection,
         plan_id: i64,
@@ -452,32 +188,6 @@ impl Store {
         Ok(())
     }
 
-    /// After a crash, steps left `running` were interrupted mid-apply: put
-    /// them back to pending so they run again (adapters check before acting,
-    /// so a re-run of a call that did land is harmless). Returns how many.
-    pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE step_attempts SET outcome = 'interrupted', finished_at = $1
-             WHERE outcome = 'running'",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        // A step already followed goes back to being followed, not sent again.
-        let n = sqlx::query(
-            "UPDATE steps SET updated_at = $1,
-                state = CASE WHEN followed_since IS NULL THEN 'pending' ELSE 'waiting' END
-             WHERE state = 'running'",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(n)
-    }
-
     /// Steps that will still run without anyone's confirmation.
     pub async fn open_step_count(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(
@@ -488,16 +198,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(n)
-    }
-
-    /// The earliest `not_before` of a waiting retry, so the executor can sleep until then.
-    pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
-        // ORDER BY … LIMIT 1 walks the index and stops at the first step
-        // that may run; MIN() over the same condition would visit them all.
-        let at: Option<(i64, i64)> = sqlx::query_as(&next_due(false))
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(at.map(|(_, t)| t))
     }
 }
 

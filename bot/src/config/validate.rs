@@ -1,0 +1,118 @@
+//! What a configuration must satisfy beyond its shape: known roles and
+//! commands, valid schedules, long enough secrets, sane limits.
+
+use secrecy::SecretString;
+use shepherd_commands::Registry;
+
+use super::{parse_cron, Config, ConfigError, MIN_SECRET_BYTES};
+
+impl Config {
+    pub(super) fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        for (role, rc) in &self.roles {
+            if let Some(m) = rc.members.iter().find(|m| !is_identity(m)) {
+                return bad(format!(
+                    "[roles.{role}] member `{m}` must be `platform:id`, e.g. `console:alice`"
+                ));
+            }
+        }
+        for (name, policy) in &self.commands {
+            match registry.lookup(name) {
+                Some(spec) if spec.name == name => {}
+                Some(spec) => {
+                    return bad(format!(
+                        "[commands.{name}]: use the command's name `{}`",
+                        spec.name
+                    ))
+                }
+                None => return bad(format!("[commands.{name}]: no such command")),
+            }
+            if let Some(role) = &policy.role {
+                if role != "none" && !self.roles.contains_key(role) {
+                    return bad(format!(
+                        "[commands.{name}] role `{role}` is not defined in [roles]"
+                    ));
+                }
+            }
+        }
+        self.validate_webhook()?;
+        for p in &self.confirm.protected_ppas {
+            let bare = p.strip_prefix('!').unwrap_or(p);
+            if bare.split('/').count() != 2 || bare.split('/').any(str::is_empty) {
+                return bad(format!(
+                    "[confirm] protected_ppas: `{p}` must be OWNER/NAME (`*` allowed, e.g. `maas/*`)"
+                ));
+            }
+        }
+        if self.confirm.expiry_minutes == 0 {
+            return bad("[confirm] expiry_minutes must be at least 1".into());
+        }
+        if self.executor.max_attempts == 0 {
+            return bad("[executor] max_attempts must be at least 1".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.schedules {
+            if !names.insert(&s.name) {
+                return bad(format!("schedule `{}` is declared twice", s.name));
+            }
+            parse_cron(&s.cron)
+                .map_err(|e| ConfigError::Invalid(format!("schedule `{}`: {e}", s.name)))?;
+            match (&s.announce, &s.poll_excuses) {
+                (None, None) => {
+                    return bad(format!(
+                        "schedule `{}` has no job (`announce = {{ … }}` or `poll_excuses = {{}}`)",
+                        s.name
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return bad(format!("schedule `{}` has two jobs; give it one", s.name))
+                }
+                (None, Some(_)) if self.proposed_migration.is_none() => {
+                    return bad(format!(
+                        "schedule `{}` polls excuses but [proposed_migration] is missing",
+                        s.name
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_webhook(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        let short = |s: &SecretString| s.expose_secret().len() < MIN_SECRET_BYTES;
+        if self.webhook.launchpad_secret.as_ref().is_some_and(short) {
+            return Err(ConfigError::Invalid(format!(
+                "[webhook] launchpad_secret (or SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET) must be at least {MIN_SECRET_BYTES} bytes: an empty or short secret lets anyone sign deliveries"
+            )));
+        }
+        for h in &self.webhook.launchpad {
+            if short(&h.secret) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[webhook.launchpad]] {}: secret must be at least {MIN_SECRET_BYTES} bytes",
+                    h.target
+                )));
+            }
+            if !h.target.starts_with('/') || h.target.trim_matches('/').is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[webhook.launchpad]] target `{}` must be a path as payloads name it, e.g. `/~maas-committers/+snap/maas`",
+                    h.target
+                )));
+            }
+        }
+        if self.webhook.max_connections == 0
+            || self.webhook.header_timeout_ms == 0
+            || self.webhook.body_timeout_ms == 0
+        {
+            return Err(ConfigError::Invalid(
+                "[webhook] max_connections, header_timeout_ms and body_timeout_ms must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn is_identity(m: &str) -> bool {
+    matches!(m.split_once(':'), Some((p, id)) if !p.is_empty() && !id.is_empty())
+}
