@@ -9,6 +9,7 @@ pub mod html;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
+pub mod webhook;
 
 #[cfg(test)]
 mod fuzz;

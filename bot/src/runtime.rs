@@ -15,23 +15,20 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use secrecy::SecretString;
-
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
-use crate::executor::apply::launchpad::LaunchpadApplier;
 use crate::executor::{Applier, Executor, WorldApplier};
 use crate::http::delivery_writer::DeliveryWriter;
 use crate::http::{self, WebState};
 use crate::metrics::Metrics;
 use crate::permissions::Permissions;
+use crate::redaction::{RedactingChat, Redactor};
 use crate::schedule::Scheduler;
-use crate::secrets::{RedactingChat, Redactor, SecretRing};
 use crate::store::{now_ms, Store, StoreError};
 use crate::supervise::catch_panic;
-use crate::views::launchpad::LaunchpadReader;
-use crate::views::proposed_migration::{MigrationError, ProposedMigration};
+use crate::views::proposed_migration::ProposedMigration;
+use crate::views::{self, Wiring, WiringError};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -45,9 +42,7 @@ pub enum RuntimeError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
-    Migration(#[from] MigrationError),
-    #[error("Launchpad client: {0}")]
-    Launchpad(String),
+    Wiring(#[from] WiringError),
 }
 
 /// Every command this build knows.
@@ -77,63 +72,28 @@ pub async fn start(
     applier: Option<Arc<dyn Applier>>,
 ) -> Result<Running, RuntimeError> {
     let store = Store::open(&config.store.path).await?;
-    // The executor's request.cgi client: the one that sends requests.
-    let autopkgtest = config
-        .autopkgtest
-        .as_ref()
-        .map(|c| c.client(Duration::from_secs(60)))
-        .transpose()
-        .map_err(|e| MigrationError::Client(e.to_string()))?;
-    let proposed = match &config.proposed_migration {
-        Some(m) => Some(Arc::new(ProposedMigration::new(
-            store.clone(),
-            m.clone(),
-            config.autopkgtest.as_ref(),
-        )?)),
-        None => None,
-    };
     let redactor = Arc::new(Redactor::new(config.secrets()));
     // Everything the bot says passes the redactor: a service may echo a secret.
     let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
         inner: chat,
         redactor: redactor.clone(),
     });
-    let mut targeted: Vec<(String, SecretString)> = config
-        .webhook
-        .launchpad
-        .iter()
-        .map(|h| (h.target.clone(), h.secret.clone()))
-        .collect();
-    targeted.extend(
-        store
-            .registered_hooks()
-            .await?
-            .into_iter()
-            .map(|h| (h.target, h.secret)),
-    );
-    let secrets = Arc::new(SecretRing::new(
-        config.webhook.launchpad_secret.iter().cloned().collect(),
-        targeted,
-        redactor.clone(),
-    ));
-    // Launchpad: a read view for the planners, a writer for the executor.
-    let (lp_view, lp_writer) = match &config.launchpad {
-        Some(c) => {
-            let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
-            let lp_error =
-                |e: shepherd_adapters::launchpad::LpError| RuntimeError::Launchpad(e.to_string());
-            let view = LaunchpadReader::new(c, public_url.clone()).map_err(lp_error)?;
-            let writer = LaunchpadApplier::new(c, store.clone(), secrets.clone(), public_url)
-                .map_err(lp_error)?;
-            (Some(Arc::new(view)), Some(Arc::new(writer)))
-        }
-        None => (None, None),
-    };
+    // One line per service: each wires itself from its config section.
+    let mut wiring = Wiring::default();
+    views::proposed_migration::install(config, &store, &mut wiring)?;
+    views::launchpad::install(config, &store, &redactor, &mut wiring).await?;
+    let Wiring {
+        views,
+        appliers,
+        receivers,
+        webhooks,
+        pollers,
+        proposed,
+    } = wiring;
     let applier = applier.unwrap_or_else(|| {
         Arc::new(WorldApplier {
             chat: chat.clone(),
-            autopkgtest,
-            launchpad: lp_writer,
+            services: appliers,
         })
     });
     let metrics = Arc::new(Metrics::default());
@@ -147,9 +107,9 @@ pub async fn start(
         confirm: config.confirm.clone(),
         wake: wake.clone(),
         metrics: metrics.clone(),
-        proposed: proposed.clone(),
-        hooks: config.webhook.launchpad.clone(),
-        launchpad: lp_view,
+        views,
+        webhooks,
+        pollers,
         redactor: redactor.clone(),
     });
     let mut tasks = Vec::new();
@@ -200,7 +160,7 @@ pub async fn start(
         let state = WebState {
             store: store.clone(),
             metrics: metrics.clone(),
-            secrets: secrets.clone(),
+            receivers: Arc::new(receivers),
             writer: DeliveryWriter::start(store.clone(), metrics.clone()),
             processor,
             body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),

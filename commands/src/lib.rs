@@ -14,11 +14,13 @@ pub mod grammar;
 pub mod launchpad;
 pub mod plan;
 pub mod plans;
+pub mod polls;
 pub mod proposed_migration;
 #[cfg(test)]
 mod test_data;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod webhooks;
 
 // Short paths for what every feature uses.
 pub use grammar::{help, parse, registry};
@@ -58,6 +60,18 @@ pub enum Outcome {
         kind: proposed_migration::watch::WatchKind,
         name: String,
     },
+}
+
+/// A channel's `!watch`: a package, a maintainer or a team. Announcements
+/// of every kind (polls, webhook deliveries) reach the channels whose
+/// subscriptions cover them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub channel: String,
+    /// `package`, `maintainer` or `team`.
+    pub kind: String,
+    pub target: String,
+    pub created_by: String,
 }
 
 /// A mistake the user can fix; becomes one short reply.

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod excuses;
+pub mod fetch;
 pub mod output;
 #[cfg(any(test, feature = "sim"))]
 pub mod site;

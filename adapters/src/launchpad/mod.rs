@@ -14,5 +14,6 @@ pub mod signature;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod target;
+pub mod webhook;
 
 pub use client::{LaunchpadClient, LpError, OAuth, Param, Written};

@@ -268,6 +268,16 @@ pub struct ScheduleConfig {
     pub poll_excuses: Option<PollExcusesJob>,
 }
 
+impl ScheduleConfig {
+    /// The poller a poll job asks (as `Poller::job` names it) and its
+    /// argument; `None` for other jobs.
+    pub fn poll(&self) -> Option<(&'static str, Option<&str>)> {
+        self.poll_excuses
+            .as_ref()
+            .map(|p| ("poll_excuses", p.series.as_deref()))
+    }
+}
+
 #[derive(Debug, Deserialize, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PollExcusesJob {

@@ -13,22 +13,22 @@ use std::sync::Arc;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
-use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
 use shepherd_commands::plan::DangerRules;
-use shepherd_commands::proposed_migration::{MigrationView, NoMigration};
 use shepherd_commands::{
     parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
 use tokio::sync::Notify;
 
-use crate::config::{ConfirmConfig, LaunchpadHook};
+use crate::config::ConfirmConfig;
 use crate::events::Event;
 use crate::metrics::Metrics;
 use crate::permissions::Permissions;
-use crate::secrets::Redactor;
+use crate::redaction::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
-use crate::views::launchpad::LaunchpadReader;
-use crate::views::proposed_migration::ProposedMigration;
+use crate::views::Views;
+use shepherd_commands::polls::Poller;
+
+pub use deliveries::WebhookService;
 
 /// How many steps a preview lists before summarising the rest.
 const PREVIEW_STEPS: usize = 10;
@@ -42,12 +42,12 @@ pub struct Dispatcher {
     /// Wakes the executor when a plan is released.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
-    /// Proposed-migration state, when configured.
-    pub proposed: Option<Arc<ProposedMigration>>,
-    /// Launchpad webhook targets and where their events go.
-    pub hooks: Vec<LaunchpadHook>,
-    /// Launchpad access, when configured.
-    pub launchpad: Option<Arc<LaunchpadReader>>,
+    /// What planners read; only the executor holds write-capable clients.
+    pub views: Views,
+    /// One per service that posts webhooks.
+    pub webhooks: Vec<WebhookService>,
+    /// One per kind of scheduled poll.
+    pub pollers: Vec<Arc<dyn Poller>>,
     /// Scrubs secrets from what is written to the audit log.
     pub redactor: Arc<Redactor>,
 }
@@ -60,22 +60,6 @@ pub(crate) struct Request<'a> {
 }
 
 impl Dispatcher {
-    /// What commands read from Launchpad.
-    pub fn launchpad_view(&self) -> &dyn LaunchpadView {
-        match &self.launchpad {
-            Some(l) => l.as_ref(),
-            None => &NoLaunchpad,
-        }
-    }
-
-    /// What commands read about proposed-migration.
-    pub fn migration_view(&self) -> &dyn MigrationView {
-        match &self.proposed {
-            Some(p) => p.as_ref(),
-            None => &NoMigration,
-        }
-    }
-
     pub async fn handle(&self, event: Event) {
         let key = event.request_key(self.chat.platform());
         match event {
@@ -162,8 +146,8 @@ impl Dispatcher {
             registry: &self.registry,
             ledger: &self.store,
             policy: self.permissions.as_ref(),
-            migration: self.migration_view(),
-            launchpad: self.launchpad_view(),
+            migration: self.views.migration.as_ref(),
+            launchpad: self.views.launchpad.as_ref(),
         };
         let outcome = match command.plan(&inv, &cx).await {
             Ok(o) => o,

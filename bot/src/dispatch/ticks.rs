@@ -1,13 +1,13 @@
-//! What a cron slot does: post a configured announcement, or poll a
-//! series' excuses and announce the changes to the channels watching them.
+//! What a cron slot does: post a configured announcement, or ask a
+//! service's poller what changed and announce it to the channels watching.
 
 use shepherd_commands::{Action, PlanDraft, StepDraft};
 
 use crate::config::ScheduleConfig;
 use crate::dispatch::Dispatcher;
+use crate::events::schedule_step_key;
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Inserted, NewPlan, Origin, StoreError};
-use shepherd_commands::proposed_migration::announce::{render, route};
 
 impl Dispatcher {
     /// Plans a cron slot of a configured job. Config is the approval, so
@@ -23,7 +23,7 @@ impl Dispatcher {
             let draft = PlanDraft {
                 summary: format!("scheduled `{job}`"),
                 steps: vec![StepDraft {
-                    key: format!("schedule/{job}/{slot_ms}"),
+                    key: schedule_step_key(job, slot_ms, None),
                     action: Action::Announce {
                         channel: announce.channel.clone(),
                         text: announce.text.clone(),
@@ -34,11 +34,8 @@ impl Dispatcher {
                 notes: Vec::new(),
             };
             (draft, announce.channel.clone())
-        } else if let Some(poll) = &schedule.poll_excuses {
-            match self
-                .poll_excuses(job, poll.series.as_deref(), slot_ms)
-                .await?
-            {
+        } else if let Some((poller_job, arg)) = schedule.poll() {
+            match self.poll(job, poller_job, arg, slot_ms).await? {
                 Some(draft) => (draft, "(watchers)".to_string()),
                 None => return Ok(None),
             }
@@ -81,62 +78,28 @@ impl Dispatcher {
         Ok(inserted.id())
     }
 
-    /// Fetches the excuses (if changed) and drafts one announcement per
+    /// Asks the job's poller what changed and drafts one announcement per
     /// watching channel. `None` = nothing to say.
-    async fn poll_excuses(
+    async fn poll(
         &self,
         job: &str,
-        series: Option<&str>,
+        poller_job: &str,
+        arg: Option<&str>,
         slot_ms: i64,
     ) -> Result<Option<PlanDraft>, StoreError> {
-        let Some(proposed) = &self.proposed else {
-            tracing::warn!(job, "poll_excuses job without [proposed_migration]");
+        let Some(poller) = self.pollers.iter().find(|p| p.job() == poller_job) else {
+            tracing::warn!(job, poller_job, "no service configured for this job");
             return Ok(None);
-        };
-        let series = series.unwrap_or(proposed.default_series_name()).to_string();
-        let transitions = match proposed.poll(&series).await {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                tracing::debug!(job, series, "excuses not modified");
-                return Ok(None);
-            }
-            Err(e) => {
-                // The next slot tries again; a failed fetch never replaces the last good snapshot.
-                tracing::warn!(job, series, error = %e, "excuses poll failed");
-                return Ok(None);
-            }
         };
         let subs = self.store.subscriptions(None).await?;
-        let routed = route(&transitions, &subs, proposed.teams());
-        tracing::info!(
-            job,
-            series,
-            transitions = transitions.len(),
-            channels = routed.len(),
-            "excuses changed"
-        );
-        if routed.is_empty() {
-            return Ok(None);
+        let step_key = |channel: &str| schedule_step_key(job, slot_ms, Some(channel));
+        match poller.poll(arg, slot_ms, &subs, &step_key).await {
+            Ok(draft) => Ok(draft),
+            Err(e) => {
+                // The next slot tries again; a failed poll never replaces the last good state.
+                tracing::warn!(job, error = %e, "poll failed");
+                Ok(None)
+            }
         }
-        let when = chrono::DateTime::from_timestamp_millis(slot_ms)
-            .map(|d| d.format("%H:%M").to_string())
-            .unwrap_or_default();
-        let steps = routed
-            .iter()
-            .map(|(channel, ts)| StepDraft {
-                key: format!("poll/{series}/{slot_ms}/{channel}"),
-                action: Action::Announce {
-                    channel: channel.clone(),
-                    text: render(&series, &when, ts),
-                    thread: None,
-                },
-            })
-            .collect();
-        Ok(Some(PlanDraft {
-            summary: format!("{series} excuses changes for {} channel(s)", routed.len()),
-            steps,
-            confirm_reason: None,
-            notes: Vec::new(),
-        }))
     }
 }

@@ -29,7 +29,7 @@ pub use backoff::backoff_ms;
 
 use crate::config::ExecutorConfig;
 use crate::metrics::Metrics;
-use crate::secrets::Redactor;
+use crate::redaction::Redactor;
 use crate::store::{now_ms, ClaimedStep, StepOutcome, Store, StoreError};
 use crate::supervise::catch_panic;
 

@@ -1,11 +1,11 @@
-//! The HTTP server: health, metrics, and Launchpad's webhook deliveries.
+//! The HTTP server: health, metrics, and webhook deliveries.
 //!
-//! `POST /hooks/launchpad` verifies `X-Hub-Signature` (HMAC-SHA1 of the raw
-//! body, constant-time, against every configured secret) and refuses
-//! anything unsigned or forged with 401, storing nothing; bodies over 1 MB
-//! get 413. A verified delivery is committed to the store *before* the 2xx,
-//! and deduplicated by `X-Launchpad-Delivery`, so Launchpad's retries (same
-//! id, for up to a day) have one effect. Processing happens afterwards; a
+//! `POST /hooks/{source}` hands the delivery to that service's receiver
+//! (`shepherd_adapters::webhook::Receiver`), which checks its signature and
+//! headers; anything unsigned or forged gets 401 and nothing is stored;
+//! bodies over 1 MB get 413. A genuine delivery is committed to the store
+//! *before* the 2xx, and deduplicated by the service's delivery id, so the
+//! sender's retries have one effect. Processing happens afterwards; a
 //! delivery stored but not processed (crash) is replayed at the next start.
 //!
 //! The server is bounded: at most `max_connections` connections are served
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -28,23 +28,24 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use shepherd_adapters::webhook::Receiver;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
-use crate::secrets::{SecretRing, Verified};
 use crate::store::{now_ms, Delivery, Store};
 use delivery_writer::DeliveryWriter;
 
-/// Launchpad payloads are small JSON documents; anything bigger is refused.
+/// Webhook payloads are small JSON documents; anything bigger is refused.
 pub const MAX_BODY: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    pub secrets: Arc<SecretRing>,
+    /// One per service that posts webhooks.
+    pub receivers: Arc<Vec<Arc<dyn Receiver>>>,
     pub writer: DeliveryWriter,
     /// Wakes the processor, which reads new deliveries from the store.
     pub processor: Arc<Notify>,
@@ -66,7 +67,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/hooks/launchpad", post(launchpad))
+        .route("/hooks/{source}", post(hook))
         .with_state(state)
 }
 
@@ -177,8 +178,11 @@ async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, (StatusCode, 
     }
 }
 
-async fn launchpad(
+/// `POST /hooks/{source}`: the service's receiver checks the delivery;
+/// only a genuine one is stored (and acknowledged only once it is).
+async fn hook(
     State(s): State<WebState>,
+    Path(source): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> (StatusCode, &'static str) {
@@ -186,6 +190,9 @@ async fn launchpad(
     let reject = |status, why| {
         Metrics::bump(&s.metrics.webhook_rejected_total);
         (status, why)
+    };
+    let Some(receiver) = s.receivers.iter().find(|r| r.source() == source) else {
+        return reject(StatusCode::NOT_FOUND, "no such webhook source\n");
     };
     let declared = text_header(&headers, "content-length").and_then(|l| l.parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_BODY) {
@@ -195,39 +202,22 @@ async fn launchpad(
         Ok(b) => b,
         Err((status, why)) => return reject(status, why),
     };
-    let Some(signature) = text_header(&headers, "x-hub-signature") else {
-        return reject(StatusCode::UNAUTHORIZED, "missing X-Hub-Signature\n");
+    let header = |name: &str| text_header(&headers, name).map(str::to_string);
+    let received = match receiver.receive(&header, &body) {
+        Ok(r) => r,
+        Err(refused) => {
+            let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            return reject(status, refused.reason());
+        }
     };
-    // Only secrets allowed to speak for the payload's target are tried
-    // (each comparison constant-time); none configured = nothing verifies.
-    let (Some(event), Some(id)) = (
-        text_header(&headers, "x-launchpad-event-type"),
-        text_header(&headers, "x-launchpad-delivery"),
-    ) else {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            "missing X-Launchpad-Event-Type or X-Launchpad-Delivery\n",
-        );
-    };
-    let Some(verified) = s.secrets.verify(event, &body, signature) else {
-        return reject(StatusCode::UNAUTHORIZED, "bad signature\n");
-    };
-    if id.len() > 128 {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            "X-Launchpad-Delivery is too long\n",
-        );
-    }
+    let id = received.delivery_id.clone();
     let delivery = Delivery {
-        delivery_id: id.to_string(),
-        source: "launchpad".into(),
-        event_type: event.to_string(),
+        delivery_id: received.delivery_id,
+        source: receiver.source().into(),
+        event_type: received.event_type,
         received_at: now_ms(),
         body: body.to_vec(),
-        hook_target: match verified {
-            Verified::Hook(target) => Some(target),
-            Verified::CatchAll => None,
-        },
+        hook_target: received.hook_target,
     };
     match s.writer.record(delivery).await {
         Ok(true) => {
@@ -241,7 +231,7 @@ async fn launchpad(
         }
         Err(e) => {
             Metrics::bump(&s.metrics.webhook_store_unavailable_total);
-            tracing::error!(error = %e, delivery = id, "delivery not stored; Launchpad will retry");
+            tracing::error!(error = %e, source, delivery = id, "delivery not stored; the sender will retry");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "could not store the delivery; retry later\n",

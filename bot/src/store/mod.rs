@@ -16,9 +16,9 @@ use sqlx::SqlitePool;
 use thiserror::Error;
 
 mod audit;
-mod control;
 mod deliveries;
 mod ledger;
+mod plan_lifecycle;
 mod plans;
 mod schedule_state;
 mod snapshots;
@@ -29,8 +29,8 @@ mod webhooks;
 mod write_tx;
 
 pub use audit::AuditRecord;
-pub use control::PlanControl;
 pub use deliveries::Delivery;
+pub use plan_lifecycle::PlanControl;
 pub use plans::{Inserted, NewPlan, Origin, PlanProgress};
 pub use snapshots::Snapshot;
 pub use steps::{ClaimedStep, StepOutcome};

@@ -2,6 +2,7 @@
 //! request key), which step keys live plans already hold, and a plan's
 //! progress. Claiming and finishing steps is in `steps`.
 
+use shepherd_commands::webhooks::PlanThread;
 use shepherd_commands::{PlanDraft, PlanState, StepState};
 
 use sqlx::SqliteConnection;
@@ -198,6 +199,38 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(n)
+    }
+
+    /// The steps of recent plans of these commands that came from a chat
+    /// thread: deliveries about what they asked for follow up there.
+    pub async fn recent_plan_threads(
+        &self,
+        commands: &[&str],
+        since: i64,
+    ) -> Result<Vec<PlanThread>, StoreError> {
+        let mut out = Vec::new();
+        for command in commands {
+            // Recent plans of one command are few (indexed by command and time).
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT p.origin_channel, p.origin_thread, s.action FROM plans p JOIN steps s ON s.plan_id = p.id
+                 WHERE p.command = $1 AND p.created_at >= $2 AND p.state <> 'dry-run'
+                   AND p.origin_thread IS NOT NULL
+                 ORDER BY p.origin_channel, p.origin_thread, s.seq",
+            )
+            .bind(command)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows.into_iter().filter_map(|(channel, thread, action)| {
+                Some(PlanThread {
+                    channel,
+                    thread,
+                    // A step this version cannot read follows up nowhere.
+                    action: serde_json::from_str(&action).ok()?,
+                })
+            }));
+        }
+        Ok(out)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Which channels watch which packages, maintainers and teams.
 
-pub use shepherd_commands::proposed_migration::announce::Subscription;
+pub use shepherd_commands::Subscription;
 
 use super::{Store, StoreError};
 

@@ -7,6 +7,8 @@ use super::{Store, StoreError};
 /// A registered webhook target.
 #[derive(Debug, Clone)]
 pub struct RegisteredHook {
+    /// The service it belongs to, as deliveries name it.
+    pub source: String,
     pub target: String,
     pub secret: SecretString,
     pub channel: Option<String>,
@@ -14,9 +16,11 @@ pub struct RegisteredHook {
 }
 
 impl Store {
-    /// Keeps `secret` for `target` unless one is already kept; returns the kept one.
+    /// Keeps `secret` for `source`'s webhook on `target` unless one is
+    /// already kept; returns the kept one.
     pub async fn keep_webhook_secret(
         &self,
+        source: &str,
         target: &str,
         secret: &SecretString,
         channel: Option<&str>,
@@ -25,14 +29,15 @@ impl Store {
     ) -> Result<SecretString, StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO webhook_secrets (target, secret, channel, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (target) DO UPDATE SET channel = excluded.channel",
+            "INSERT INTO webhook_secrets (target, secret, channel, created_by, created_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (target) DO UPDATE SET channel = excluded.channel",
         )
         .bind(target)
         .bind(secret.expose_secret())
         .bind(channel)
         .bind(created_by)
         .bind(now)
+        .bind(source)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -56,19 +61,22 @@ impl Store {
     }
 
     pub async fn registered_hooks(&self) -> Result<Vec<RegisteredHook>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT target, secret, channel, webhook_link FROM webhook_secrets ORDER BY target",
+        let rows: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT source, target, secret, channel, webhook_link FROM webhook_secrets ORDER BY source, target",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(target, secret, channel, webhook_link)| RegisteredHook {
-                target,
-                secret: SecretString::from(secret),
-                channel,
-                webhook_link,
-            })
+            .map(
+                |(source, target, secret, channel, webhook_link)| RegisteredHook {
+                    source,
+                    target,
+                    secret: SecretString::from(secret),
+                    channel,
+                    webhook_link,
+                },
+            )
             .collect())
     }
 }

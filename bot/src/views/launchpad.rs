@@ -8,7 +8,20 @@ use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 use shepherd_commands::launchpad::LaunchpadView;
 use shepherd_commands::UserError;
 
-use crate::config::LaunchpadConfig;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use shepherd_adapters::launchpad::webhook::LaunchpadReceiver;
+use shepherd_adapters::webhook::Receiver;
+use shepherd_commands::launchpad::deliveries::LaunchpadDeliveries;
+use shepherd_commands::webhooks::Hook;
+
+use super::{Wiring, WiringError};
+use crate::config::{Config, LaunchpadConfig};
+use crate::dispatch::WebhookService;
+use crate::executor::apply::launchpad::LaunchpadApplier;
+use crate::redaction::Redactor;
+use crate::store::Store;
 
 /// Reads made to answer a command: someone is waiting in chat, so a
 /// Launchpad that does not answer is reported within seconds rather than
@@ -80,4 +93,56 @@ impl LaunchpadView for LaunchpadReader {
     fn webhook_url(&self) -> Option<String> {
         self.public_url.clone()
     }
+}
+
+/// Wires Launchpad from `[launchpad]` and `[webhook]`: the planners' view,
+/// the executor's writer, the `/hooks/launchpad` receiver (catch-all,
+/// configured and registered secrets, each bound to its target) and what
+/// deliveries announce. Webhooks are received even without `[launchpad]`.
+pub async fn install(
+    config: &Config,
+    store: &Store,
+    redactor: &Arc<Redactor>,
+    wiring: &mut Wiring,
+) -> Result<(), WiringError> {
+    let hooks = &config.webhook.launchpad;
+    let mut targeted: Vec<(String, SecretString)> = hooks
+        .iter()
+        .map(|h| (h.target.clone(), h.secret.clone()))
+        .collect();
+    let receiver = Arc::new(LaunchpadReceiver::new(
+        config.webhook.launchpad_secret.iter().cloned().collect(),
+        Vec::new(),
+    ));
+    for h in store.registered_hooks().await? {
+        if h.source == receiver.source() {
+            redactor.add(h.secret.clone());
+            targeted.push((h.target, h.secret));
+        }
+    }
+    for (target, secret) in targeted {
+        receiver.add(&target, secret);
+    }
+    wiring.receivers.push(receiver.clone());
+    wiring.webhooks.push(WebhookService {
+        reactions: Arc::new(LaunchpadDeliveries),
+        hooks: hooks
+            .iter()
+            .map(|h| Hook {
+                target: h.target.clone(),
+                channel: h.channel.clone(),
+            })
+            .collect(),
+    });
+    let Some(c) = &config.launchpad else {
+        return Ok(());
+    };
+    let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
+    let lp_error = |e: LpError| WiringError::Launchpad(e.to_string());
+    let view = LaunchpadReader::new(c, public_url.clone()).map_err(lp_error)?;
+    let writer = LaunchpadApplier::new(c, store.clone(), receiver, redactor.clone(), public_url)
+        .map_err(lp_error)?;
+    wiring.views.launchpad = Arc::new(view);
+    wiring.appliers.launchpad = Some(Arc::new(writer));
+    Ok(())
 }

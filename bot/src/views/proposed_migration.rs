@@ -7,15 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, InFlight};
+use shepherd_adapters::britney::fetch::{FetchError, Fetched, SiteClient, Validators};
 use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
+use shepherd_commands::polls::Poller;
+use shepherd_commands::proposed_migration::announce::poll_announcements;
 use shepherd_commands::proposed_migration::{MigrationSnapshot, MigrationView};
-use shepherd_commands::UserError;
+use shepherd_commands::{PlanDraft, Subscription, UserError};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
-use crate::config::{AutopkgtestConfig, MigrationConfig};
+use super::{Wiring, WiringError};
+use crate::config::{AutopkgtestConfig, Config, MigrationConfig};
 use crate::store::{now_ms, Snapshot, Store, StoreError};
 
 /// Snapshots kept per source; older ones are pruned.
@@ -27,8 +30,8 @@ pub enum MigrationError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Excuses(#[from] ExcusesError),
-    #[error("fetching {url}: {reason}")]
-    Fetch { url: String, reason: String },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
     #[error("no excuses URL is configured for series {0}")]
     UnknownSeries(String),
     #[error("autopkgtest client: {0}")]
@@ -41,7 +44,7 @@ pub struct ProposedMigration {
     /// What planners read (running/queued tests) while someone waits in chat.
     reader: Option<AutopkgtestClient>,
     request_url: String,
-    http: reqwest::Client,
+    site: SiteClient,
     current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
     /// Held while a stored snapshot is being loaded into `current`.
     loading: Mutex<()>,
@@ -79,17 +82,13 @@ impl ProposedMigration {
             "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
             |c| c.request_url().to_string(),
         );
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("shepherd/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| MigrationError::Client(e.to_string()))?;
+        let site = SiteClient::new(Duration::from_secs(120))?;
         Ok(Self {
             store,
             config,
             reader,
             request_url,
-            http,
+            site,
             current: Mutex::new(HashMap::new()),
             loading: Mutex::new(()),
         })
@@ -190,64 +189,37 @@ impl ProposedMigration {
             .excuses_url(series)
             .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
             .to_string();
-        let latest = self
+        let previous = self
             .store
             .latest_snapshot(&source_key("excuses", series))
-            .await?;
-        let mut req = self.http.get(&url);
-        if let Some(s) = &latest {
-            if let Some(etag) = &s.etag {
-                req = req.header(IF_NONE_MATCH, etag);
-            }
-            if let Some(lm) = &s.last_modified {
-                req = req.header(IF_MODIFIED_SINCE, lm);
-            }
-        }
-        let fetch_err = |reason: String| MigrationError::Fetch {
-            url: url.clone(),
-            reason,
+            .await?
+            .map(|s| Validators {
+                etag: s.etag,
+                last_modified: s.last_modified,
+            })
+            .unwrap_or_default();
+        let (bytes, validators) = match self.site.fetch(&url, &previous).await? {
+            Fetched::NotModified => return Ok(None),
+            Fetched::Changed { body, validators } => (body, validators),
         };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| fetch_err(e.without_url().to_string()))?;
-        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(fetch_err(format!("HTTP {}", resp.status())));
-        }
-        let header = |name| {
-            resp.headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let validators = (header(ETAG), header(LAST_MODIFIED));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| fetch_err(e.without_url().to_string()))?
-            .to_vec();
         let output_text = match (&self.config.output_url, series == self.config.series) {
-            (Some(out_url), true) => match self
-                .http
-                .get(out_url)
-                .send()
-                .await
-                .and_then(|r| r.error_for_status())
-            {
-                Ok(r) => r.text().await.ok(),
+            (Some(out_url), true) => match self.site.text(out_url).await {
+                Ok(text) => Some(text),
                 Err(e) => {
-                    tracing::warn!(error = %e.without_url(), "update_output.txt unavailable; migrations will be reported as unknown");
+                    tracing::warn!(error = %e, "update_output.txt unavailable; migrations will be reported as unknown");
                     None
                 }
             },
             _ => None,
         };
-        self.ingest(series, bytes, validators, output_text)
-            .await
-            .map(Some)
+        self.ingest(
+            series,
+            bytes,
+            (validators.etag, validators.last_modified),
+            output_text,
+        )
+        .await
+        .map(Some)
     }
 
     /// The current snapshot: from memory, else the latest stored one.
@@ -363,4 +335,70 @@ impl MigrationView for ProposedMigration {
             ))
         })
     }
+}
+
+/// `poll_excuses` jobs: fetch the series' excuses if they changed, diff
+/// them against the last run, and tell the channels watching what moved.
+#[async_trait]
+impl Poller for ProposedMigration {
+    fn job(&self) -> &'static str {
+        "poll_excuses"
+    }
+
+    async fn poll(
+        &self,
+        series: Option<&str>,
+        slot_ms: i64,
+        subscriptions: &[Subscription],
+        step_key: &(dyn for<'k> Fn(&'k str) -> String + Sync),
+    ) -> Result<Option<PlanDraft>, UserError> {
+        let series = series.unwrap_or(&self.config.series);
+        let transitions = match ProposedMigration::poll(self, series).await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                tracing::debug!(series, "excuses not modified");
+                return Ok(None);
+            }
+            Err(e) => return Err(UserError(e.to_string())),
+        };
+        let draft = poll_announcements(
+            series,
+            slot_ms,
+            &transitions,
+            subscriptions,
+            &self.config.teams,
+            step_key,
+        );
+        tracing::info!(
+            series,
+            transitions = transitions.len(),
+            channels = draft.as_ref().map_or(0, |d| d.steps.len()),
+            "excuses changed"
+        );
+        Ok(draft)
+    }
+}
+
+/// Wires proposed-migration from `[proposed_migration]` and
+/// `[autopkgtest]`: the planners' view and the `poll_excuses` poller (one
+/// object: both read the same snapshots), and the executor's request.cgi
+/// client, the one that sends test requests.
+pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<(), WiringError> {
+    wiring.appliers.autopkgtest = config
+        .autopkgtest
+        .as_ref()
+        .map(|c| c.client(Duration::from_secs(60)))
+        .transpose()
+        .map_err(|e| MigrationError::Client(e.to_string()))?;
+    if let Some(m) = &config.proposed_migration {
+        let p = Arc::new(ProposedMigration::new(
+            store.clone(),
+            m.clone(),
+            config.autopkgtest.as_ref(),
+        )?);
+        wiring.views.migration = p.clone();
+        wiring.pollers.push(p.clone());
+        wiring.proposed = Some(p);
+    }
+    Ok(())
 }

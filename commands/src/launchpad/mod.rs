@@ -2,6 +2,7 @@
 //! what they read from Launchpad while planning.
 
 pub mod copy;
+pub mod deliveries;
 pub mod reactions;
 pub mod rebuild;
 pub mod view;

@@ -6,15 +6,7 @@ use std::collections::BTreeMap;
 
 use shepherd_adapters::britney::{Change, Leaving, Transition};
 
-/// A channel's `!watch`: a package, a maintainer or a team.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
-    pub channel: String,
-    /// `package`, `maintainer` or `team`.
-    pub kind: String,
-    pub target: String,
-    pub created_by: String,
-}
+use crate::{Action, PlanDraft, StepDraft, Subscription};
 
 /// Does this subscription cover this transition?
 fn covers(sub: &Subscription, t: &Transition, teams: &BTreeMap<String, Vec<String>>) -> bool {
@@ -132,6 +124,42 @@ pub fn render(series: &str, when: &str, transitions: &[&Transition]) -> String {
     out
 }
 
+/// A poll's announcements: one message per watching channel, as a plan
+/// keyed per channel by `step_key(channel)`. `None` = nobody to tell.
+pub fn poll_announcements(
+    series: &str,
+    slot_ms: i64,
+    transitions: &[Transition],
+    subs: &[Subscription],
+    teams: &BTreeMap<String, Vec<String>>,
+    step_key: &(dyn Fn(&str) -> String + Sync),
+) -> Option<PlanDraft> {
+    let routed = route(transitions, subs, teams);
+    if routed.is_empty() {
+        return None;
+    }
+    let when = chrono::DateTime::from_timestamp_millis(slot_ms)
+        .map(|d| d.format("%H:%M").to_string())
+        .unwrap_or_default();
+    let steps = routed
+        .iter()
+        .map(|(channel, ts)| StepDraft {
+            key: step_key(channel),
+            action: Action::Announce {
+                channel: channel.clone(),
+                text: render(series, &when, ts),
+                thread: None,
+            },
+        })
+        .collect();
+    Some(PlanDraft {
+        summary: format!("{series} excuses changes for {} channel(s)", routed.len()),
+        steps,
+        confirm_reason: None,
+        notes: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +263,61 @@ mod tests {
              cleared: refpolicy on amd64 (libsepol, now PASS)\n\
              now a valid candidate: libsepol"
         );
+    }
+
+    /// A poll's plan: one step per watching channel, keyed per channel;
+    /// nobody watching = no plan.
+    #[test]
+    fn poll_announcements_table() {
+        let migrated = t(
+            "glibc",
+            Change::Left {
+                version: "2.41-1ubuntu2".into(),
+                how: Leaving::Migrated,
+            },
+        );
+        let teams = BTreeMap::new();
+        let key = |c: &str| format!("k/{c}");
+        let cases: Vec<(Vec<Subscription>, Option<(&str, Vec<&str>)>)> = vec![
+            (vec![], None),
+            (vec![sub("#a", "package", "other")], None),
+            (
+                vec![
+                    sub("#b", "package", "glibc"),
+                    sub("#a", "maintainer", "Ubuntu Developers"),
+                ],
+                Some((
+                    "plucky excuses changes for 2 channel(s)",
+                    vec!["k/#a", "k/#b"],
+                )),
+            ),
+        ];
+        for (subs, want) in cases {
+            let got = poll_announcements(
+                "plucky",
+                0,
+                std::slice::from_ref(&migrated),
+                &subs,
+                &teams,
+                &key,
+            );
+            let got = got.map(|d| {
+                let text = match &d.steps[0].action {
+                    Action::Announce { text, .. } => text.clone(),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(
+                    text,
+                    "[proposed-migration · plucky, 00:00 run]\nmigrated: glibc 2.41-1ubuntu2"
+                );
+                (
+                    d.summary,
+                    d.steps.into_iter().map(|s| s.key).collect::<Vec<_>>(),
+                )
+            });
+            let want =
+                want.map(|(s, k)| (s.to_string(), k.iter().map(|k| k.to_string()).collect()));
+            assert_eq!(got, want, "{subs:?}");
+        }
     }
 }

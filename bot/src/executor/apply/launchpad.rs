@@ -13,8 +13,10 @@ use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 
 use crate::config::LaunchpadConfig;
 use crate::executor::{Applied, ApplyError, StepCall};
-use crate::secrets::SecretRing;
+use crate::redaction::Redactor;
 use crate::store::{now_ms, Store};
+use shepherd_adapters::launchpad::webhook::LaunchpadReceiver;
+use shepherd_adapters::webhook::Receiver;
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn new_secret() -> Result<String, String> {
@@ -54,7 +56,10 @@ pub struct LaunchpadApplier {
     /// a Launchpad outage does not hold a worker for minutes per look.
     looks: LaunchpadClient,
     store: Store,
-    secrets: Arc<SecretRing>,
+    /// Learns the secrets of webhooks the bot registers, so their
+    /// deliveries verify at once; the redactor scrubs them from chat.
+    receiver: Arc<LaunchpadReceiver>,
+    redactor: Arc<Redactor>,
     public_url: Option<String>,
     /// How often a followed copy or build is looked at.
     poll: Duration,
@@ -66,7 +71,8 @@ impl LaunchpadApplier {
     pub fn new(
         c: &LaunchpadConfig,
         store: Store,
-        secrets: Arc<SecretRing>,
+        receiver: Arc<LaunchpadReceiver>,
+        redactor: Arc<Redactor>,
         public_url: Option<String>,
     ) -> Result<Self, LpError> {
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
@@ -84,7 +90,8 @@ impl LaunchpadApplier {
             client,
             looks,
             store,
-            secrets,
+            receiver,
+            redactor,
             public_url,
             poll,
             copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
@@ -213,10 +220,18 @@ impl LaunchpadApplier {
         let fresh = SecretString::from(new_secret().map_err(ApplyError::Permanent)?);
         let secret = self
             .store
-            .keep_webhook_secret(target, &fresh, channel, "shepherd", now_ms())
+            .keep_webhook_secret(
+                self.receiver.source(),
+                target,
+                &fresh,
+                channel,
+                "shepherd",
+                now_ms(),
+            )
             .await
             .map_err(|e| ApplyError::Transient(e.to_string()))?;
-        self.secrets.add(target, secret.clone());
+        self.redactor.add(secret.clone());
+        self.receiver.add(target, secret.clone());
         let existing = self.client.webhooks(target).await.map_err(apply_error)?;
         let ours = existing
             .iter()

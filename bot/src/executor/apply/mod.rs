@@ -14,10 +14,16 @@ use shepherd_commands::Action;
 use super::{Applied, Applier, ApplyError, StepCall};
 use launchpad::LaunchpadApplier;
 
-pub struct WorldApplier {
-    pub chat: Arc<dyn Chat>,
+/// Each service's write client, when the service is configured.
+#[derive(Default)]
+pub struct ServiceAppliers {
     pub autopkgtest: Option<AutopkgtestClient>,
     pub launchpad: Option<Arc<LaunchpadApplier>>,
+}
+
+pub struct WorldApplier {
+    pub chat: Arc<dyn Chat>,
+    pub services: ServiceAppliers,
 }
 
 #[async_trait]
@@ -46,7 +52,7 @@ impl Applier for WorldApplier {
                 all_proposed,
                 ppas,
             } => {
-                let Some(client) = &self.autopkgtest else {
+                let Some(client) = &self.services.autopkgtest else {
                     return Err(ApplyError::Permanent(
                         "autopkgtest-cloud is not configured".into(),
                     ));
@@ -106,7 +112,8 @@ impl Applier for WorldApplier {
 
 impl WorldApplier {
     fn lp(&self) -> Result<&LaunchpadApplier, ApplyError> {
-        self.launchpad
+        self.services
+            .launchpad
             .as_deref()
             .ok_or_else(|| ApplyError::Permanent("Launchpad is not configured".into()))
     }
@@ -166,8 +173,7 @@ mod tests {
         let chat = Arc::new(NonceChat::default());
         let applier = WorldApplier {
             chat: chat.clone(),
-            autopkgtest: None,
-            launchpad: None,
+            services: ServiceAppliers::default(),
         };
         let action = Action::Announce {
             channel: "#release".into(),

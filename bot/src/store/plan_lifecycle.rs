@@ -2,7 +2,7 @@
 //! / `!cancel`, releasing it, ending it, and finding parked plans whose
 //! confirmation window has closed.
 
-use shepherd_commands::{Action, PlanState};
+use shepherd_commands::PlanState;
 
 use super::plans::plan_state;
 use super::{Store, StoreError};
@@ -93,49 +93,5 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-
-    /// Threads of recent `!rebuild` plans for this snap, newest first: a
-    /// Launchpad delivery about the snap's builds follows up there.
-    pub async fn rebuild_threads(
-        &self,
-        owner: &str,
-        snap: &str,
-        since: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        // Recent rebuilds are few: their steps are read and matched exactly
-        // (a pattern built from payload text could match other snaps).
-        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT p.origin_channel, p.origin_thread, s.action FROM plans p JOIN steps s ON s.plan_id = p.id
-             WHERE p.command = 'rebuild' AND p.created_at >= $1 AND p.state <> 'dry-run'
-             ORDER BY p.origin_channel, p.origin_thread",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: Vec<(String, String)> = rows
-            .into_iter()
-            .filter(|(_, _, action)| {
-                matches!(
-                    serde_json::from_str::<Action>(action),
-                    Ok(Action::RequestSnapBuild { owner: o, snap: s, .. }) if o == owner && s == snap
-                )
-            })
-            .filter_map(|(c, t, _)| Some((c, t?)))
-            .collect();
-        out.dedup();
-        Ok(out)
-    }
-
-    /// How many `!rebuild` plans were made since `since` (usually none: then
-    /// build deliveries need no thread lookups).
-    pub async fn rebuild_plans_since(&self, since: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM plans WHERE command = 'rebuild' AND created_at >= $1",
-        )
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n)
     }
 }
