@@ -56,7 +56,16 @@ impl Ledger for FakeLedger {
         }))
     }
     async fn audit_entries(&self, _: u32) -> Result<Vec<AuditEntry>, LedgerError> {
-        Ok(Vec::new())
+        Ok(vec![AuditEntry {
+            id: 7,
+            at_ms: 1_741_996_000_000,
+            actor: "console:alice".into(),
+            channel: "#release".into(),
+            action: "!announce #release hello".into(),
+            plan_id: Some(41),
+            outcome: "queued".into(),
+            detail: String::new(),
+        }])
     }
     async fn subscriptions(&self, _: &str) -> Result<Vec<(String, String)>, LedgerError> {
         Ok(vec![("package".into(), "glibc".into())])
@@ -238,7 +247,7 @@ mod tests {
     }
 
     /// What each planner makes of typical requests: the plan's summary and
-    /// step count, or the reply, or the refusal.
+    /// step count, the reply, the control request, or the refusal.
     #[tokio::test]
     async fn planners_table() {
         use crate::Outcome;
@@ -259,6 +268,29 @@ mod tests {
             ("!retry systemd --arch s390x", "plan 1: 1 request to autopkgtest.ubuntu.com, release plucky: dracut on s390x"),
             ("!webhook register /~maas-committers/+snap/maas", "plan 1: Launchpad webhook on /~maas-committers/+snap/maas"),
             ("!webhook register /", "error: name the webhook's target"),
+            ("!jobs", "reply: 1 most recent plans:\n  #41 !announce · done 1/1 · console:alice · 22s ago — announce to #release"),
+            ("!jobs 20", "reply: 1 most recent plans:"),
+            ("!jobs many", "error: N must be a number from 1 to 50, not `many`"),
+            ("!show 41", "reply: plan #41 · !announce by console:alice · done · ▰ 1/1 · 22s ago\n  announce to #release\n  1. ✓ announce in #release: hello → posted"),
+            ("!show #41", "reply: plan #41 ·"),
+            ("!show x", "error: `x` is not a plan number (try `!jobs`)"),
+            ("!audit", "reply: audit, latest 1 (newest first):\n  22s ago · console:alice in #release · !announce #release hello plan #41 → queued"),
+            ("!confirm 57", "Confirm(57)"),
+            ("!confirm #57", "Confirm(57)"),
+            ("!confirm x", "error: `x` is not a plan number"),
+            ("!cancel 57", "Cancel(57)"),
+            ("!watch pkg glibc", "Watch { kind: Package, name: \"glibc\" }"),
+            ("!watch maintainer \"Ubuntu Developers\"", "Watch { kind: Maintainer, name: \"Ubuntu Developers\" }"),
+            ("!watch team foundations", "Watch { kind: Team, name: \"foundations\" }"),
+            ("!watch team nosuchteam", "error: no team `nosuchteam` — known teams: foundations"),
+            // A package not in -proposed yet may enter it later: watching it is fine.
+            ("!watch pkg no-such-package", "Watch { kind: Package"),
+            ("!unwatch pkg glibc", "Unwatch { kind: Package, name: \"glibc\" }"),
+            ("!watching", "reply: #release watches: package glibc"),
+            ("!announce #ubuntu-release 'plucky freeze'", "plan 1: announce to #ubuntu-release"),
+            ("!help", "reply: Shepherd commands — `!help COMMAND` for details:"),
+            ("!help retry", "reply: !retry — re-run a package's autopkgtest regressions"),
+            ("!help nosuch", "error: no command !nosuch"),
         ];
         for (line, want) in cases {
             let Parsed::Command(inv) = parse(line, &registry) else {

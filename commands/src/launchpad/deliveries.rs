@@ -127,3 +127,162 @@ fn channels_for<'h>(
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhooks::PlanThread;
+    use crate::Subscription;
+
+    const FAILED: &str = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/7", "snap": "/~maas-committers/+snap/maas", "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;
+    const BUILT: &str = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/9", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
+    const TAGGED: &str = r#"{"target": "/ubuntu/+source/glibc", "bug": "/bugs/5", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}"#;
+
+    fn hook(target: &str, channel: Option<&str>) -> Hook {
+        Hook {
+            target: target.into(),
+            channel: channel.map(str::to_string),
+        }
+    }
+
+    fn around() -> Surroundings {
+        Surroundings {
+            hooks: vec![
+                hook("/~maas-committers/+snap/maas", Some("#maas")),
+                hook("/~maas-committers/+snap/maas/", Some("#maas-builds")),
+                hook("/~maas-committers", Some("#team")),
+                hook("/ubuntu", Some("#ubuntu")),
+                hook("/~quiet/+snap/q", None),
+            ],
+            subscriptions: vec![Subscription {
+                channel: "#glibc-watchers".into(),
+                kind: "package".into(),
+                target: "glibc".into(),
+                created_by: "alice".into(),
+            }],
+            recent: vec![
+                PlanThread {
+                    channel: "#release".into(),
+                    thread: "t-1".into(),
+                    action: Action::RequestSnapBuild {
+                        owner: "maas-committers".into(),
+                        snap: "maas".into(),
+                        arch: "amd64".into(),
+                        after_build: None,
+                        series: None,
+                    },
+                },
+                PlanThread {
+                    channel: "#release".into(),
+                    thread: "t-2".into(),
+                    action: Action::RequestSnapBuild {
+                        owner: "someone-else".into(),
+                        snap: "maas".into(),
+                        arch: "amd64".into(),
+                        after_build: None,
+                        series: None,
+                    },
+                },
+            ],
+        }
+    }
+
+    /// (event, body, verifying hook) → (channel, thread) of each announcement.
+    #[test]
+    fn who_hears_a_delivery() {
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Vec<(&'a str, Option<&'a str>)>,
+        );
+        let cases: Vec<Case> = vec![
+            // The verifying hook's channels only (trailing slash is the same
+            // target, the owner's hook is another webhook), then the thread of
+            // the matching `!rebuild`, not another owner's.
+            (
+                "snap:build:0.1",
+                FAILED,
+                Some("/~maas-committers/+snap/maas"),
+                vec![
+                    ("#maas", None),
+                    ("#maas-builds", None),
+                    ("#release", Some("t-1")),
+                ],
+            ),
+            // A catch-all secret: the hooks on the delivery's own target.
+            (
+                "snap:build:0.1",
+                FAILED,
+                None,
+                vec![
+                    ("#maas", None),
+                    ("#maas-builds", None),
+                    ("#release", Some("t-1")),
+                ],
+            ),
+            // A hook without a channel announces nowhere itself.
+            (
+                "snap:build:0.1",
+                FAILED,
+                Some("/~quiet/+snap/q"),
+                vec![("#release", Some("t-1"))],
+            ),
+            // A successful build says nothing in channels; it follows up in the thread.
+            (
+                "snap:build:0.1",
+                BUILT,
+                Some("/~maas-committers/+snap/maas"),
+                vec![("#release", Some("t-1"))],
+            ),
+            // A bug on a package: the distribution's hook, and the package's watchers.
+            (
+                "bug:0.1",
+                TAGGED,
+                Some("/ubuntu"),
+                vec![("#glibc-watchers", None), ("#ubuntu", None)],
+            ),
+            (
+                "bug:0.1",
+                TAGGED,
+                None,
+                vec![("#glibc-watchers", None), ("#ubuntu", None)],
+            ),
+            ("ping", r#"{"ping": true}"#, Some("/ubuntu"), vec![]),
+            ("snap:build:0.1", "not json", None, vec![]),
+        ];
+        for (event, body, verified_by, want) in cases {
+            let d = StoredDelivery {
+                id: "d-1",
+                event_type: event,
+                body: body.as_bytes(),
+                hook_target: verified_by,
+            };
+            let got = LaunchpadDeliveries.react(&d, &around(), &|i| format!("k/{i}"));
+            let heard: Vec<(String, Option<String>)> = got
+                .as_ref()
+                .map(|a| {
+                    a.draft
+                        .steps
+                        .iter()
+                        .map(|s| match &s.action {
+                            Action::Announce {
+                                channel, thread, ..
+                            } => (channel.clone(), thread.clone()),
+                            other => panic!("{other:?}"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let want: Vec<(String, Option<String>)> = want
+                .iter()
+                .map(|(c, t)| (c.to_string(), t.map(str::to_string)))
+                .collect();
+            assert_eq!(heard, want, "{event} {body} verified by {verified_by:?}");
+            if let Some(a) = got {
+                assert_eq!(a.channel, want[0].0);
+                assert_eq!(a.draft.steps[0].key, "k/0");
+            }
+        }
+    }
+}
