@@ -1,13 +1,14 @@
 //! Shepherd's runtime: configuration, dispatch, the executor, the store, the
 //! scheduler and the HTTP server. The binary (`main.rs`) is a thin CLI on top.
 
+pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod events;
 pub mod executor;
 pub mod http;
 pub mod metrics;
-pub mod offline;
+
 pub mod permissions;
 pub mod redaction;
 pub mod runtime;

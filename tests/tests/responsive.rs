@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use shepherd::config::MigrationConfig;
-use shepherd::sandbox::{launchpad_world, series_of, SEED_EXCUSES};
+use shepherd::sandbox::{launchpad_world, SEED_EXCUSES};
 use shepherd_adapters::launchpad::sim::LaunchpadSim;
+use shepherd_commands::proposed_migration::offline::series_of;
 use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

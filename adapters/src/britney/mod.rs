@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod excuses;
 pub mod fetch;
+pub mod file;
 pub mod output;
 #[cfg(any(test, feature = "sim"))]
 pub mod site;

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use shepherd_adapters::autopkgtest::sim::{AutopkgtestSim, SimWorld};
 use shepherd_adapters::britney::{self, Excuses};
 use shepherd_adapters::chat::console::ConsoleChat;
+use shepherd_commands::proposed_migration::offline::series_of;
 
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication, SnapDef};
 
@@ -113,19 +114,6 @@ pub fn config(dir: &Path) -> Result<Config, SandboxError> {
     let mut config = Config::from_toml(CONFIG, Path::new("<sandbox>"), &[], &registry)?;
     config.store.path = dir.join("sandbox.sqlite");
     Ok(config)
-}
-
-/// The series a file is about, from its test history or retry URLs.
-pub fn series_of(excuses: &Excuses) -> Option<String> {
-    excuses.items.iter().flat_map(|e| &e.tests).find_map(|t| {
-        if let Some(h) = t.history_url() {
-            return h.rsplit('/').nth(1).map(str::to_string);
-        }
-        let q = t.retry_url()?.split_once('?')?.1;
-        q.split('&')
-            .find_map(|p| p.strip_prefix("release="))
-            .map(str::to_string)
-    })
 }
 
 /// What the simulated autopkgtest-cloud accepts: every version the file names.

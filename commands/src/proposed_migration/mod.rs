@@ -4,6 +4,7 @@
 
 pub mod announce;
 pub mod explain;
+pub mod offline;
 pub mod retry;
 pub mod retry_select;
 pub mod view;

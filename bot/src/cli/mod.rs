@@ -1,0 +1,184 @@
+//! The `shepherd` command line: the bot (`run`, `sandbox`), its config
+//! check, and the offline tools that work on a local file.
+
+mod offline;
+mod signals;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use shepherd_adapters::chat::console::ConsoleChat;
+
+use crate::config::{ChatAdapter, Config};
+use crate::runtime;
+use signals::Signals;
+
+#[derive(Parser)]
+#[command(
+    name = "shepherd",
+    version,
+    about = "Chatops for Ubuntu package and snap releases"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run the bot with a configuration file.
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// The whole bot on a temporary store: type commands, read replies; exits at end of input.
+    Sandbox {
+        /// An update_excuses.yaml (.xz, .gz or plain) instead of the built-in seed.
+        #[arg(long)]
+        excuses: Option<PathBuf>,
+        /// The matching update_output.txt.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Print the request.cgi URLs that retry an excuses file's regressions, one per line.
+    Retry(RetryArgs),
+    /// Explain why a package is stuck in -proposed, from an excuses file.
+    Why {
+        /// The source package.
+        package: String,
+        /// update_excuses.yaml (.xz, .gz or plain).
+        #[arg(long)]
+        excuses: PathBuf,
+        /// The matching update_output.txt (adds what migrating would break).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate a configuration file and print it with secrets redacted.
+    CheckConfig {
+        /// The configuration file (or use --config).
+        file: Option<PathBuf>,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Options as ubuntu-archive-tools' retry-autopkgtest-regressions has them.
+#[derive(clap::Args)]
+pub struct RetryArgs {
+    /// update_excuses.yaml (.xz, .gz or plain).
+    #[arg(long)]
+    excuses: PathBuf,
+    /// The series (default: read from the file's test URLs).
+    #[arg(long, short)]
+    series: Option<String>,
+    /// Retry results in this state.
+    #[arg(long, default_value = "REGRESSION")]
+    state: String,
+    /// Add all-proposed=1.
+    #[arg(long)]
+    all_proposed: bool,
+    /// Skip items younger than DAYS.
+    #[arg(long, value_name = "DAYS")]
+    min_age: Option<f64>,
+    /// Stop at the first item older than DAYS (the file is sorted by age).
+    #[arg(long, value_name = "DAYS")]
+    max_age: Option<f64>,
+    /// Only tests triggered by this source.
+    #[arg(long, value_name = "SRC")]
+    blocks: Option<String>,
+    /// Trigger the tested package's own version instead of the -proposed upload.
+    #[arg(long)]
+    no_proposed: bool,
+    /// Only this architecture (repeatable).
+    #[arg(long)]
+    arch: Vec<String>,
+    /// An extra trigger SRC/VER for every request (repeatable).
+    #[arg(long)]
+    trigger: Vec<String>,
+    /// Run against this PPA, OWNER/NAME (repeatable).
+    #[arg(long)]
+    ppa: Vec<String>,
+    /// request.cgi's address.
+    #[arg(long, default_value = "https://autopkgtest.ubuntu.com/request.cgi")]
+    request_url: String,
+    /// Print the URLs; required (sending from the CLI is left to curl or `!retry`).
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHEPHERD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub async fn dispatch(cmd: Cmd) -> anyhow::Result<()> {
+    match cmd {
+        Cmd::Run { config } => run(config).await,
+        Cmd::Sandbox { excuses, output } => {
+            init_logging("warn");
+            Ok(crate::sandbox::run(crate::sandbox::Options { excuses, output }).await?)
+        }
+        Cmd::Retry(args) => offline::retry(args),
+        Cmd::Why {
+            package,
+            excuses,
+            output,
+        } => {
+            println!("{}", offline::why(&package, &excuses, output.as_deref())?);
+            Ok(())
+        }
+        Cmd::CheckConfig { file, config } => {
+            let path = file
+                .or(config)
+                .context("give the configuration file: shepherd check-config FILE")?;
+            check_config(path)
+        }
+    }
+}
+
+fn check_config(path: PathBuf) -> anyhow::Result<()> {
+    let registry = runtime::registry()?;
+    let config = Config::load(&path, &registry)?;
+    print!(
+        "{} is valid.\n{}",
+        path.display(),
+        config.redacted_summary()
+    );
+    for (command, role) in config.unheld_roles(&registry) {
+        println!("warning: !{command} needs role {role}, which [roles] does not define: nobody can run it");
+    }
+    Ok(())
+}
+
+async fn run(path: PathBuf) -> anyhow::Result<()> {
+    init_logging("info");
+    let registry = runtime::registry()?;
+    let config = Config::load(&path, &registry)?;
+    for (command, role) in config.unheld_roles(&registry) {
+        tracing::warn!(
+            command,
+            role,
+            "no one holds this role: the command is refused to everyone"
+        );
+    }
+    let chat = match config.chat.adapter {
+        ChatAdapter::Console => Arc::new(ConsoleChat::stdio(
+            &config.chat.default_user,
+            &config.chat.default_channel,
+        )),
+    };
+    let signals = Signals::register();
+    let bot = runtime::start(&config, chat, None).await?;
+    tokio::spawn(signals.cancel_on_signal(bot.shutdown_token()));
+    tracing::info!("shepherd is running");
+    bot.serve_chat(false).await;
+    bot.stop().await;
+    tracing::info!("shepherd stopped");
+    Ok(())
+}

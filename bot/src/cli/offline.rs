@@ -1,0 +1,78 @@
+//! `shepherd retry` and `shepherd why`: the offline tools, on a local
+//! excuses file (the logic is `shepherd_commands::proposed_migration::offline`).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use shepherd_adapters::autopkgtest::request::check_trigger;
+use shepherd_adapters::britney::file::{read_excuses, read_text};
+use shepherd_adapters::britney::{output, Excuses};
+use shepherd_commands::proposed_migration::offline::{retry_urls, series_of};
+use shepherd_commands::proposed_migration::retry_select::Selection;
+
+use super::RetryArgs;
+
+/// Reads the file, warning on stderr about items the parser skipped.
+fn load(path: &Path) -> anyhow::Result<Excuses> {
+    let excuses = read_excuses(path)?;
+    for s in &excuses.skipped {
+        eprintln!(
+            "warning: {}:{}: item {} skipped: {}",
+            path.display(),
+            s.line,
+            s.index,
+            s.reason
+        );
+    }
+    Ok(excuses)
+}
+
+pub(super) fn retry(a: RetryArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.dry_run,
+        "add --dry-run: this prints request URLs (pipe them to curl with your cookie), or use !retry in chat to send them"
+    );
+    let excuses = load(&a.excuses)?;
+    let series = match a.series {
+        Some(s) => s,
+        None => {
+            series_of(&excuses).context("cannot tell the series from the file; give --series")?
+        }
+    };
+    for t in &a.trigger {
+        check_trigger(t)?;
+    }
+    let sel = Selection {
+        state: Some(a.state.to_ascii_uppercase()),
+        arches: a.arch,
+        extra_triggers: a.trigger,
+        all_proposed: a.all_proposed,
+        ppas: a.ppa,
+        no_proposed: a.no_proposed,
+        min_age: a.min_age,
+        max_age: a.max_age,
+        blocks: a.blocks,
+        reference: false,
+    };
+    let mut out = std::io::stdout().lock();
+    for url in retry_urls(&excuses, &series, &sel, &a.request_url) {
+        use std::io::Write;
+        writeln!(out, "{url}")?;
+    }
+    Ok(())
+}
+
+/// The `!why` text, or the "not in -proposed" answer as the error.
+pub(super) fn why(
+    package: &str,
+    excuses: &Path,
+    output_path: Option<&Path>,
+) -> anyhow::Result<String> {
+    let excuses = load(excuses)?;
+    let out = match output_path {
+        Some(p) => Some(output::parse(&read_text(p)?)),
+        None => None,
+    };
+    shepherd_commands::proposed_migration::offline::why(&excuses, package, out.as_ref())
+        .map_err(anyhow::Error::msg)
+}
