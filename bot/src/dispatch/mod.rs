@@ -5,9 +5,10 @@
 //! the executor) and the answer goes back to the thread it came from.
 //! Every refusal, mistake and decision about a plan lands in the audit log.
 
+mod confirm;
 mod deliveries;
-mod plan_control;
 mod ticks;
+mod watch;
 
 use std::sync::Arc;
 

@@ -163,3 +163,38 @@ impl Command for Watching {
         )))
     }
 }
+
+/// The reply to `!watch` (`on`) or `!unwatch`, and its audit outcome;
+/// `changed` = the subscription was added or removed.
+pub fn watch_reply(
+    channel: &str,
+    kind: WatchKind,
+    name: &str,
+    on: bool,
+    changed: bool,
+) -> (&'static str, String) {
+    match (on, changed) {
+        (true, true) => (
+            "watching",
+            format!(
+                "{channel} will hear about {} {name} when proposed-migration changes",
+                kind.as_str()
+            ),
+        ),
+        (true, false) => (
+            "ok",
+            format!("{channel} already watches {} {name}", kind.as_str()),
+        ),
+        (false, true) => (
+            "unwatched",
+            format!("{channel} no longer watches {} {name}", kind.as_str()),
+        ),
+        (false, false) => (
+            "ok",
+            format!(
+                "{channel} was not watching {} {name} — `!watching` lists what it does",
+                kind.as_str()
+            ),
+        ),
+    }
+}

@@ -1,14 +1,13 @@
-//! Control of existing plans and subscriptions from chat: `!confirm`,
-//! `!cancel`, `!watch` / `!unwatch`. Who may confirm or cancel depends on
-//! the stored plan (its command's role, its requester, its expiry).
+//! `!confirm` and `!cancel`: releasing or stopping a stored plan. Who may
+//! do so depends on the stored plan (its command's role, its requester,
+//! its expiry).
 
-use shepherd_commands::proposed_migration::watch::WatchKind;
 use shepherd_commands::PlanState;
 
 use crate::dispatch::{plural, Dispatcher, Request};
 use crate::metrics::Metrics;
 use crate::permissions::Refusal;
-use crate::store::{now_ms, StoreError, Subscription};
+use crate::store::{now_ms, StoreError};
 
 impl Dispatcher {
     pub(crate) async fn confirm(&self, req: &Request<'_>, id: i64) -> Result<String, StoreError> {
@@ -85,53 +84,6 @@ impl Dispatcher {
         Ok(format!(
             "plan #{id} cancelled; steps not yet applied are skipped — `!show {id}`"
         ))
-    }
-
-    pub(crate) async fn watch(
-        &self,
-        req: &Request<'_>,
-        kind: WatchKind,
-        name: &str,
-        on: bool,
-    ) -> Result<String, StoreError> {
-        let channel = &req.msg.channel;
-        let changed = if on {
-            let sub = Subscription {
-                channel: channel.clone(),
-                kind: kind.as_str().to_string(),
-                target: name.to_string(),
-                created_by: req.msg.actor.clone(),
-            };
-            self.store.subscribe(&sub, now_ms()).await?
-        } else {
-            self.store.unsubscribe(channel, kind.as_str(), name).await?
-        };
-        let (outcome, text) = match (on, changed) {
-            (true, true) => (
-                "watching",
-                format!(
-                    "{channel} will hear about {} {name} when proposed-migration changes",
-                    kind.as_str()
-                ),
-            ),
-            (true, false) => (
-                "ok",
-                format!("{channel} already watches {} {name}", kind.as_str()),
-            ),
-            (false, true) => (
-                "unwatched",
-                format!("{channel} no longer watches {} {name}", kind.as_str()),
-            ),
-            (false, false) => (
-                "ok",
-                format!(
-                    "{channel} was not watching {} {name} — `!watching` lists what it does",
-                    kind.as_str()
-                ),
-            ),
-        };
-        self.audit(req, None, outcome, "").await?;
-        Ok(text)
     }
 
     /// Confirming needs the plan's role (or, for role-less commands, being
