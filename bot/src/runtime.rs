@@ -27,8 +27,7 @@ use crate::redaction::{RedactingChat, Redactor};
 use crate::schedule::Scheduler;
 use crate::store::{now_ms, Store, StoreError};
 use crate::supervise::catch_panic;
-use crate::views::proposed_migration::ProposedMigration;
-use crate::views::{self, Wiring, WiringError};
+use crate::views::{self, Handles, Wiring, WiringError};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -55,8 +54,8 @@ pub struct Running {
     pub store: Store,
     pub dispatcher: Arc<Dispatcher>,
     pub metrics: Arc<Metrics>,
-    /// Proposed-migration state, when configured.
-    pub proposed: Option<Arc<ProposedMigration>>,
+    /// Services' state, for seeding (sandbox, tests).
+    pub handles: Handles,
     /// Where the HTTP server listens, when configured.
     pub webhook_addr: Option<SocketAddr>,
     chat: Arc<dyn Chat>,
@@ -88,7 +87,7 @@ pub async fn start(
         receivers,
         webhooks,
         pollers,
-        proposed,
+        handles,
     } = wiring;
     let applier = applier.unwrap_or_else(|| {
         Arc::new(WorldApplier {
@@ -181,7 +180,7 @@ pub async fn start(
         store,
         dispatcher,
         metrics,
-        proposed,
+        handles,
         webhook_addr,
         chat,
         shutdown,

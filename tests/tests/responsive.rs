@@ -32,6 +32,7 @@ async fn a_silent_launchpad_is_reported_and_other_questions_are_answered_meanwhi
     });
     let mut h = Harness::start(&config, None).await;
     h.bot
+        .handles
         .proposed
         .clone()
         .unwrap()

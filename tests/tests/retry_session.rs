@@ -53,7 +53,7 @@ async fn bot(sim: &AutopkgtestSim) -> (tempfile::TempDir, Harness) {
         teams: Default::default(),
     });
     let h = Harness::start(&config, None).await;
-    let proposed: Arc<_> = h.bot.proposed.clone().unwrap();
+    let proposed: Arc<_> = h.bot.handles.proposed.clone().unwrap();
     proposed
         .ingest("plucky", plucky_bytes(), (None, None), None)
         .await

@@ -233,6 +233,15 @@ impl Default for ConfirmConfig {
     }
 }
 
+impl ConfirmConfig {
+    /// What makes a plan dangerous enough to ask first, whatever its size.
+    pub fn danger_rules(&self) -> shepherd_commands::plan::DangerRules {
+        shepherd_commands::plan::DangerRules {
+            protected_ppas: self.protected_ppas.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::format::expires_in;
-use shepherd_commands::plan::DangerRules;
 use shepherd_commands::{
     parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
@@ -219,9 +218,7 @@ impl Dispatcher {
             ));
         }
         let max = self.confirm.max_unconfirmed_steps;
-        let rules = DangerRules {
-            protected_ppas: self.confirm.protected_ppas.clone(),
-        };
+        let rules = self.confirm.danger_rules();
         let reason = draft
             .danger(&rules)
             .or_else(|| forced.then(|| format!("!{command} always asks here")))

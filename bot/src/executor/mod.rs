@@ -261,8 +261,10 @@ impl Executor {
                 not_before: now_ms() + recheck_in.as_millis() as i64,
                 follow_ref,
             },
-            // A followed step's lookups may fail for a while (Launchpad
-            // down): it stays followed, and its own timeout ends it.
+            // A followed step's looks may fail for a while (the service is
+            // down): it stays followed, is looked at again at a steady pace
+            // without using up attempts, and its own timeout ends it. This is
+            // the one place that decides it, for every applier.
             Err(ApplyError::Transient(e)) if step.following => StepOutcome::Retry {
                 not_before: now_ms()
                     + backoff_ms(2, self.config.backoff_base_ms, self.config.backoff_cap_ms) as i64,

@@ -214,7 +214,7 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         &config.chat.default_channel,
     ));
     let bot = runtime::start(&config, chat, None).await?;
-    if let Some(p) = &bot.proposed {
+    if let Some(p) = &bot.handles.proposed {
         p.ingest(&series, bytes, (None, None), output).await?;
     }
     let web = bot

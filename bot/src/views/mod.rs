@@ -47,7 +47,12 @@ pub struct Wiring {
     /// What stored deliveries announce.
     pub webhooks: Vec<WebhookService>,
     pub pollers: Vec<Arc<dyn Poller>>,
-    /// Proposed-migration state, for the sandbox's seed and tests.
+    pub handles: Handles,
+}
+
+/// Services' state the sandbox and tests reach into (to seed it).
+#[derive(Default, Clone)]
+pub struct Handles {
     pub proposed: Option<Arc<proposed_migration::ProposedMigration>>,
 }
 

@@ -398,7 +398,7 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
         )?);
         wiring.views.migration = p.clone();
         wiring.pollers.push(p.clone());
-        wiring.proposed = Some(p);
+        wiring.handles.proposed = Some(p);
     }
     Ok(())
 }

@@ -112,19 +112,6 @@ impl LaunchpadApplier {
         })
     }
 
-    /// A followed step's look that Launchpad did not answer: look again
-    /// later, at the usual pace (the step's own timeout still applies).
-    fn look_failed(&self, step: &StepCall<'_>, e: LpError) -> Result<Applied, ApplyError> {
-        if !e.is_transient() {
-            return Err(apply_error(e));
-        }
-        Ok(Applied::Waiting {
-            note: "Launchpad did not answer; looking again shortly".into(),
-            recheck_in: self.poll * 2,
-            follow_ref: step.follow_ref.map(str::to_string),
-        })
-    }
-
     /// Copies unless the destination already has it (first apply only),
     /// then waits until Launchpad publishes it there.
     #[allow(clippy::too_many_arguments)]
@@ -143,11 +130,12 @@ impl LaunchpadApplier {
             ppa_path(from).ok_or_else(|| bad(from))?,
             ppa_path(to).ok_or_else(|| bad(to))?,
         );
-        let state = match self.state_in(&to_path, name, version, series).await {
-            Ok(s) => s,
-            Err(e) if step.following => return self.look_failed(step, e),
-            Err(e) => return Err(apply_error(e)),
-        };
+        // A look that fails while following is the executor's to retry:
+        // the step stays followed, and its own timeout still applies.
+        let state = self
+            .state_in(&to_path, name, version, series)
+            .await
+            .map_err(apply_error)?;
         if state.as_deref() == Some("Published") {
             return Ok(Applied::Done(if step.following {
                 format!("published in ppa:{to} ({series})")
@@ -291,10 +279,7 @@ impl LaunchpadApplier {
                 Found::Existing(url) => url,
             },
         };
-        let b = match self.looks.snap_build(&url).await {
-            Ok(b) => b,
-            Err(e) => return self.look_failed(step, e),
-        };
+        let b = self.looks.snap_build(&url).await.map_err(apply_error)?;
         // A built snap is followed on until its store upload settles too.
         let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
         if b.is_final() && !uploading {
