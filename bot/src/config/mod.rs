@@ -55,32 +55,6 @@ pub struct Config {
     pub proposed_migration: Option<MigrationConfig>,
 }
 
-/// The devel series' excuses, as Ubuntu publishes them.
-pub const DEVEL_EXCUSES_URL: &str =
-    "https://ubuntu-archive-team.ubuntu.com/proposed-migration/update_excuses.yaml.xz";
-
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct MigrationConfig {
-    /// The series `!why` and `!retry` use without `--series` (the devel series).
-    pub series: String,
-    /// Where the default series' excuses are fetched (.xz, .gz or plain).
-    #[serde(default = "default_excuses_url")]
-    pub excuses_url: String,
-    /// The matching `update_output.txt`, for "what would break" and migrations.
-    pub output_url: Option<String>,
-    /// Other series → their excuses URL (e.g. `noble = "…/noble/update_excuses.yaml.xz"`).
-    #[serde(default)]
-    pub series_urls: BTreeMap<String, String>,
-    /// Team name → source packages, for `!watch team NAME`.
-    #[serde(default)]
-    pub teams: BTreeMap<String, Vec<String>>,
-}
-
-fn default_excuses_url() -> String {
-    DEVEL_EXCUSES_URL.to_string()
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
@@ -173,16 +147,6 @@ fn default_read_timeout_ms() -> u64 {
 /// The shortest webhook secret accepted: an empty or short key would let
 /// anyone sign a delivery.
 pub const MIN_SECRET_BYTES: usize = 16;
-
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct LaunchpadHook {
-    /// The webhook's target as payloads name it, e.g. `/~maas-committers/+snap/maas-3.5`.
-    pub target: String,
-    pub secret: SecretString,
-    /// Where this target's events are announced (none = recorded only).
-    pub channel: Option<String>,
-}
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields, default)]
@@ -301,48 +265,6 @@ pub struct AnnounceJob {
     pub text: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LaunchpadConfig {
-    /// API root, e.g. `https://api.launchpad.net/devel/`.
-    pub service_root: url::Url,
-    pub consumer_key: Option<String>,
-    pub oauth_token: Option<SecretString>,
-    pub oauth_token_secret: Option<SecretString>,
-    /// The snap owner `!rebuild` / `!builds` use without `--owner`.
-    pub default_snap_owner: Option<String>,
-    /// How often a copy or build being followed is looked at.
-    #[serde(default = "default_lp_poll_ms")]
-    pub poll_interval_ms: u64,
-    /// A copy not published after this long is reported as failed.
-    #[serde(default = "default_copy_timeout")]
-    pub copy_timeout_mins: u64,
-    /// A build not finished after this long is reported as stuck.
-    #[serde(default = "default_build_timeout")]
-    pub build_timeout_mins: u64,
-}
-
-fn default_lp_poll_ms() -> u64 {
-    30_000
-}
-
-fn default_copy_timeout() -> u64 {
-    60
-}
-
-fn default_build_timeout() -> u64 {
-    240
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AutopkgtestConfig {
-    /// request.cgi, e.g. `https://autopkgtest.ubuntu.com/request.cgi`.
-    pub request_url: url::Url,
-    pub api_key: Option<SecretString>,
-    pub session_cookie: Option<SecretString>,
-}
-
 /// Environment variables that override single keys, and the key each sets.
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("SHEPHERD_STORE_PATH", "store.path"),
@@ -455,7 +377,10 @@ fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
 mod crontab;
 pub use crontab::{parse_cron, Cron};
 
-mod clients;
+mod launchpad;
+mod proposed_migration;
+pub use launchpad::{LaunchpadConfig, LaunchpadHook};
+pub use proposed_migration::{AutopkgtestConfig, MigrationConfig, DEVEL_EXCUSES_URL};
 mod summary;
 mod validate;
 
