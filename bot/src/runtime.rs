@@ -146,35 +146,22 @@ pub async fn start(
         shutdown.clone(),
     )));
 
-    let mut webhook_addr = None;
-    if let Some(addr) = config.webhook.listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| RuntimeError::Listen { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| RuntimeError::Listen { addr, source })?;
-        webhook_addr = Some(bound);
-        tracing::info!(%bound, "HTTP server listening");
-        let state = WebState {
-            store: store.clone(),
-            metrics: metrics.clone(),
-            receivers: Arc::new(receivers),
-            writer: DeliveryWriter::start(store.clone(), metrics.clone()),
-            processor,
-            body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
-        };
-        let limits = http::Limits {
-            max_connections: config.webhook.max_connections,
-            header_timeout: Duration::from_millis(config.webhook.header_timeout_ms),
-        };
-        let token = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = http::serve(listener, state, limits, token).await {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
-        }));
-    }
+    let webhook_addr = match config.webhook.listen {
+        Some(addr) => {
+            let web = WebState {
+                store: store.clone(),
+                metrics: metrics.clone(),
+                receivers: Arc::new(receivers),
+                writer: DeliveryWriter::start(store.clone(), metrics.clone()),
+                processor,
+                body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
+            };
+            let (bound, task) = start_http(addr, web, config, shutdown.clone()).await?;
+            tasks.push(task);
+            Some(bound)
+        }
+        None => None,
+    };
 
     Ok(Running {
         store,
@@ -186,6 +173,32 @@ pub async fn start(
         shutdown,
         tasks: std::sync::Mutex::new(tasks),
     })
+}
+
+/// Binds `addr` and serves the HTTP server until `shutdown`.
+async fn start_http(
+    addr: SocketAddr,
+    state: WebState,
+    config: &Config,
+    shutdown: CancellationToken,
+) -> Result<(SocketAddr, JoinHandle<()>), RuntimeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| RuntimeError::Listen { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| RuntimeError::Listen { addr, source })?;
+    tracing::info!(%bound, "HTTP server listening");
+    let limits = http::Limits {
+        max_connections: config.webhook.max_connections,
+        header_timeout: Duration::from_millis(config.webhook.header_timeout_ms),
+    };
+    let task = tokio::spawn(async move {
+        if let Err(e) = http::serve(listener, state, limits, shutdown).await {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    });
+    Ok((bound, task))
 }
 
 /// The delivery processor's loop. A batch that panics is handled again

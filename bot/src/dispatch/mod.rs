@@ -188,34 +188,9 @@ impl Dispatcher {
         if let Some(id) = self.store.plan_for_request(&req.key).await? {
             return Ok(already(id));
         }
-        // One effect per request: steps another plan already did (or is
-        // about to do) are left out and named, not sent twice.
-        let keys: Vec<String> = draft.steps.iter().map(|s| s.key.clone()).collect();
-        let taken = self.store.keys_taken(&keys).await?;
         let mut draft = draft;
-        if !taken.is_empty() {
-            let mut plans: Vec<i64> = taken.iter().map(|(_, p)| *p).collect();
-            plans.sort_unstable();
-            plans.dedup();
-            let by = plans
-                .iter()
-                .map(|p| format!("#{p}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            draft
-                .steps
-                .retain(|s| !taken.iter().any(|(k, _)| *k == s.key));
-            if draft.steps.is_empty() {
-                return Ok(format!(
-                    "nothing new: already requested by plan {by} — `!show {}`",
-                    plans[plans.len() - 1]
-                ));
-            }
-            draft.notes.push(format!(
-                "({} step{} left out: already requested by plan {by})",
-                taken.len(),
-                plural(taken.len())
-            ));
+        if let Some(nothing_new) = self.leave_out_taken(&mut draft).await? {
+            return Ok(nothing_new);
         }
         let max = self.confirm.max_unconfirmed_steps;
         let rules = self.confirm.danger_rules();
@@ -272,32 +247,46 @@ impl Dispatcher {
             Inserted::New(id) => id,
         };
         Metrics::bump(&self.metrics.plans_created_total);
-        let n = draft.steps.len();
-        let steps = preview(&draft.steps);
-        let notes: String = draft.notes.iter().map(|n| format!("\n{n}")).collect();
-        Ok(match state {
-            PlanState::DryRun => format!(
-                "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}{notes}",
-                plural(n),
-                draft.summary
-            ),
-            PlanState::AwaitingConfirmation => {
-                let who = role.map(|r| format!(" ({r})")).unwrap_or_default();
-                let why = reason.as_deref().unwrap_or("confirmation required");
-                format!(
-                    "plan #{id} needs confirmation ({why}) — expires {}:{steps}{notes}\n`!confirm {id}`{who} · `!cancel {id}`",
-                    expires_in(now, expires_at)
-                )
-            }
-            _ => {
-                self.wake.notify_one();
-                format!(
-                    "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.{notes}",
-                    plural(n),
-                    draft.summary
-                )
-            }
-        })
+        if state == PlanState::Pending {
+            self.wake.notify_one();
+        }
+        let expiry = expires_in(now, expires_at);
+        let reason = reason.as_deref().unwrap_or("confirmation required");
+        Ok(stored_reply(id, state, &draft, reason, role.as_deref(), &expiry))
+    }
+
+    /// One effect per request: steps another plan already did (or is about
+    /// to do) are left out of `draft` and named in its notes, not sent
+    /// twice. `Some(reply)` when nothing is left.
+    async fn leave_out_taken(&self, draft: &mut PlanDraft) -> Result<Option<String>, StoreError> {
+        let keys: Vec<String> = draft.steps.iter().map(|s| s.key.clone()).collect();
+        let taken = self.store.keys_taken(&keys).await?;
+        if taken.is_empty() {
+            return Ok(None);
+        }
+        let mut plans: Vec<i64> = taken.iter().map(|(_, p)| *p).collect();
+        plans.sort_unstable();
+        plans.dedup();
+        let by = plans
+            .iter()
+            .map(|p| format!("#{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        draft
+            .steps
+            .retain(|s| !taken.iter().any(|(k, _)| *k == s.key));
+        if draft.steps.is_empty() {
+            return Ok(Some(format!(
+                "nothing new: already requested by plan {by} — `!show {}`",
+                plans[plans.len() - 1]
+            )));
+        }
+        draft.notes.push(format!(
+            "({} step{} left out: already requested by plan {by})",
+            taken.len(),
+            plural(taken.len())
+        ));
+        Ok(None)
     }
 
     pub(crate) async fn audit(
@@ -318,6 +307,38 @@ impl Dispatcher {
             detail: &detail,
         };
         self.store.audit(record, now_ms()).await.map(|_| ())
+    }
+}
+
+/// What the requester hears about a newly stored plan.
+fn stored_reply(
+    id: i64,
+    state: PlanState,
+    draft: &PlanDraft,
+    reason: &str,
+    role: Option<&str>,
+    expiry: &str,
+) -> String {
+    let n = draft.steps.len();
+    let steps = preview(&draft.steps);
+    let notes: String = draft.notes.iter().map(|n| format!("\n{n}")).collect();
+    match state {
+        PlanState::DryRun => format!(
+            "plan #{id} (dry run, nothing sent) — {n} step{}: {}{steps}{notes}",
+            plural(n),
+            draft.summary
+        ),
+        PlanState::AwaitingConfirmation => {
+            let who = role.map(|r| format!(" ({r})")).unwrap_or_default();
+            format!(
+                "plan #{id} needs confirmation ({reason}) — expires {expiry}:{steps}{notes}\n`!confirm {id}`{who} · `!cancel {id}`"
+            )
+        }
+        _ => format!(
+            "plan #{id} · {n} step{} queued ✓ — {}. I'll report here.{notes}",
+            plural(n),
+            draft.summary
+        ),
     }
 }
 
