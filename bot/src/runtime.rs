@@ -111,8 +111,6 @@ pub async fn start(
         pollers,
         redactor: redactor.clone(),
     });
-    let mut tasks = Vec::new();
-
     let executor = Executor::new(
         store.clone(),
         applier,
@@ -122,16 +120,7 @@ pub async fn start(
         metrics.clone(),
         redactor.clone(),
     );
-    let executor = Arc::new(executor);
-    executor.resume().await?;
-    for _ in 0..config.executor.workers.max(1) {
-        let (executor, token) = (executor.clone(), shutdown.clone());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = executor.run(token).await {
-                tracing::error!(error = %e, "executor worker stopped");
-            }
-        }));
-    }
+    let mut tasks = start_workers(Arc::new(executor), config, &shutdown).await?;
 
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
@@ -173,6 +162,25 @@ pub async fn start(
         shutdown,
         tasks: std::sync::Mutex::new(tasks),
     })
+}
+
+/// Recovers steps a crash interrupted, then starts the executor's workers.
+async fn start_workers(
+    executor: Arc<Executor>,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> Result<Vec<JoinHandle<()>>, RuntimeError> {
+    executor.resume().await?;
+    Ok((0..config.executor.workers.max(1))
+        .map(|_| {
+            let (executor, token) = (executor.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) = executor.run(token).await {
+                    tracing::error!(error = %e, "executor worker stopped");
+                }
+            })
+        })
+        .collect())
 }
 
 /// Binds `addr` and serves the HTTP server until `shutdown`.

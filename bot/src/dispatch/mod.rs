@@ -252,7 +252,14 @@ impl Dispatcher {
         }
         let expiry = expires_in(now, expires_at);
         let reason = reason.as_deref().unwrap_or("confirmation required");
-        Ok(stored_reply(id, state, &draft, reason, role.as_deref(), &expiry))
+        Ok(stored_reply(
+            id,
+            state,
+            &draft,
+            reason,
+            role.as_deref(),
+            &expiry,
+        ))
     }
 
     /// One effect per request: steps another plan already did (or is about

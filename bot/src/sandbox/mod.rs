@@ -148,24 +148,16 @@ fn read(path: &Path) -> Result<Vec<u8>, SandboxError> {
     })
 }
 
-/// Runs until stdin ends, then drains queued plans and stops.
-pub async fn run(opts: Options) -> Result<(), SandboxError> {
-    let dir = tempfile::tempdir().map_err(SandboxError::TempDir)?;
-    let mut config = config(dir.path())?;
-    let bytes = match &opts.excuses {
-        Some(p) => read(p)?,
-        None => SEED_EXCUSES.as_bytes().to_vec(),
-    };
-    let output = match &opts.output {
-        Some(p) => Some(String::from_utf8_lossy(&read(p)?).into_owned()),
-        None => None,
-    };
-    let excuses = britney::parse(&britney::decompress(&bytes)?)?;
-    let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
-    let sim = AutopkgtestSim::start(world(&series, &excuses))
+/// Starts the simulated autopkgtest-cloud (accepting every version the
+/// excuses name) and Launchpad, and points `config` at them.
+async fn simulate(
+    config: &mut Config,
+    series: &str,
+    excuses: &Excuses,
+) -> Result<(AutopkgtestSim, LaunchpadSim), SandboxError> {
+    let sim = AutopkgtestSim::start(world(series, excuses))
         .await
         .map_err(SandboxError::Sim)?;
-    drop(excuses);
     let lp = LaunchpadSim::start(launchpad_world())
         .await
         .map_err(SandboxError::Sim)?;
@@ -202,12 +194,31 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         session_cookie: None,
     });
     config.proposed_migration = Some(MigrationConfig {
-        series: series.clone(),
+        series: series.to_string(),
         excuses_url: "sandbox: loaded at start".into(),
         output_url: None,
         series_urls: BTreeMap::new(),
         teams: BTreeMap::new(),
     });
+    Ok((sim, lp))
+}
+
+/// Runs until stdin ends, then drains queued plans and stops.
+pub async fn run(opts: Options) -> Result<(), SandboxError> {
+    let dir = tempfile::tempdir().map_err(SandboxError::TempDir)?;
+    let mut config = config(dir.path())?;
+    let bytes = match &opts.excuses {
+        Some(p) => read(p)?,
+        None => SEED_EXCUSES.as_bytes().to_vec(),
+    };
+    let output = match &opts.output {
+        Some(p) => Some(String::from_utf8_lossy(&read(p)?).into_owned()),
+        None => None,
+    };
+    let excuses = britney::parse(&britney::decompress(&bytes)?)?;
+    let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
+    let (sim, lp) = simulate(&mut config, &series, &excuses).await?;
+    drop(excuses);
 
     let chat = Arc::new(ConsoleChat::stdio(
         &config.chat.default_user,

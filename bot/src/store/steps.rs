@@ -237,31 +237,8 @@ impl Store {
         .bind(result.or(error))
         .execute(&mut *tx)
         .await?;
-        if matches!(outcome, StepOutcome::Failed(_)) {
-            sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE plans SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'running'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting')",
-        )
-        .bind(step.plan_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open == 0 {
-            sqlx::query("UPDATE plans SET state = 'done', updated_at = $2 WHERE id = $1 AND state = 'running'")
-                .bind(step.plan_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let failed = matches!(outcome, StepOutcome::Failed(_));
+        settle_plan(&mut tx, step.plan_id, failed, now).await?;
         let progress = self.progress_in(&mut tx, step.plan_id).await?;
         tx.commit().await?;
         Ok(progress)
@@ -302,4 +279,42 @@ impl Store {
             .await?;
         Ok(at.map(|(_, t)| t))
     }
+}
+
+/// After a step ends: a failed step fails its plan (steps not yet begun
+/// are skipped); a plan with no open step left is done.
+async fn settle_plan(
+    tx: &mut sqlx::SqliteConnection,
+    plan_id: i64,
+    failed: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    if failed {
+        sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
+            .bind(plan_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE plans SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'running'")
+            .bind(plan_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting')",
+    )
+    .bind(plan_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if open == 0 {
+        sqlx::query(
+            "UPDATE plans SET state = 'done', updated_at = $2 WHERE id = $1 AND state = 'running'",
+        )
+        .bind(plan_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
