@@ -16,6 +16,7 @@ pub mod plan;
 pub mod plans;
 pub mod polls;
 pub mod proposed_migration;
+pub mod release;
 #[cfg(test)]
 mod test_data;
 #[cfg(test)]

@@ -1,0 +1,4 @@
+//! Release management: moving one release's binaries through its stages
+//! (PPAs and snap channels), never rebuilding them.
+
+pub mod version;
