@@ -5,11 +5,11 @@
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
-pub mod html;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
 pub mod webhook;
+pub mod wire;
 
 #[cfg(test)]
 mod fuzz;

@@ -82,7 +82,7 @@ fn elements(html: &str, tag: &str) -> Vec<String> {
 
 /// Tag-free, entity-decoded, trimmed text.
 fn text(html: &str) -> String {
-    crate::html::text(html).trim().to_string()
+    crate::wire::html::text(html).trim().to_string()
 }
 
 /// Classifies a request.cgi answer.

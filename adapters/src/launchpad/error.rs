@@ -72,7 +72,7 @@ impl LpError {
     /// An error answer: `request` is `METHOD URL`, `body` Launchpad's text
     /// (plain text with HTML entities, e.g. `&#x27;`).
     pub(super) fn from_status(request: String, status: u16, body: &str) -> Self {
-        let body = crate::html::decode_entities(body.trim());
+        let body = crate::wire::html::decode_entities(body.trim());
         match status {
             400 => LpError::BadRequest { request, body },
             401 => LpError::Unauthorized { request, body },
