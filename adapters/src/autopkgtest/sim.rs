@@ -19,7 +19,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::request::{check_trigger, parse_query, MIGRATION_REFERENCE};
+use super::request::{check_trigger, MIGRATION_REFERENCE};
+use crate::wire::form::parse_query;
 
 /// What the simulated service knows.
 #[derive(Debug, Clone, Default)]

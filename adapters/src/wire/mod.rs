@@ -4,4 +4,5 @@
 //! particular to one service (lazr's value encoding, request.cgi's parameter
 //! order, Launchpad's error statuses) stays with that service.
 
+pub mod form;
 pub mod html;

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::autopkgtest::request::{parse_query, unquote_plus};
+use crate::wire::form::{encode_query, parse_query, unquote_plus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publication {
@@ -350,21 +350,16 @@ fn page(entries: Vec<Value>, query: &[(String, String)], base: &str) -> Value {
     let slice: Vec<Value> = entries.into_iter().skip(start).take(size).collect();
     let mut p = json!({ "start": start, "total_size": total, "entries": slice });
     if start + size < total {
-        let rest: Vec<String> = query
-            .iter()
-            .filter(|(k, _)| k != "ws.start" && k != "ws.size")
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    crate::autopkgtest::request::quote_plus(k),
-                    crate::autopkgtest::request::quote_plus(v)
-                )
-            })
-            .collect();
+        let rest = encode_query(
+            query
+                .iter()
+                .filter(|(k, _)| k != "ws.start" && k != "ws.size")
+                .map(|(k, v)| (k, v)),
+        );
         let sep = if rest.is_empty() {
             String::new()
         } else {
-            format!("{}&", rest.join("&"))
+            format!("{rest}&")
         };
         p["next_collection_link"] = json!(format!(
             "{base}?{sep}memo={}&ws.size={size}&ws.start={}",
