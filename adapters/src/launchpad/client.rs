@@ -3,12 +3,13 @@
 //! pagination, PATCH with `If-Match`, and errors that keep Launchpad's
 //! status and words (shared reference launchpad-api, §1–§2).
 //!
-//! What is sent again is decided here, by method: reads after gateway
-//! errors and network failures; a PATCH with `If-Match` after 502/503;
-//! a POST never — a second one can make a second copy job, build or
-//! webhook, so its error goes up (still marked transient) to the executor,
-//! which reads before it writes. Redirects are followed by hand for the
-//! same reason: reqwest would send a PATCH or POST again to the new URL.
+//! What is sent again follows `wire::retry`, chosen here by method: reads
+//! after gateway errors and network failures; a PATCH with `If-Match` after
+//! 502/503; a POST never — a second one can make a second copy job, build
+//! or webhook, so its error goes up (still marked transient) to the
+//! executor, which reads before it writes. Redirects are followed by hand
+//! for the same reason: reqwest would send a PATCH or POST again to the new
+//! URL.
 
 use std::time::Duration;
 
@@ -20,41 +21,13 @@ pub use super::error::LpError;
 pub use super::oauth::OAuth;
 use super::param::{absolute, form};
 pub use super::param::{Param, Written};
+use crate::wire::retry::{Backoff, Resend};
 
 /// Redirect hops a read follows before giving up.
 const MAX_REDIRECTS: usize = 5;
 
-/// After which failures a request may be sent again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// Reads: gateway errors (502–504), timeouts and other network failures.
-    Read,
-    /// A PATCH with `If-Match`: 502/503 only. Those mean it was not applied
-    /// (a gateway's refusal, or Launchpad's own timeout, which rolls back);
-    /// and were it applied, the stale ETag turns the second one into a 412.
-    /// A 504 or a lost connection may hide an applied write: not sent again.
-    ConditionalWrite,
-    /// POSTs and unconditional PATCHes.
-    Never,
-}
-
-impl Resend {
-    fn allows(self, e: &LpError) -> bool {
-        match self {
-            Resend::Read => e.is_transient(),
-            Resend::ConditionalWrite => {
-                matches!(
-                    e,
-                    LpError::Server {
-                        status: 502 | 503,
-                        ..
-                    }
-                )
-            }
-            Resend::Never => false,
-        }
-    }
-}
+/// Seconds between resends, as lazr.restfulclient (launchpadlib) waits.
+const LAZR_RETRY_DELAYS: [u64; 6] = [0, 1, 2, 4, 8, 16];
 
 /// `METHOD URL`, how errors name a request.
 fn request(method: &Method, url: &str) -> String {
@@ -110,8 +83,8 @@ pub struct LaunchpadClient {
     /// The root parsed: credentials go to its origin only.
     root_url: Option<Url>,
     auth: Option<OAuth>,
-    /// Delays between retries of transient failures (lazr.restfulclient: 0,1,2,4,8,16 s).
-    retry_delays: Vec<Duration>,
+    /// Delays between resends of reads (and conditional writes) that failed.
+    retry_delays: Backoff,
 }
 
 impl LaunchpadClient {
@@ -135,16 +108,13 @@ impl LaunchpadClient {
             root_url: Url::parse(&root).ok(),
             root,
             auth,
-            retry_delays: [0, 1, 2, 4, 8, 16]
-                .iter()
-                .map(|s| Duration::from_secs(*s))
-                .collect(),
+            retry_delays: Backoff::seconds(&LAZR_RETRY_DELAYS),
         })
     }
 
     /// Shorter retry delays (tests, the sandbox).
     pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Self {
-        self.retry_delays = delays;
+        self.retry_delays = Backoff::new(delays);
         self
     }
 
@@ -214,16 +184,12 @@ impl LaunchpadClient {
         if_match: Option<&str>,
         resend: Resend,
     ) -> Result<reqwest::Response, LpError> {
-        let mut delays = self.retry_delays.iter();
-        loop {
-            match self.exchange(&method, url, body.as_ref(), if_match).await {
-                Err(e) if resend.allows(&e) => match delays.next() {
-                    Some(d) => tokio::time::sleep(*d).await,
-                    None => return Err(e),
-                },
-                answer => return answer,
-            }
-        }
+        self.retry_delays
+            .run(
+                || self.exchange(&method, url, body.as_ref(), if_match),
+                |e: &LpError| e.failure().is_some_and(|f| resend.allows(f)),
+            )
+            .await
     }
 
     /// GET `url`, following at most `MAX_REDIRECTS` redirects.
