@@ -5,6 +5,7 @@
 pub mod client;
 mod decode;
 pub mod error;
+mod exchange;
 pub mod oauth;
 pub mod ops;
 mod param;
@@ -16,4 +17,7 @@ pub mod sim;
 pub mod target;
 pub mod webhook;
 
-pub use client::{LaunchpadClient, LpError, OAuth, Param, Written};
+pub use client::LaunchpadClient;
+pub use error::LpError;
+pub use oauth::OAuth;
+pub use param::{Param, Written};

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{LaunchpadClient, LpError, Param};
 use super::decode::{decode, identity};
+use super::{LaunchpadClient, LpError, Param};
 
 /// `/~owner/+archive/ubuntu/name` from `owner/name`.
 pub fn ppa_path(reference: &str) -> Option<String> {

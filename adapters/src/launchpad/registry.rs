@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::client::{LaunchpadClient, LpError, Param};
 use super::decode::{decode, identity};
+use super::{LaunchpadClient, LpError, Param};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
 pub struct Milestone {
