@@ -2,18 +2,21 @@
 //! Shepherd uses, a loopback simulator of the same protocol, and webhook
 //! deliveries. Facts: shared reference launchpad-api.
 
+pub mod archive;
 pub mod client;
 mod decode;
 pub mod error;
 mod exchange;
+mod hooks;
 pub mod oauth;
-pub mod ops;
 mod param;
 pub mod payload;
+mod people;
 pub mod registry;
 pub mod signature;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod snaps;
 pub mod target;
 pub mod webhook;
 

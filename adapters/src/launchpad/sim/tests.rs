@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::*;
-use crate::launchpad::ops::ppa_path;
+use crate::launchpad::archive::ppa_path;
 use crate::launchpad::{LaunchpadClient, LpError, OAuth};
 
 pub(super) fn world() -> LpWorld {
