@@ -3,16 +3,17 @@
 //! deliveries. Facts: shared reference launchpad-api.
 
 pub mod archive;
+pub mod bugs;
 pub mod client;
 mod decode;
 pub mod error;
 mod exchange;
 mod hooks;
+pub mod milestones;
 pub mod oauth;
 mod param;
 pub mod payload;
 mod people;
-pub mod registry;
 pub mod signature;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;

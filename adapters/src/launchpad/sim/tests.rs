@@ -323,7 +323,7 @@ fn registry_world() -> LpWorld {
 
 #[tokio::test]
 async fn milestones_are_created_released_and_deactivated() {
-    use crate::launchpad::registry::Milestone;
+    use crate::launchpad::milestones::Milestone;
     let sim = LaunchpadSim::start(registry_world()).await.unwrap();
     let c = client(&sim, Some("bot-token"));
     assert_eq!(c.milestone("maas", "3.6.0").await.unwrap(), None);
