@@ -1,6 +1,9 @@
-//! `shepherd-adapters`: every byte that crosses a wire. Chat platforms now;
-//! Launchpad, the Snap Store, autopkgtest-cloud and britney's files join as
-//! their issues land (see DESIGN.md for where each goes).
+//! `shepherd-adapters`: every byte that crosses a wire. One folder per
+//! thing Shepherd talks to — `chat`, `launchpad`, `autopkgtest`(-cloud) and
+//! `britney`'s published files — each with its client or reader and, for
+//! tests and the sandbox (the `sim` feature), a loopback simulator speaking
+//! the same protocol. `wire` holds what their HTTP has in common; `loopback`
+//! serves the simulators.
 
 pub mod autopkgtest;
 pub mod britney;

@@ -1,6 +1,13 @@
 //! Launchpad: a focused client for the `devel` web service, the operations
 //! Shepherd uses, a loopback simulator of the same protocol, and webhook
 //! deliveries. Facts: shared reference launchpad-api.
+//!
+//! The client: `client` (its generic calls), `exchange` (one request on the
+//! wire), `error`, `oauth`, `param` (lazr's value encoding) and `decode`
+//! (typed entries). The operations, one file per subject: `archive` (PPAs,
+//! publications, copies), `snaps` (snaps, builds, build requests),
+//! `milestones`, `bugs`, `hooks` (registering webhooks) and `people`.
+//! Webhook deliveries: `signature`, `payload`, `target`.
 
 pub mod archive;
 pub mod bugs;
