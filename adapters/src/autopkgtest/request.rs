@@ -1,7 +1,7 @@
 //! A test request as request.cgi takes it, encoded exactly as Ubuntu's
 //! tools do: parameters in the order release, arch…, package, trigger…,
-//! all-proposed, ppa…, each `quote_plus`-encoded (`wire::form`; shared reference
-//! britney-autopkgtest, §1.5 and §3.2).
+//! all-proposed, ppa…, each `quote_plus`-encoded (`wire::form`; shared
+//! reference britney-autopkgtest, §1.5 and §3.2).
 
 use thiserror::Error;
 
