@@ -2,7 +2,8 @@
 //! thing Shepherd talks to — `chat`, `launchpad`, `autopkgtest`(-cloud) and
 //! `britney`'s published files — each with its client or reader and, for
 //! tests and the sandbox (the `sim` feature), a loopback simulator speaking
-//! the same protocol. `wire` holds what their HTTP has in common; `loopback`
+//! the same protocol. `wire` holds what their HTTP clients have in common,
+//! `webhook` what their webhook deliveries have in common, and `loopback`
 //! serves the simulators.
 
 pub mod autopkgtest;

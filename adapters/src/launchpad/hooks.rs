@@ -1,7 +1,8 @@
 //! Registering webhooks on a target (a snap, a repository, a project…):
 //! listing a target's hooks, creating one, and changing its secret. Their
-//! deliveries are read elsewhere: `signature` checks them, `payload` and
-//! `target` read them. Facts: shared reference launchpad-api, §7.2.
+//! deliveries arrive elsewhere: `webhook` receives them (checked with
+//! `signature`, read with `target` and `payload`). Facts: shared reference
+//! launchpad-api, §7.2.
 
 use serde_json::Value;
 

@@ -7,7 +7,8 @@
 //! (typed entries). The operations, one file per subject: `archive` (PPAs,
 //! publications, copies), `snaps` (snaps, builds, build requests),
 //! `milestones`, `bugs`, `hooks` (registering webhooks) and `people`.
-//! Webhook deliveries: `signature`, `payload`, `target`.
+//! Webhook deliveries: `webhook` (the receiver), `signature`, `target`,
+//! `payload`.
 
 pub mod archive;
 pub mod bugs;
