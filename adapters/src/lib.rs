@@ -1,15 +1,19 @@
-//! `shepherd-adapters`: every byte that crosses a wire. Chat platforms now;
-//! Launchpad, the Snap Store, autopkgtest-cloud and britney's files join as
-//! their issues land (see DESIGN.md for where each goes).
+//! `shepherd-adapters`: every byte that crosses a wire. One folder per
+//! thing Shepherd talks to — `chat`, `launchpad`, `autopkgtest`(-cloud) and
+//! `britney`'s published files — each with its client or reader and, for
+//! tests and the sandbox (the `sim` feature), a loopback simulator speaking
+//! the same protocol. `wire` holds what their HTTP clients have in common,
+//! `webhook` what their webhook deliveries have in common, and `loopback`
+//! serves the simulators.
 
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
-pub mod html;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
 pub mod webhook;
+pub mod wire;
 
 #[cfg(test)]
 mod fuzz;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::json;
 use shepherd_adapters::autopkgtest::InFlight;
-use shepherd_adapters::launchpad::ops::{Snap, SnapBuild, SourcePublication};
+use shepherd_adapters::launchpad::archive::SourcePublication;
+use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 
 use crate::grammar::registry::CommandSpec;
 use crate::launchpad::LaunchpadView;

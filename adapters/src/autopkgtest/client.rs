@@ -1,5 +1,11 @@
 //! The autopkgtest-cloud client: request.cgi, running.json and queues.json
 //! over HTTP(S), authenticated with a session cookie or an API key.
+//!
+//! Nothing is sent again here: a request.cgi GET queues a test, and the
+//! real app's check for a queued duplicate never matches, so a second one
+//! could queue it twice. Errors say whether trying later may help
+//! (`ClientError::is_transient`); callers decide, after reading what is
+//! already queued.
 
 use std::time::Duration;
 

@@ -1,9 +1,11 @@
 //! A test request as request.cgi takes it, encoded exactly as Ubuntu's
 //! tools do: parameters in the order release, arch…, package, trigger…,
-//! all-proposed, ppa…, each value `quote_plus`-encoded (shared reference
-//! britney-autopkgtest, §1.5 and §3.2).
+//! all-proposed, ppa…, each `quote_plus`-encoded (`wire::form`; shared
+//! reference britney-autopkgtest, §1.5 and §3.2).
 
 use thiserror::Error;
+
+use crate::wire::form::encode_query;
 
 /// The trigger that asks for a baseline run against the release pocket.
 pub const MIGRATION_REFERENCE: &str = "migration-reference/0";
@@ -94,11 +96,7 @@ impl TestRequest {
             pairs.push(("all-proposed", "1"));
         }
         pairs.extend(self.ppas.iter().map(|p| ("ppa", p.as_str())));
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", quote_plus(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+        encode_query(pairs)
     }
 
     /// `base?query`, e.g. `https://autopkgtest.ubuntu.com/request.cgi?release=…`.
@@ -112,59 +110,6 @@ impl TestRequest {
         t.sort();
         t
     }
-}
-
-/// Python's `urllib.parse.quote_plus`: unreserved characters kept, space
-/// as `+`, everything else percent-encoded (so `/` → `%2F`, `+` → `%2B`).
-pub fn quote_plus(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Decodes `quote_plus` (and plain `%XX`) text; bad escapes are kept as-is.
-pub fn unquote_plus(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Parses a query string into ordered pairs.
-pub fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (unquote_plus(k), unquote_plus(v)),
-            None => (unquote_plus(p), String::new()),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -188,11 +133,6 @@ mod tests {
             req(&["libsepol/3.8-1"]).url("https://autopkgtest.ubuntu.com/request.cgi"),
             "https://autopkgtest.ubuntu.com/request.cgi?release=plucky&arch=amd64&package=refpolicy&trigger=libsepol%2F3.8-1"
         );
-        assert_eq!(
-            quote_plus("strace/6.13+ds-1ubuntu1"),
-            "strace%2F6.13%2Bds-1ubuntu1"
-        );
-        assert_eq!(quote_plus("a:1~b c"), "a%3A1~b+c");
     }
 
     #[test]
@@ -209,13 +149,14 @@ mod tests {
 
     #[test]
     fn query_round_trips() {
+        use crate::wire::form::parse_query;
+
         let r = req(&["strace/6.13+ds-1ubuntu1", "glibc/2.41-1ubuntu2"]);
         let pairs = parse_query(&r.query());
         assert_eq!(
             pairs[3],
             ("trigger".to_string(), "strace/6.13+ds-1ubuntu1".to_string())
         );
-        assert_eq!(unquote_plus("a%2"), "a%2");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use thiserror::Error;
 
+use crate::wire::retry::is_gateway_error;
+
 /// What request.cgi queued, as its `<dl>` lists it (`arch`, `triggers`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
@@ -50,9 +52,10 @@ pub enum RequestError {
 }
 
 impl RequestError {
-    /// Worth trying again later: the service, not the request, is at fault.
+    /// Worth trying again later: the service, not the request, is at fault
+    /// — a gateway error, or 429 (too many requests).
     pub fn is_transient(&self) -> bool {
-        matches!(self, RequestError::Unexpected { status, .. } if matches!(status, 429 | 502 | 503 | 504))
+        matches!(self, RequestError::Unexpected { status, .. } if *status == 429 || is_gateway_error(*status))
     }
 
     /// The test is already in flight: asking again would duplicate it.
@@ -82,7 +85,7 @@ fn elements(html: &str, tag: &str) -> Vec<String> {
 
 /// Tag-free, entity-decoded, trimmed text.
 fn text(html: &str) -> String {
-    crate::html::text(html).trim().to_string()
+    crate::wire::html::text(html).trim().to_string()
 }
 
 /// Classifies a request.cgi answer.

@@ -95,105 +95,114 @@ pub fn diff(old: &Excuses, new: &Excuses, output: Option<&UpdateOutput>) -> Vec<
         .collect();
     let mut out = Vec::new();
     for n in &new.items {
-        let mut push = |change| {
-            out.push(Transition {
-                item: n.item_name.clone(),
-                source: n.source.clone(),
-                maintainer: n.maintainer.clone(),
-                change,
-            })
-        };
-        let Some(o) = before.get(n.item_name.as_str()) else {
-            push(Change::Appeared {
+        let changes = match before.get(n.item_name.as_str()) {
+            None => vec![Change::Appeared {
                 version: n.new_version.clone(),
-            });
-            continue;
+            }],
+            Some(o) => changes(o, n),
         };
-        if o.new_version != n.new_version {
-            push(Change::NewVersion {
-                from: o.new_version.clone(),
-                to: n.new_version.clone(),
-            });
-        }
-        if o.verdict != n.verdict {
-            push(Change::VerdictChanged {
-                from: o.verdict.clone(),
-                to: n.verdict.clone(),
-            });
-        }
-        let (was, now) = (regressions(o), regressions(n));
-        for (test, arch) in now.difference(&was) {
-            let log_url = n
-                .regressions()
-                .find(|t| &*t.package == *test && &*t.arch == *arch)
-                .and_then(|t| t.log_url().map(str::to_string));
-            push(Change::NewRegression {
-                test: test.to_string(),
-                arch: arch.to_string(),
-                log_url,
-            });
-        }
-        for (test, arch) in was.difference(&now) {
-            push(Change::RegressionCleared {
-                test: test.to_string(),
-                arch: arch.to_string(),
-                now: status_of(n, test, arch).cloned(),
-            });
-        }
-        let bugs = |e: &Excuse| {
-            e.block_bugs
-                .iter()
-                .map(|(b, _)| b.clone())
-                .collect::<BTreeSet<_>>()
-        };
-        let (old_bugs, new_bugs) = (bugs(o), bugs(n));
-        for bug in new_bugs.difference(&old_bugs) {
-            push(Change::Blocked { bug: bug.clone() });
-        }
-        for bug in old_bugs.difference(&new_bugs) {
-            push(Change::Unblocked { bug: bug.clone() });
-        }
-        if !o.is_candidate && n.is_candidate {
-            push(Change::BecameCandidate);
-        }
-        if let (Some(before), Some(now), Some(required)) = (o.age_days, n.age_days, n.age_required)
-        {
-            if required > 0.0 && before < required && now >= required {
-                push(Change::AgeReached {
-                    days: now,
-                    required,
-                });
-            }
-        }
+        out.extend(changes.into_iter().map(|change| transition(n, change)));
     }
     for o in &old.items {
         if after.contains_key(o.item_name.as_str()) {
             continue;
         }
-        let how = if output.is_some_and(|out| out.migrated(&o.item_name)) {
-            Leaving::Migrated
-        } else if let Some(newer) = new
-            .items
-            .iter()
-            .find(|n| n.source == o.source && n.new_version != o.new_version && !n.is_removal())
-        {
-            Leaving::Superseded {
-                by: newer.new_version.clone(),
-            }
-        } else {
-            Leaving::Unknown
+        let change = Change::Left {
+            version: o.new_version.clone(),
+            how: leaving(o, new, output),
         };
-        out.push(Transition {
-            item: o.item_name.clone(),
-            source: o.source.clone(),
-            maintainer: o.maintainer.clone(),
-            change: Change::Left {
-                version: o.new_version.clone(),
-                how,
-            },
-        });
+        out.push(transition(o, change));
     }
     out
+}
+
+fn transition(e: &Excuse, change: Change) -> Transition {
+    Transition {
+        item: e.item_name.clone(),
+        source: e.source.clone(),
+        maintainer: e.maintainer.clone(),
+        change,
+    }
+}
+
+/// What changed in an item present in both snapshots, in a fixed order:
+/// version, verdict, regressions, block bugs, candidacy, age.
+fn changes(o: &Excuse, n: &Excuse) -> Vec<Change> {
+    let mut out = Vec::new();
+    if o.new_version != n.new_version {
+        out.push(Change::NewVersion {
+            from: o.new_version.clone(),
+            to: n.new_version.clone(),
+        });
+    }
+    if o.verdict != n.verdict {
+        out.push(Change::VerdictChanged {
+            from: o.verdict.clone(),
+            to: n.verdict.clone(),
+        });
+    }
+    let (was, now) = (regressions(o), regressions(n));
+    for (test, arch) in now.difference(&was) {
+        let log_url = n
+            .regressions()
+            .find(|t| &*t.package == *test && &*t.arch == *arch)
+            .and_then(|t| t.log_url().map(str::to_string));
+        out.push(Change::NewRegression {
+            test: test.to_string(),
+            arch: arch.to_string(),
+            log_url,
+        });
+    }
+    for (test, arch) in was.difference(&now) {
+        out.push(Change::RegressionCleared {
+            test: test.to_string(),
+            arch: arch.to_string(),
+            now: status_of(n, test, arch).cloned(),
+        });
+    }
+    let bugs = |e: &Excuse| {
+        e.block_bugs
+            .iter()
+            .map(|(b, _)| b.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let (old_bugs, new_bugs) = (bugs(o), bugs(n));
+    for bug in new_bugs.difference(&old_bugs) {
+        out.push(Change::Blocked { bug: bug.clone() });
+    }
+    for bug in old_bugs.difference(&new_bugs) {
+        out.push(Change::Unblocked { bug: bug.clone() });
+    }
+    if !o.is_candidate && n.is_candidate {
+        out.push(Change::BecameCandidate);
+    }
+    if let (Some(before), Some(now), Some(required)) = (o.age_days, n.age_days, n.age_required) {
+        if required > 0.0 && before < required && now >= required {
+            out.push(Change::AgeReached {
+                days: now,
+                required,
+            });
+        }
+    }
+    out
+}
+
+/// Why `o` is gone from `new`: migrated (as the run's output says),
+/// superseded by a newer upload, or unknown.
+fn leaving(o: &Excuse, new: &Excuses, output: Option<&UpdateOutput>) -> Leaving {
+    if output.is_some_and(|out| out.migrated(&o.item_name)) {
+        return Leaving::Migrated;
+    }
+    match new
+        .items
+        .iter()
+        .find(|n| n.source == o.source && n.new_version != o.new_version && !n.is_removal())
+    {
+        Some(newer) => Leaving::Superseded {
+            by: newer.new_version.clone(),
+        },
+        None => Leaving::Unknown,
+    }
 }
 
 #[cfg(test)]

@@ -1,117 +1,43 @@
 //! A focused Launchpad web service client on reqwest: the `devel` API,
 //! OAuth 1.0a PLAINTEXT (or anonymous), lazr's value encoding, lazy
 //! pagination, PATCH with `If-Match`, and errors that keep Launchpad's
-//! status and words (shared reference launchpad-api, §1–§2).
+//! status and words (shared reference launchpad-api, §1–§2). These are the
+//! generic calls (entries, named operations, PATCH); the operations
+//! Shepherd uses are built on them, one file per subject (`archive`,
+//! `snaps`, …), and one exchange on the wire is in `exchange`.
 //!
-//! What is sent again is decided here, by method: reads after gateway
-//! errors and network failures; a PATCH with `If-Match` after 502/503;
-//! a POST never — a second one can make a second copy job, build or
-//! webhook, so its error goes up (still marked transient) to the executor,
-//! which reads before it writes. Redirects are followed by hand for the
-//! same reason: reqwest would send a PATCH or POST again to the new URL.
+//! What is sent again follows `wire::retry`, chosen here by method: reads
+//! after gateway errors and network failures; a PATCH with `If-Match` after
+//! 502/503; a POST never — a second one can make a second copy job, build
+//! or webhook, so its error goes up (still marked transient) to the
+//! executor, which reads before it writes. Redirects are followed by hand
+//! for the same reason: reqwest would send a PATCH or POST again to the new
+//! URL.
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, IF_MATCH, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-pub use super::error::LpError;
-pub use super::oauth::OAuth;
-use super::param::{absolute, form};
-pub use super::param::{Param, Written};
+use super::error::LpError;
+use super::exchange::{location, write_redirected};
+use super::oauth::OAuth;
+use super::param::{absolute, form, Param, Written};
+use crate::wire::retry::{Backoff, Resend};
 
-/// Redirect hops a read follows before giving up.
-const MAX_REDIRECTS: usize = 5;
-
-/// After which failures a request may be sent again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// Reads: gateway errors (502–504), timeouts and other network failures.
-    Read,
-    /// A PATCH with `If-Match`: 502/503 only. Those mean it was not applied
-    /// (a gateway's refusal, or Launchpad's own timeout, which rolls back);
-    /// and were it applied, the stale ETag turns the second one into a 412.
-    /// A 504 or a lost connection may hide an applied write: not sent again.
-    ConditionalWrite,
-    /// POSTs and unconditional PATCHes.
-    Never,
-}
-
-impl Resend {
-    fn allows(self, e: &LpError) -> bool {
-        match self {
-            Resend::Read => e.is_transient(),
-            Resend::ConditionalWrite => {
-                matches!(
-                    e,
-                    LpError::Server {
-                        status: 502 | 503,
-                        ..
-                    }
-                )
-            }
-            Resend::Never => false,
-        }
-    }
-}
-
-/// `METHOD URL`, how errors name a request.
-fn request(method: &Method, url: &str) -> String {
-    format!("{method} {url}")
-}
-
-/// reqwest's error with its causes (a timeout says so only in a cause).
-fn network(method: &Method, url: &str, e: reqwest::Error) -> LpError {
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        message = format!("{message}: {c}");
-        cause = c.source();
-    }
-    LpError::Network {
-        request: request(method, url),
-        message,
-    }
-}
-
-/// Where a redirect points, resolved against the URL that answered it.
-fn location(method: &Method, url: &str, resp: &reqwest::Response) -> Result<String, LpError> {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .and_then(|l| Url::parse(url).ok()?.join(l).ok())
-        .map(String::from)
-        .ok_or_else(|| {
-            LpError::Decode(format!(
-                "{}: {} without a usable Location",
-                request(method, url),
-                resp.status()
-            ))
-        })
-}
-
-/// A redirect of a write, which is never followed by sending it again.
-fn write_redirected(method: &Method, url: &str, resp: &reqwest::Response) -> LpError {
-    LpError::Redirected {
-        request: request(method, url),
-        status: resp.status().as_u16(),
-        location: location(method, url, resp).unwrap_or_else(|_| "nowhere".into()),
-        reason: "a write is never sent twice".into(),
-    }
-}
+/// Seconds between resends, as lazr.restfulclient (launchpadlib) waits.
+const LAZR_RETRY_DELAYS: [u64; 6] = [0, 1, 2, 4, 8, 16];
 
 #[derive(Clone)]
 pub struct LaunchpadClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     /// `https://api.launchpad.net/devel` (no trailing slash).
-    root: String,
+    pub(super) root: String,
     /// The root parsed: credentials go to its origin only.
-    root_url: Option<Url>,
-    auth: Option<OAuth>,
-    /// Delays between retries of transient failures (lazr.restfulclient: 0,1,2,4,8,16 s).
-    retry_delays: Vec<Duration>,
+    pub(super) root_url: Option<Url>,
+    pub(super) auth: Option<OAuth>,
+    /// Delays between resends of reads (and conditional writes) that failed.
+    pub(super) retry_delays: Backoff,
 }
 
 impl LaunchpadClient {
@@ -135,16 +61,13 @@ impl LaunchpadClient {
             root_url: Url::parse(&root).ok(),
             root,
             auth,
-            retry_delays: [0, 1, 2, 4, 8, 16]
-                .iter()
-                .map(|s| Duration::from_secs(*s))
-                .collect(),
+            retry_delays: Backoff::seconds(&LAZR_RETRY_DELAYS),
         })
     }
 
     /// Shorter retry delays (tests, the sandbox).
     pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Self {
-        self.retry_delays = delays;
+        self.retry_delays = Backoff::new(delays);
         self
     }
 
@@ -157,107 +80,11 @@ impl LaunchpadClient {
         absolute(&self.root, path)
     }
 
-    /// The OAuth header for `url`: none when anonymous, and none for a URL
-    /// outside the service root's origin (a redirect elsewhere must not
-    /// carry the token).
-    fn authorization(&self, url: &str) -> Option<HeaderValue> {
-        let auth = self.auth.as_ref()?;
-        let root = self.root_url.as_ref()?;
-        if Url::parse(url).ok()?.origin() != root.origin() {
-            return None;
-        }
-        let mut h = HeaderValue::from_str(&auth.header()).ok()?;
-        h.set_sensitive(true);
-        Some(h)
-    }
-
-    /// One request: a 2xx or 3xx answer, or the error it amounts to.
-    async fn exchange(
-        &self,
-        method: &Method,
-        url: &str,
-        body: Option<&(&'static str, String)>,
-        if_match: Option<&str>,
-    ) -> Result<reqwest::Response, LpError> {
-        let mut req = self
-            .http
-            .request(method.clone(), url)
-            .header(ACCEPT, "application/json");
-        if let Some(h) = self.authorization(url) {
-            req = req.header(AUTHORIZATION, h);
-        }
-        if let Some(etag) = if_match {
-            req = req.header(IF_MATCH, etag);
-        }
-        if let Some((ctype, b)) = body {
-            req = req.header(CONTENT_TYPE, *ctype).body(b.clone());
-        }
-        let resp = req.send().await.map_err(|e| network(method, url, e))?;
-        let status = resp.status();
-        if status.is_success() || status.is_redirection() {
-            return Ok(resp);
-        }
-        let text = resp.text().await.unwrap_or_default();
-        Err(LpError::from_status(
-            request(method, url),
-            status.as_u16(),
-            &text,
-        ))
-    }
-
-    /// One request, sent again after the failures `resend` allows.
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<(&'static str, String)>,
-        if_match: Option<&str>,
-        resend: Resend,
-    ) -> Result<reqwest::Response, LpError> {
-        let mut delays = self.retry_delays.iter();
-        loop {
-            match self.exchange(&method, url, body.as_ref(), if_match).await {
-                Err(e) if resend.allows(&e) => match delays.next() {
-                    Some(d) => tokio::time::sleep(*d).await,
-                    None => return Err(e),
-                },
-                answer => return answer,
-            }
-        }
-    }
-
-    /// GET `url`, following at most `MAX_REDIRECTS` redirects.
-    async fn read(&self, url: &str) -> Result<Value, LpError> {
-        let mut url = url.to_string();
-        let mut hops = 0;
-        loop {
-            let resp = self
-                .send(Method::GET, &url, None, None, Resend::Read)
-                .await?;
-            if !resp.status().is_redirection() {
-                return Self::json(&Method::GET, &url, resp).await;
-            }
-            let next = location(&Method::GET, &url, &resp)?;
-            if hops == MAX_REDIRECTS {
-                return Err(LpError::Redirected {
-                    request: request(&Method::GET, &url),
-                    status: resp.status().as_u16(),
-                    location: next,
-                    reason: format!("more than {MAX_REDIRECTS} redirects"),
-                });
-            }
-            hops += 1;
-            url = next;
-        }
-    }
-
-    async fn json(method: &Method, url: &str, resp: reqwest::Response) -> Result<Value, LpError> {
-        let text = resp.text().await.map_err(|e| network(method, url, e))?;
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text)
-            .map_err(|e| LpError::Decode(format!("{}: {e}", request(method, url))))
+    /// `ws.op=op&…`: a named operation and its parameters, encoded the lazr way.
+    fn operation(&self, op: &str, params: &[(&str, Param)]) -> String {
+        let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
+        all.extend(params.iter().cloned());
+        form(&all, &self.root)
     }
 
     /// GET an entry or page by path or URL.
@@ -272,9 +99,7 @@ impl LaunchpadClient {
         op: &str,
         params: &[(&str, Param)],
     ) -> Result<Value, LpError> {
-        let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
-        all.extend(params.iter().cloned());
-        let url = format!("{}?{}", self.url(resource), form(&all, &self.root));
+        let url = format!("{}?{}", self.url(resource), self.operation(op, params));
         self.read(&url).await
     }
 
@@ -286,13 +111,8 @@ impl LaunchpadClient {
         params: &[(&str, Param)],
         limit: usize,
     ) -> Result<Vec<Value>, LpError> {
-        let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
-        all.extend(params.iter().cloned());
-        self.entries(
-            &format!("{}?{}", self.url(resource), form(&all, &self.root)),
-            limit,
-        )
-        .await
+        let first_page = format!("{}?{}", self.url(resource), self.operation(op, params));
+        self.entries(&first_page, limit).await
     }
 
     /// A write or factory operation: form `POST` with `ws.op`, sent once.
@@ -303,9 +123,7 @@ impl LaunchpadClient {
         op: &str,
         params: &[(&str, Param)],
     ) -> Result<Written, LpError> {
-        let mut all = vec![("ws.op", Param::Enum(op.to_string()))];
-        all.extend(params.iter().cloned());
-        let body = form(&all, &self.root);
+        let body = self.operation(op, params);
         let url = self.url(resource);
         let resp = self
             .send(
@@ -400,37 +218,6 @@ impl LaunchpadClient {
                 s if s.is_redirection() => Err(write_redirected(&Method::PATCH, &url, &resp)),
                 _ => Self::json(&Method::PATCH, &url, resp).await,
             };
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_go_to_the_service_roots_origin_only() {
-        let auth = OAuth {
-            consumer_key: "shepherd".into(),
-            token: secrecy::SecretString::from("t".to_string()),
-            token_secret: secrecy::SecretString::from("s".to_string()),
-        };
-        let c = LaunchpadClient::new(
-            "https://api.launchpad.net/devel/",
-            Some(auth),
-            Duration::from_secs(1),
-        )
-        .unwrap();
-        assert!(c
-            .authorization("https://api.launchpad.net/devel/~x")
-            .is_some());
-        for elsewhere in [
-            "https://launchpad.net/~x",
-            "http://api.launchpad.net/devel/~x",
-            "https://api.launchpad.net:8443/devel/~x",
-            "not a url",
-        ] {
-            assert!(c.authorization(elsewhere).is_none(), "{elsewhere}");
         }
     }
 }

@@ -21,3 +21,8 @@ pub(super) fn identity<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Err
     }
     Ok(s)
 }
+
+/// The last path segment of a link (`…/ubuntu/noble` → `noble`).
+pub(super) fn last_segment(link: &Option<String>) -> Option<&str> {
+    link.as_deref()?.trim_end_matches('/').rsplit('/').next()
+}

@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use crate::wire::retry::Failure;
+
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum LpError {
     /// A bad argument caught before anything was sent.
@@ -49,11 +51,27 @@ impl LpError {
     /// Overload, maintenance, timeouts: worth trying again later. Says
     /// nothing about whether the client itself tried again (writes never are).
     pub fn is_transient(&self) -> bool {
-        match self {
-            LpError::Network { .. } => true,
-            LpError::Server { status, .. } => (502..=504).contains(status),
-            _ => false,
-        }
+        self.failure().is_some_and(Failure::is_transient)
+    }
+
+    /// How the exchange failed, for deciding whether to send it again;
+    /// `None` for errors found before sending or in reading an answer.
+    pub(crate) fn failure(&self) -> Option<Failure> {
+        let status = match self {
+            LpError::Network { .. } => return Some(Failure::Network),
+            LpError::BadRequest { .. } => 400,
+            LpError::Unauthorized { .. } => 401,
+            LpError::Forbidden { .. } => 403,
+            LpError::NotFound { .. } => 404,
+            LpError::Conflict { .. } => 409,
+            LpError::PreconditionFailed { .. } => 412,
+            LpError::Server { status, .. } => *status,
+            LpError::Invalid(_)
+            | LpError::Setup(_)
+            | LpError::Redirected { .. }
+            | LpError::Decode(_) => return None,
+        };
+        Some(Failure::Status(status))
     }
 
     /// Launchpad's own words, for errors that carry them.
@@ -72,7 +90,7 @@ impl LpError {
     /// An error answer: `request` is `METHOD URL`, `body` Launchpad's text
     /// (plain text with HTML entities, e.g. `&#x27;`).
     pub(super) fn from_status(request: String, status: u16, body: &str) -> Self {
-        let body = crate::html::decode_entities(body.trim());
+        let body = crate::wire::html::decode_entities(body.trim());
         match status {
             400 => LpError::BadRequest { request, body },
             401 => LpError::Unauthorized { request, body },
@@ -120,12 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_fails_with_its_own_status() {
+        for status in [400, 401, 403, 404, 409, 412, 500, 502, 503, 504] {
+            assert_eq!(
+                LpError::from_status(req(), status, "").failure(),
+                Some(Failure::Status(status))
+            );
+        }
+    }
+
+    #[test]
     fn local_checks_do_not_read_as_launchpads_answer() {
         let e = LpError::Invalid("`x` is not OWNER/NAME".into());
         assert_eq!(
             e.to_string(),
             "not sent to Launchpad: `x` is not OWNER/NAME"
         );
-        assert!(!e.is_transient() && e.body().is_none());
+        assert!(!e.is_transient() && e.body().is_none() && e.failure().is_none());
     }
 }

@@ -5,26 +5,14 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::wire::form::percent_encode;
+
 /// Credentials for a Launchpad token (consumer secret is always empty).
 #[derive(Clone)]
 pub struct OAuth {
     pub consumer_key: String,
     pub token: SecretString,
     pub token_secret: SecretString,
-}
-
-/// RFC 3986 percent-encoding: unreserved characters (ALPHA DIGIT `-._~`)
-/// stay, every other byte of the UTF-8 becomes `%XX` (uppercase).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl OAuth {
@@ -48,13 +36,6 @@ impl OAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unreserved_characters_stay_and_the_rest_is_encoded() {
-        assert_eq!(percent_encode("AZaz09-._~"), "AZaz09-._~");
-        assert_eq!(percent_encode("a b+c/d=e&f"), "a%20b%2Bc%2Fd%3De%26f");
-        assert_eq!(percent_encode("é*'!"), "%C3%A9%2A%27%21");
-    }
 
     #[test]
     fn the_header_encodes_every_value_and_the_signature_twice() {

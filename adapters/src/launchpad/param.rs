@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::error::LpError;
-use crate::autopkgtest::request::quote_plus;
+use crate::wire::form::encode_query;
 
 /// A named-operation parameter, encoded as lazr.restful expects (§1.6).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,11 +57,7 @@ pub(super) fn absolute(root: &str, path: &str) -> String {
 }
 
 pub(super) fn form(params: &[(&str, Param)], root: &str) -> String {
-    params
-        .iter()
-        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(&v.encode(root))))
-        .collect::<Vec<_>>()
-        .join("&")
+    encode_query(params.iter().map(|(k, v)| (*k, v.encode(root))))
 }
 
 /// What a write answered: factory ops give the new object's URL, others a JSON body.

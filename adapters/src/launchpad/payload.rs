@@ -42,7 +42,9 @@ impl SnapBuild {
     }
 
     pub fn build_failed(&self) -> bool {
-        self.status.as_deref().is_some_and(super::ops::build_failed)
+        self.status
+            .as_deref()
+            .is_some_and(super::snaps::build_failed)
     }
 
     pub fn upload_failed(&self) -> bool {

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use shepherd_adapters::launchpad::ops::{ppa_path, Snap, SnapBuild, SourcePublication};
+use shepherd_adapters::launchpad::archive::{ppa_path, SourcePublication};
+use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 use shepherd_commands::launchpad::LaunchpadView;
 use shepherd_commands::UserError;

@@ -4,7 +4,7 @@
 //! "MAAS release stages").
 
 use async_trait::async_trait;
-use shepherd_adapters::launchpad::ops::ppa_path;
+use shepherd_adapters::launchpad::archive::ppa_path;
 
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use shepherd_adapters::launchpad::ops::{Snap, SnapBuild};
+use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 
 use super::view::{latest_per_arch, snap_owner};
 use crate::plan::{Action, PlanDraft, StepDraft};

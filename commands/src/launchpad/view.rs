@@ -2,7 +2,8 @@
 //! The bot implements it over its Launchpad client.
 
 use async_trait::async_trait;
-use shepherd_adapters::launchpad::ops::{Snap, SnapBuild, SourcePublication};
+use shepherd_adapters::launchpad::archive::SourcePublication;
+use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 
 use crate::UserError;
 

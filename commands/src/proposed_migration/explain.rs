@@ -142,7 +142,7 @@ pub fn explain(e: &Excuse, output: Option<&UpdateOutput>) -> String {
         ));
     }
     for ex in &e.excuses {
-        let text = shepherd_adapters::html::text(ex);
+        let text = shepherd_adapters::wire::html::text(ex);
         if text.contains("unsatisfiable Depends")
             || text.contains("uninstallable") && text.contains("Depends")
         {

@@ -1,12 +1,18 @@
-//! The simulated archive side: `copyPackage` and its asynchronous job.
+//! The simulated PPAs: their entries, source and binary publications, and
+//! copies into them (`copyPackage`, `syncSources`), which are asynchronous
+//! as on Launchpad: a copy is queued, becomes a Pending publication, then
+//! Published — or fails silently when the PPA already has that version.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{ok_json, page, text, CopyJob, Inner, Publication, Req};
+use super::responses::{ok_json, page, text};
+use super::routes::Req;
+use super::state::{CopyJob, Inner};
+use super::world::Publication;
 
-pub(super) fn copy_package(
+fn copy_package(
     st: &mut Inner,
     who: Option<String>,
     archive: &str,
@@ -47,11 +53,7 @@ pub(super) fn copy_package(
         );
     }
     let version = version.trim_matches('"').to_string();
-    let from = from
-        .split("/~")
-        .nth(1)
-        .map(|r| r.replace("/+archive/ubuntu/", "/"))
-        .unwrap_or_default();
+    let from = reference(&from);
     let found = st.world.publications.iter().any(|p| {
         p.archive == from
             && p.name == name
@@ -84,8 +86,17 @@ pub(super) fn copy_package(
     ok_json(Value::Null)
 }
 
-/// Queued → Pending publication (or a silent failure) → Published.
-pub(super) fn advance_copies(st: &mut Inner) {
+/// `owner/name` of a PPA from its link (`…/~owner/+archive/ubuntu/name`).
+fn reference(link: &str) -> String {
+    link.split("/~")
+        .nth(1)
+        .map(|r| r.replace("/+archive/ubuntu/", "/"))
+        .unwrap_or_default()
+}
+
+/// Queued → Pending publication (or a silent failure) → Published: each
+/// look at the publications moves every copy one stage on.
+fn advance_copies(st: &mut Inner) {
     let jobs = std::mem::take(&mut st.jobs);
     for mut job in jobs {
         let p = job.publication.clone();
@@ -124,111 +135,112 @@ pub(super) fn advance_copies(st: &mut Inner) {
 
 /// `/~owner/+archive/ubuntu/name`: the entry, publications, copies.
 pub(super) fn route(st: &mut Inner, req: &Req<'_>, owner: &str, name: &str) -> Response {
-    let (method, op, param, query, base, who) = (
-        req.method.clone(),
-        req.op,
-        req.param,
-        req.query,
-        req.base,
-        req.who.clone(),
-    );
     let archive = format!("{}/{name}", owner.trim_start_matches('~'));
     if !st.world.ppa_writers.contains_key(&archive) {
         return text(StatusCode::NOT_FOUND, format!("No such ppa: '{name}'."));
     }
-    match (method, op) {
-        (Method::GET, None) => ok_json(json!({
-            "self_link": base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
+    match (&req.method, req.op) {
+        (&Method::GET, None) => ok_json(json!({
+            "self_link": req.base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
             "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
         })),
-        (Method::GET, Some("getPublishedBinaries")) => {
-            let wanted = param("binary_name").unwrap_or_default();
-            let root = st.root.clone();
-            let entries: Vec<Value> = st
-                .world
-                .binaries
-                .iter()
-                .filter(|(a, n, ..)| *a == archive && *n == wanted)
-                .map(|(_, n, v, arch, status)| {
-                    json!({
-                        "binary_package_name": n, "binary_package_version": v, "status": status,
-                        "distro_arch_series_link": format!("{root}/ubuntu/noble/{arch}"),
-                    })
-                })
-                .collect();
-            ok_json(page(entries, query, base))
+        (&Method::GET, Some("getPublishedBinaries")) => published_binaries(st, req, &archive),
+        (&Method::GET, Some("getPublishedSources")) => published_sources(st, req, &archive),
+        (&Method::POST, Some("copyPackage")) => {
+            copy_package(st, req.who.clone(), &archive, req.param)
         }
-        (Method::GET, Some("getPublishedSources")) => {
-            advance_copies(st);
-            let name_q = param("source_name").unwrap_or_default();
-            let exact = param("exact_match").as_deref() == Some("true");
-            let version = param("version").map(|v| v.trim_matches('"').to_string());
-            let series =
-                param("distro_series").map(|s| s.rsplit('/').next().unwrap_or("").to_string());
-            let root = st.root.clone();
-            let entries: Vec<Value> = st
-                .world
-                .publications
-                .iter()
-                .filter(|p| p.archive == archive)
-                .filter(|p| {
-                    if exact {
-                        p.name == name_q
-                    } else {
-                        p.name.contains(&name_q)
-                    }
-                })
-                .filter(|p| version.as_ref().is_none_or(|v| *v == p.version))
-                .filter(|p| series.as_ref().is_none_or(|s| *s == p.series))
-                .enumerate()
-                .map(|(i, p)| {
-                    json!({
-                        "self_link": format!("{base}/+sourcepub/{}", 1000 + i),
-                        "source_package_name": p.name, "source_package_version": p.version,
-                        "status": p.status, "pocket": "Release",
-                        "distro_series_link": format!("{root}/ubuntu/{}", p.series),
-                    })
-                })
-                .collect();
-            ok_json(page(entries, query, base))
-        }
-        (Method::POST, Some("copyPackage")) => copy_package(st, who, &archive, &param),
-        (Method::POST, Some("syncSources")) => {
-            let names: Vec<String> = param("source_names")
-                .and_then(|v| serde_json::from_str(&v).ok())
-                .unwrap_or_default();
-            let from = param("from_archive").unwrap_or_default();
-            let from_ref = from
-                .split("/~")
-                .nth(1)
-                .map(|r| r.replace("/+archive/ubuntu/", "/"))
-                .unwrap_or_default();
-            let mut last = ok_json(Value::Null);
-            for name in names {
-                let version = st
-                    .world
-                    .publications
-                    .iter()
-                    .rev()
-                    .find(|p| p.archive == from_ref && p.name == name && p.status == "Published")
-                    .map(|p| p.version.clone())
-                    .unwrap_or_default();
-                let one = |k: &str| match k {
-                    "source_name" => Some(name.clone()),
-                    "version" => Some(version.clone()),
-                    "from_archive" => Some(from.clone()),
-                    other => param(other),
-                };
-                last = copy_package(st, who.clone(), &archive, &one);
-                if !last.status().is_success() {
-                    return last;
-                }
-            }
-            last
-        }
+        (&Method::POST, Some("syncSources")) => sync_sources(st, req, &archive),
         _ => text(
             StatusCode::BAD_REQUEST,
-            format!("No such operation: {}", op.unwrap_or("")),
+            format!("No such operation: {}", req.op.unwrap_or("")),
         ),
     }
+}
+
+fn published_binaries(st: &Inner, req: &Req<'_>, archive: &str) -> Response {
+    let wanted = (req.param)("binary_name").unwrap_or_default();
+    let root = &st.root;
+    let entries: Vec<Value> = st
+        .world
+        .binaries
+        .iter()
+        .filter(|(a, n, ..)| *a == archive && *n == wanted)
+        .map(|(_, n, v, arch, status)| {
+            json!({
+                "binary_package_name": n, "binary_package_version": v, "status": status,
+                "distro_arch_series_link": format!("{root}/ubuntu/noble/{arch}"),
+            })
+        })
+        .collect();
+    ok_json(page(entries, req.query, req.base))
+}
+
+/// Publications by name (exact, or Launchpad's substring match), version
+/// and series — after moving queued copies on.
+fn published_sources(st: &mut Inner, req: &Req<'_>, archive: &str) -> Response {
+    advance_copies(st);
+    let param = req.param;
+    let name_q = param("source_name").unwrap_or_default();
+    let exact = param("exact_match").as_deref() == Some("true");
+    let version = param("version").map(|v| v.trim_matches('"').to_string());
+    let series = param("distro_series").map(|s| s.rsplit('/').next().unwrap_or("").to_string());
+    let (root, base) = (&st.root, req.base);
+    let entries: Vec<Value> = st
+        .world
+        .publications
+        .iter()
+        .filter(|p| p.archive == archive)
+        .filter(|p| {
+            if exact {
+                p.name == name_q
+            } else {
+                p.name.contains(&name_q)
+            }
+        })
+        .filter(|p| version.as_ref().is_none_or(|v| *v == p.version))
+        .filter(|p| series.as_ref().is_none_or(|s| *s == p.series))
+        .enumerate()
+        .map(|(i, p)| {
+            json!({
+                "self_link": format!("{base}/+sourcepub/{}", 1000 + i),
+                "source_package_name": p.name, "source_package_version": p.version,
+                "status": p.status, "pocket": "Release",
+                "distro_series_link": format!("{root}/ubuntu/{}", p.series),
+            })
+        })
+        .collect();
+    ok_json(page(entries, req.query, base))
+}
+
+/// The older bulk copy: each named source's latest publication in
+/// `from_archive`, copied as `copyPackage` would; stops at the first refusal.
+fn sync_sources(st: &mut Inner, req: &Req<'_>, archive: &str) -> Response {
+    let param = req.param;
+    let names: Vec<String> = param("source_names")
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default();
+    let from = param("from_archive").unwrap_or_default();
+    let from_ref = reference(&from);
+    let mut last = ok_json(Value::Null);
+    for name in names {
+        let version = st
+            .world
+            .publications
+            .iter()
+            .rev()
+            .find(|p| p.archive == from_ref && p.name == name && p.status == "Published")
+            .map(|p| p.version.clone())
+            .unwrap_or_default();
+        let one = |k: &str| match k {
+            "source_name" => Some(name.clone()),
+            "version" => Some(version.clone()),
+            "from_archive" => Some(from.clone()),
+            other => param(other),
+        };
+        last = copy_package(st, req.who.clone(), archive, &one);
+        if !last.status().is_success() {
+            return last;
+        }
+    }
+    last
 }

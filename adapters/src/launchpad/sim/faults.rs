@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::text;
+use super::responses::text;
 
 #[derive(Debug, Clone)]
 pub(super) enum Trouble {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::tests::{client, world};
 use super::*;
-use crate::launchpad::ops::ppa_path;
+use crate::launchpad::archive::ppa_path;
 use crate::launchpad::{LaunchpadClient, LpError, OAuth};
 
 /// How many `method` requests the simulator received.

@@ -1,10 +1,17 @@
-//! The simulated snap side: entries, `requestBuild`, PATCH with `If-Match`.
+//! The simulated snaps: an entry by owner and name (`getByName`) or by
+//! path, and PATCH of its store channels or name — with `If-Match` (a stale
+//! ETag is a 412), and a rename answered 301 with the new URL, as Launchpad
+//! does. What lies under a snap is answered by `builds` and `hooks`.
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{ok_json, page, text, Build, Inner, Req, SimHook, SnapDef, BUILD_STATES};
+use super::responses::{ok_json, returned, text};
+use super::routes::Req;
+use super::state::Inner;
+use super::world::SnapDef;
+use super::{builds, hooks};
 
 pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
     let base = format!("{}/~{}/+snap/{}", st.root, d.owner, d.name);
@@ -31,94 +38,85 @@ pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
     })
 }
 
-pub(super) fn build_json(root: &str, d: &SnapDef, b: &Build) -> Value {
-    let state = match BUILD_STATES.get(b.stage) {
-        Some(s) => *s,
-        None if b.fails => "Failed to build",
-        None => "Successfully built",
-    };
-    let upload_fails = d.failing_uploads.contains(&b.arch);
-    let upload = match (b.stage, b.fails, b.upload) {
-        (_, true, _) | (_, _, false) => "Unscheduled",
-        (0..=2, _, _) => "Pending",
-        _ if upload_fails => "Failed to upload",
-        _ => "Uploaded",
-    };
-    let upload_error = (upload == "Failed to upload")
-        .then_some("Binary upload failed: the store rejected the snap (review required).");
-    json!({
-        "self_link": format!("{root}/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
-        "web_link": format!("https://launchpad.net/~{}/+snap/{}/+build/{}", d.owner, d.name, b.id),
-        "arch_tag": b.arch, "distro_arch_series_link": format!("{root}/ubuntu/{}/{}", b.series, b.arch),
-        "buildstate": state, "store_upload_status": upload, "build_request_link": null,
-        "store_upload_error_message": upload_error,
-        "datecreated": format!("2026-11-20T10:{:02}:00+00:00", b.id % 60),
-    })
-}
-
-pub(super) fn request_build(
-    st: &mut Inner,
-    who: Option<String>,
-    def: &SnapDef,
-    param: &dyn Fn(&str) -> Option<String>,
-    base: &str,
-) -> Response {
-    if who.is_none() {
-        return text(
-            StatusCode::UNAUTHORIZED,
-            "(<Snap object>, 'requestBuild', 'launchpad.Edit')",
-        );
-    }
-    // `…/ubuntu/SERIES/ARCH`, as a full API URL.
-    let das = param("distro_arch_series").unwrap_or_default();
-    let mut parts = das.trim_end_matches('/').rsplit('/');
-    let arch = parts.next().unwrap_or_default().to_string();
-    let series = parts.next().unwrap_or_default().to_string();
-    if series.is_empty() || parts.next() != Some("ubuntu") {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!("distro_arch_series: invalid value '{das}'"),
-        );
-    }
-    if !def.processors.contains(&arch) {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!("distro_arch_series: {arch} is not enabled for this snap package."),
-        );
-    }
-    if st
-        .builds
+/// `/+snaps?ws.op=getByName&owner=…&name=…`.
+pub(super) fn by_name(st: &Inner, req: &Req<'_>) -> Response {
+    let owner = (req.param)("owner").unwrap_or_default();
+    let owner = owner
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('~')
+        .to_string();
+    let name = (req.param)("name").unwrap_or_default();
+    match st
+        .world
+        .snaps
         .iter()
-        .any(|b| b.snap == def.name && b.owner == def.owner && b.arch == arch && b.stage < 2)
+        .find(|d| d.owner == owner && d.name == name)
     {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "An identical build of this snap package is already pending.",
-        );
+        Some(d) => ok_json(snap_json(st, d)),
+        None => text(
+            StatusCode::NOT_FOUND,
+            format!("No such snap package with this owner: '{name}'."),
+        ),
     }
-    st.next_id += 1;
-    let id = st.next_id;
-    st.builds.push(Build {
-        id,
-        owner: def.owner.clone(),
-        snap: def.name.clone(),
-        series,
-        arch: arch.clone(),
-        stage: 0,
-        fails: def.failing.contains(&arch),
-        upload: def.store_upload,
-        request: None,
-    });
-    st.writes.builds.push((def.name.clone(), arch));
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("{base}/+build/{id}"))],
-        "",
-    )
-        .into_response()
 }
 
-pub(super) fn patch_snap(
+/// `/~owner/+snap/name/…`: the entry and PATCH here; builds, build
+/// requests and webhooks in their own files.
+pub(super) fn route(
+    st: &mut Inner,
+    req: &Req<'_>,
+    owner: &str,
+    name: &str,
+    rest: &[&str],
+) -> Response {
+    let owner = owner.trim_start_matches('~');
+    let Some(def) = st
+        .world
+        .snaps
+        .iter()
+        .find(|d| d.owner == owner && d.name == *name)
+        .cloned()
+    else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("No such snap package with this owner: '{name}'."),
+        );
+    };
+    let who = req.who.clone();
+    match (&req.method, rest, req.op) {
+        (&Method::GET, [], None) => ok_json(snap_json(st, &def)),
+        (&Method::PATCH, [], None) => patch_snap(st, who, &def, req.headers, req.body),
+        (&Method::POST, [], Some("requestBuild")) => {
+            builds::request_build(st, who, &def, req.param, req.base)
+        }
+        (&Method::POST, [], Some("requestBuilds")) => {
+            builds::request_builds(st, who, &def, req.base)
+        }
+        (&Method::GET, ["+build-request", id, rest @ ..], None) => {
+            builds::build_request(st, req, &def, id, rest)
+        }
+        (&Method::POST, [], Some("newWebhook")) => {
+            hooks::new_webhook(st, who, req.path, req.param, req.base)
+        }
+        (&Method::GET, ["webhooks"], None) => hooks::list(st, req),
+        (&Method::POST, ["+webhook", id], Some("setSecret")) => hooks::set_secret(st, req, id),
+        (&Method::GET, [coll], None)
+            if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
+        {
+            builds::collection(st, req, &def, coll)
+        }
+        (&Method::GET, ["+build", id], None) => builds::look(st, &def, id),
+        _ => text(
+            StatusCode::BAD_REQUEST,
+            format!("No such operation: {}", req.op.unwrap_or("")),
+        ),
+    }
+}
+
+/// PATCH of `store_channels` and/or `name`; anything else is read-only.
+fn patch_snap(
     st: &mut Inner,
     who: Option<String>,
     def: &SnapDef,
@@ -144,38 +142,8 @@ pub(super) fn patch_snap(
             "Expected a media type of application/json.",
         );
     };
-    if let Some(k) = changes
-        .as_object()
-        .and_then(|o| o.keys().find(|k| *k != "store_channels" && *k != "name"))
-    {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!("{k}: You tried to modify a read-only attribute."),
-        );
-    }
-    let new_name = changes.get("name").and_then(Value::as_str);
-    if let Some(n) = new_name {
-        let valid = !n.is_empty()
-            && n.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("name: Invalid name '{n}'."),
-            );
-        }
-        if n != def.name
-            && st
-                .world
-                .snaps
-                .iter()
-                .any(|d| d.owner == def.owner && d.name == n)
-        {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "name: There is already a snap package with the same name and owner.",
-            );
-        }
+    if let Some(refusal) = refuse(st, def, &changes) {
+        return refusal;
     }
     let channels: Vec<String> = match changes.get("store_channels") {
         Some(c) => c
@@ -193,6 +161,7 @@ pub(super) fn patch_snap(
     };
     st.snap_edits.insert(key, (channels, version + 1));
     st.writes.patches += 1;
+    let new_name = changes.get("name").and_then(Value::as_str);
     if let Some(n) = new_name.filter(|n| *n != def.name) {
         // A new name is a new URL: Launchpad answers 301 with the new one.
         let moved = rename(st, def, n);
@@ -204,13 +173,43 @@ pub(super) fn patch_snap(
         )
             .into_response();
     }
-    let v = snap_json(st, def);
-    (
-        StatusCode::from_u16(209).unwrap_or(StatusCode::OK),
-        [(header::CONTENT_TYPE, "application/json")],
-        v.to_string(),
-    )
-        .into_response()
+    returned(snap_json(st, def))
+}
+
+/// Why Launchpad would refuse these changes, if it would: a read-only
+/// field, an invalid name, or a name another of the owner's snaps has.
+fn refuse(st: &Inner, def: &SnapDef, changes: &Value) -> Option<Response> {
+    if let Some(k) = changes
+        .as_object()
+        .and_then(|o| o.keys().find(|k| *k != "store_channels" && *k != "name"))
+    {
+        return Some(text(
+            StatusCode::BAD_REQUEST,
+            format!("{k}: You tried to modify a read-only attribute."),
+        ));
+    }
+    let n = changes.get("name").and_then(Value::as_str)?;
+    let valid = !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Some(text(
+            StatusCode::BAD_REQUEST,
+            format!("name: Invalid name '{n}'."),
+        ));
+    }
+    let taken = n != def.name
+        && st
+            .world
+            .snaps
+            .iter()
+            .any(|d| d.owner == def.owner && d.name == n);
+    taken.then(|| {
+        text(
+            StatusCode::BAD_REQUEST,
+            "name: There is already a snap package with the same name and owner.",
+        )
+    })
 }
 
 /// Renames a snap and everything that refers to it by name.
@@ -254,234 +253,4 @@ fn rename(st: &mut Inner, def: &SnapDef, name: &str) -> SnapDef {
         *d = moved.clone();
     }
     moved
-}
-
-pub(super) fn new_webhook(
-    st: &mut Inner,
-    who: Option<String>,
-    target: &str,
-    param: &dyn Fn(&str) -> Option<String>,
-    base: &str,
-) -> Response {
-    if who.is_none() {
-        return text(
-            StatusCode::UNAUTHORIZED,
-            "(<Snap object>, 'newWebhook', 'launchpad.Edit')",
-        );
-    }
-    let Some(url) =
-        param("delivery_url").filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-    else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "delivery_url: Only http and https URIs may be used.",
-        );
-    };
-    let events: Vec<String> = param("event_types")
-        .and_then(|e| serde_json::from_str(&e).ok())
-        .unwrap_or_default();
-    if let Some(bad) = events.iter().find(|e| e.as_str() != "snap:build:0.1") {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!("event_types: Invalid value '{bad}'"),
-        );
-    }
-    st.next_id += 1;
-    let id = st.next_id;
-    st.hooks.push(SimHook {
-        target: target.to_string(),
-        id,
-        delivery_url: url,
-        event_types: events,
-        secret: param("secret")
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string(),
-    });
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("{base}/+webhook/{id}"))],
-        "",
-    )
-        .into_response()
-}
-
-/// `/~owner/+snap/name/…`: the entry, builds, build requests, webhooks, PATCH.
-pub(super) fn route(
-    st: &mut Inner,
-    req: &Req<'_>,
-    owner: &str,
-    name: &str,
-    rest: &[&str],
-) -> Response {
-    let (method, op, param, query, base, path, headers, body, who) = (
-        req.method.clone(),
-        req.op,
-        req.param,
-        req.query,
-        req.base,
-        req.path,
-        req.headers,
-        req.body,
-        req.who.clone(),
-    );
-
-    let owner = owner.trim_start_matches('~').to_string();
-    let Some(def) = st
-        .world
-        .snaps
-        .iter()
-        .find(|d| d.owner == owner && d.name == *name)
-        .cloned()
-    else {
-        return text(
-            StatusCode::NOT_FOUND,
-            format!("No such snap package with this owner: '{name}'."),
-        );
-    };
-    match (method, rest, op) {
-        (Method::GET, [], None) => ok_json(snap_json(st, &def)),
-        (Method::PATCH, [], None) => patch_snap(st, who, &def, headers, body),
-        (Method::POST, [], Some("requestBuild")) => request_build(st, who, &def, &param, base),
-        (Method::POST, [], Some("requestBuilds")) => {
-            if who.is_none() {
-                return text(
-                    StatusCode::UNAUTHORIZED,
-                    "(<Snap object>, 'requestBuilds', 'launchpad.Edit')",
-                );
-            }
-            st.next_id += 1;
-            let id = st.next_id;
-            st.requests
-                .push((id, def.owner.clone(), def.name.clone(), false));
-            st.writes.builds.push((def.name.clone(), "*".into()));
-            (
-                StatusCode::CREATED,
-                [(header::LOCATION, format!("{base}/+build-request/{id}"))],
-                "",
-            )
-                .into_response()
-        }
-        (Method::GET, ["+build-request", id, rest @ ..], None) => {
-            let Some(i) = st.requests.iter().position(|r| r.0.to_string() == *id) else {
-                return text(
-                    StatusCode::NOT_FOUND,
-                    format!("Object: snap, name: '+build-request/{id}'"),
-                );
-            };
-            let rid = st.requests[i].0;
-            // The first look completes the request: one build per processor.
-            if !st.requests[i].3 {
-                st.requests[i].3 = true;
-                for arch in def.processors.clone() {
-                    st.next_id += 1;
-                    let bid = st.next_id;
-                    let fails = def.failing.contains(&arch);
-                    st.builds.push(Build {
-                        id: bid,
-                        owner: def.owner.clone(),
-                        snap: def.name.clone(),
-                        series: super::snap_series(&def),
-                        arch,
-                        stage: 0,
-                        fails,
-                        upload: def.store_upload,
-                        request: Some(rid),
-                    });
-                }
-            }
-            let root = st.root.clone();
-            if rest == ["builds"] {
-                let entries: Vec<Value> = st
-                    .builds
-                    .iter()
-                    .filter(|b| b.request == Some(rid))
-                    .map(|b| build_json(&root, &def, b))
-                    .collect();
-                return ok_json(page(entries, query, base));
-            }
-            ok_json(
-                json!({ "self_link": base, "status": "Completed", "error_message": null, "builds_collection_link": format!("{base}/builds") }),
-            )
-        }
-        (Method::POST, [], Some("newWebhook")) => new_webhook(st, who, path, &param, base),
-        (Method::GET, ["webhooks"], None) => {
-            let target = path.trim_end_matches("/webhooks").to_string();
-            let entries = st
-                        .hooks
-                        .iter()
-                        .filter(|h| h.target == target)
-                        .map(|h| json!({
-                            "self_link": format!("{}{target}/+webhook/{}", st.root, h.id),
-                            "delivery_url": h.delivery_url, "event_types": h.event_types, "active": true,
-                        }))
-                        .collect();
-            ok_json(page(entries, query, base))
-        }
-        (Method::POST, ["+webhook", id], Some("setSecret")) => {
-            let target = path.split("/+webhook/").next().unwrap_or("").to_string();
-            match (
-                who,
-                st.hooks
-                    .iter_mut()
-                    .find(|h| h.target == target && h.id.to_string() == *id),
-            ) {
-                (None, _) => text(
-                    StatusCode::UNAUTHORIZED,
-                    "(<Webhook object>, 'setSecret', 'launchpad.Edit')",
-                ),
-                (_, None) => text(
-                    StatusCode::NOT_FOUND,
-                    format!("Object: webhook, name: '{id}'"),
-                ),
-                (Some(_), Some(h)) => {
-                    h.secret = param("secret")
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                        .to_string();
-                    ok_json(Value::Null)
-                }
-            }
-        }
-        (Method::GET, [coll], None)
-            if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
-        {
-            let root = st.root.clone();
-            let mut builds: Vec<&Build> = st
-                .builds
-                .iter()
-                .filter(|b| b.owner == def.owner && b.snap == def.name)
-                .filter(|b| match *coll {
-                    "pending_builds" => b.stage < 2,
-                    "completed_builds" => b.stage >= 2,
-                    _ => true,
-                })
-                .collect();
-            // As Launchpad orders `builds` (newest started or finished
-            // first, builds not yet started *last*): a queued build is
-            // past the first page of a snap with many builds.
-            builds.sort_by_key(|b| (b.stage == 0, std::cmp::Reverse(b.id)));
-            let entries: Vec<Value> = builds.iter().map(|b| build_json(&root, &def, b)).collect();
-            ok_json(page(entries, query, base))
-        }
-        (Method::GET, ["+build", id], None) => {
-            let root = st.root.clone();
-            let frozen = st.frozen;
-            let Some(b) = st
-                .builds
-                .iter_mut()
-                .find(|b| b.id.to_string() == *id && b.snap == def.name)
-            else {
-                return text(StatusCode::NOT_FOUND, format!("Object: snap, name: '{id}'"));
-            };
-            if !frozen {
-                b.stage += 1;
-            }
-            ok_json(build_json(&root, &def, b))
-        }
-        _ => text(
-            StatusCode::BAD_REQUEST,
-            format!("No such operation: {}", op.unwrap_or("")),
-        ),
-    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::*;
-use crate::launchpad::ops::ppa_path;
+use crate::launchpad::archive::ppa_path;
 use crate::launchpad::{LaunchpadClient, LpError, OAuth};
 
 pub(super) fn world() -> LpWorld {
@@ -323,7 +323,7 @@ fn registry_world() -> LpWorld {
 
 #[tokio::test]
 async fn milestones_are_created_released_and_deactivated() {
-    use crate::launchpad::registry::Milestone;
+    use crate::launchpad::milestones::Milestone;
     let sim = LaunchpadSim::start(registry_world()).await.unwrap();
     let c = client(&sim, Some("bot-token"));
     assert_eq!(c.milestone("maas", "3.6.0").await.unwrap(), None);

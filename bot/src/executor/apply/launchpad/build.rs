@@ -1,7 +1,7 @@
 //! A snap build: requested once (unless the arch already has this step's
 //! build), then followed until it and its store upload settle.
 
-use shepherd_adapters::launchpad::ops::{Snap, SnapBuild};
+use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 
 use super::{apply_error, LaunchpadApplier};
 use crate::executor::{Applied, ApplyError, StepCall};

@@ -2,7 +2,7 @@
 
 use super::{apply_error, LaunchpadApplier};
 use crate::executor::{Applied, ApplyError, StepCall};
-use shepherd_adapters::launchpad::ops::ppa_path;
+use shepherd_adapters::launchpad::archive::ppa_path;
 use shepherd_adapters::launchpad::LpError;
 
 impl LaunchpadApplier {

@@ -1,247 +1,15 @@
-//! `update_excuses.yaml` as typed data.
+//! Reading `update_excuses.yaml` (plain, `.xz` or `.gz`) into `Excuses`.
 //!
 //! The file is read item by item: each `- ` entry of `sources` is parsed on
 //! its own, so a malformed item (the TRIMMED fixture has one) is skipped and
 //! counted instead of failing the whole file, and memory stays near the
-//! size of the typed result. Every key of the reference is kept (shared
-//! reference: britney-autopkgtest, §1.3–§1.5); versions and bug ids stay
-//! strings.
+//! size of the typed result.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use thiserror::Error;
-
-use super::yaml::{self, Node};
-
-#[derive(Debug, Error)]
-pub enum ExcusesError {
-    #[error("cannot read excuses: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("excuses are not UTF-8")]
-    Utf8,
-    #[error("not an update_excuses file: {0}")]
-    Format(String),
-}
-
-/// One autopkgtest status, as britney spells it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    Pass,
-    OldPass,
-    Neutral,
-    OldNeutral,
-    Regression,
-    AlwaysFail,
-    IgnoreFail,
-    Running,
-    RunningAlwaysFail,
-    RunningReference,
-    /// A status this version does not know; kept verbatim.
-    Other(String),
-}
-
-impl Status {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "PASS" => Status::Pass,
-            "OLD_PASS" => Status::OldPass,
-            "NEUTRAL" => Status::Neutral,
-            "OLD_NEUTRAL" => Status::OldNeutral,
-            "REGRESSION" => Status::Regression,
-            "ALWAYSFAIL" => Status::AlwaysFail,
-            "IGNORE-FAIL" => Status::IgnoreFail,
-            "RUNNING" => Status::Running,
-            "RUNNING-ALWAYSFAIL" => Status::RunningAlwaysFail,
-            "RUNNING-REFERENCE" => Status::RunningReference,
-            other => Status::Other(other.to_string()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Status::Pass => "PASS",
-            Status::OldPass => "OLD_PASS",
-            Status::Neutral => "NEUTRAL",
-            Status::OldNeutral => "OLD_NEUTRAL",
-            Status::Regression => "REGRESSION",
-            Status::AlwaysFail => "ALWAYSFAIL",
-            Status::IgnoreFail => "IGNORE-FAIL",
-            Status::Running => "RUNNING",
-            Status::RunningAlwaysFail => "RUNNING-ALWAYSFAIL",
-            Status::RunningReference => "RUNNING-REFERENCE",
-            Status::Other(s) => s,
-        }
-    }
-
-    /// Does this result hold the package in -proposed? (reference §1.5)
-    pub fn blocks(&self) -> bool {
-        matches!(
-            self,
-            Status::Regression | Status::Running | Status::RunningReference
-        )
-    }
-
-    pub fn is_running(&self) -> bool {
-        matches!(
-            self,
-            Status::Running | Status::RunningAlwaysFail | Status::RunningReference
-        )
-    }
-}
-
-/// One (test package, arch) result of an item.
-///
-/// Compact on purpose: a busy excuses file holds tens of thousands of
-/// these and the previous snapshot stays in memory between polls, so the
-/// package and version are shared between arches and the four URLs live in
-/// one allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestResult {
-    pub package: Arc<str>,
-    /// The tested version; `None` while every arch is still running.
-    pub version: Option<Arc<str>>,
-    pub arch: Box<str>,
-    pub status: Status,
-    /// log, history, artifacts and retry URLs joined by `\n` (empty = none).
-    urls: Box<str>,
-}
-
-impl TestResult {
-    /// `urls` = [log, history, artifacts, retry], as britney lists them.
-    pub fn new(
-        package: Arc<str>,
-        version: Option<Arc<str>>,
-        arch: &str,
-        status: Status,
-        urls: [Option<&str>; 4],
-    ) -> Self {
-        // `\n` separates the URLs, so a value holding one (no URL does) is
-        // dropped rather than allowed to shift the others into wrong slots.
-        let urls = urls
-            .map(|u| u.filter(|u| !u.contains('\n')).unwrap_or(""))
-            .join("\n")
-            .into_boxed_str();
-        Self {
-            package,
-            version,
-            arch: arch.into(),
-            status,
-            urls,
-        }
-    }
-
-    fn url(&self, i: usize) -> Option<&str> {
-        self.urls.split('\n').nth(i).filter(|u| !u.is_empty())
-    }
-
-    pub fn log_url(&self) -> Option<&str> {
-        self.url(0)
-    }
-
-    pub fn history_url(&self) -> Option<&str> {
-        self.url(1)
-    }
-
-    /// Only in PPA mode.
-    pub fn artifacts_url(&self) -> Option<&str> {
-        self.url(2)
-    }
-
-    /// Only for REGRESSION and RUNNING-REFERENCE.
-    pub fn retry_url(&self) -> Option<&str> {
-        self.url(3)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hint {
-    pub from: String,
-    pub kind: String,
-}
-
-/// One migration item of `update_excuses.yaml`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Excuse {
-    /// `src`, `-src` (removal) or `src/arch`.
-    pub item_name: String,
-    pub source: String,
-    /// `-` when new to the release.
-    pub old_version: String,
-    /// `-` for removals.
-    pub new_version: String,
-    pub verdict: String,
-    pub is_candidate: bool,
-    pub reasons: Vec<String>,
-    pub excuses: Vec<String>,
-    pub maintainer: Option<String>,
-    /// Absent for main.
-    pub component: Option<String>,
-    pub age_days: Option<f64>,
-    pub age_required: Option<f64>,
-    pub tests: Vec<TestResult>,
-    pub autopkgtest_verdict: Option<String>,
-    /// Verdict of each policy that applied, e.g. `("depends", "REJECTED_PERMANENTLY")`.
-    pub policy_verdicts: Vec<(String, String)>,
-    /// block-proposed bugs: (bug, epoch seconds).
-    pub block_bugs: Vec<(String, i64)>,
-    /// update-excuse bugs: (bug, epoch seconds).
-    pub update_excuse_bugs: Vec<(String, i64)>,
-    pub missing_builds: Vec<String>,
-    pub missing_builds_unimportant: Vec<String>,
-    pub blocked_by: Vec<String>,
-    pub migrate_after: Vec<String>,
-    pub unsatisfiable_dependencies: Vec<String>,
-    pub invalidated_by_other_package: bool,
-    pub hints: Vec<Hint>,
-    pub forced_reason: Vec<String>,
-    pub detailed_info: Vec<String>,
-    /// (old source version, binaries) left behind.
-    pub old_binaries: Vec<(String, Vec<String>)>,
-    pub manual_approval_status: Option<String>,
-    /// source-ppa grouping: (source, ppa).
-    pub source_ppa: Vec<(String, String)>,
-    /// depends policy: arches where dependency checks were skipped.
-    pub skip_dep_check: Vec<String>,
-}
-
-impl Excuse {
-    pub fn is_removal(&self) -> bool {
-        self.item_name.starts_with('-')
-    }
-
-    pub fn regressions(&self) -> impl Iterator<Item = &TestResult> {
-        self.tests.iter().filter(|t| t.status == Status::Regression)
-    }
-}
-
-/// A `sources` entry that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// 0-based position in `sources`.
-    pub index: usize,
-    pub line: usize,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Excuses {
-    pub generated_date: Option<String>,
-    pub items: Vec<Excuse>,
-    pub skipped: Vec<Skipped>,
-}
-
-impl Excuses {
-    pub fn get(&self, item_name: &str) -> Option<&Excuse> {
-        self.items.iter().find(|e| e.item_name == item_name)
-    }
-
-    /// The item for a source package (its plain item first, then any other).
-    pub fn for_source(&self, source: &str) -> Option<&Excuse> {
-        self.get(source)
-            .or_else(|| self.items.iter().find(|e| e.source == source))
-    }
-}
+use super::{Excuse, Excuses, ExcusesError, Hint, Skipped, Status, TestResult};
+use crate::britney::yaml::{self, Node};
 
 /// Reads a file as Ubuntu publishes it: `.xz`, `.gz` or plain, by magic bytes.
 pub fn decompress(bytes: &[u8]) -> Result<String, ExcusesError> {
@@ -382,13 +150,11 @@ fn bug_entries(policy: Option<&Node<'_>>) -> Vec<(String, i64)> {
         .unwrap_or_default()
 }
 
+/// One `sources` entry; only its identity and verdict are required.
 fn excuse(item: &Node<'_>) -> Result<Excuse, String> {
     if !matches!(item, Node::Map(_)) {
         return Err("entry is not a mapping".into());
     }
-    let policy = item.get("policy_info");
-    let pol = |name: &str| policy.and_then(|p| p.get(name));
-    let age = pol("age");
     let deps = item.get("dependencies");
     let missing = item.get("missing-builds");
     let mut e = Excuse {
@@ -402,24 +168,6 @@ fn excuse(item: &Node<'_>) -> Result<Excuse, String> {
         excuses: strings(item.get("excuses")),
         maintainer: text(item.get("maintainer")),
         component: text(item.get("component")),
-        age_days: age
-            .and_then(|a| text(a.get("current-age")))
-            .and_then(|s| s.parse().ok()),
-        age_required: age
-            .and_then(|a| text(a.get("age-requirement")))
-            .and_then(|s| s.parse().ok()),
-        tests: Vec::new(),
-        autopkgtest_verdict: pol("autopkgtest").and_then(|a| text(a.get("verdict"))),
-        policy_verdicts: policy
-            .map(|p| {
-                p.entries()
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.to_string(), text(v.get("verdict"))?)))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        block_bugs: bug_entries(pol("block-bugs")),
-        update_excuse_bugs: bug_entries(pol("update-excuse")),
         missing_builds: strings(missing.and_then(|m| m.get("on-architectures"))),
         missing_builds_unimportant: strings(
             missing.and_then(|m| m.get("on-unimportant-architectures")),
@@ -453,23 +201,48 @@ fn excuse(item: &Node<'_>) -> Result<Excuse, String> {
             })
             .unwrap_or_default(),
         manual_approval_status: text(item.get("manual-approval-status")),
-        source_ppa: pol("source-ppa")
-            .map(|p| {
-                p.entries()
-                    .iter()
-                    .filter(|(k, _)| k != "verdict")
-                    .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        skip_dep_check: strings(pol("depends").and_then(|d| d.get("skip_dep_check"))),
+        ..Excuse::default()
     };
+    if let Some(policy) = item.get("policy_info") {
+        policies(&mut e, policy);
+    }
+    Ok(e)
+}
+
+/// What `policy_info` says: each policy's verdict, the age, bugs, the
+/// source-ppa grouping, skipped dependency checks and the test results.
+fn policies(e: &mut Excuse, policy: &Node<'_>) {
+    let pol = |name: &str| policy.get(name);
+    let age = pol("age");
+    e.age_days = age
+        .and_then(|a| text(a.get("current-age")))
+        .and_then(|s| s.parse().ok());
+    e.age_required = age
+        .and_then(|a| text(a.get("age-requirement")))
+        .and_then(|s| s.parse().ok());
+    e.autopkgtest_verdict = pol("autopkgtest").and_then(|a| text(a.get("verdict")));
+    e.policy_verdicts = policy
+        .entries()
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), text(v.get("verdict"))?)))
+        .collect();
+    e.block_bugs = bug_entries(pol("block-bugs"));
+    e.update_excuse_bugs = bug_entries(pol("update-excuse"));
+    e.source_ppa = pol("source-ppa")
+        .map(|p| {
+            p.entries()
+                .iter()
+                .filter(|(k, _)| k != "verdict")
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    e.skip_dep_check = strings(pol("depends").and_then(|d| d.get("skip_dep_check")));
     if let Some(adt) = pol("autopkgtest") {
         e.tests = tests(adt);
         // Snapshots are kept in memory between polls: no growth slack.
         e.tests.shrink_to_fit();
     }
-    Ok(e)
 }
 
 /// Flattens `policy_info.autopkgtest`: `pkg[/version] → arch → [status, log,
@@ -498,7 +271,3 @@ fn tests(adt: &Node<'_>) -> Vec<TestResult> {
     }
     out
 }
-
-#[cfg(test)]
-#[path = "excuses_tests.rs"]
-mod tests;

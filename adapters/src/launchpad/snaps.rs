@@ -1,44 +1,14 @@
-//! The Launchpad operations Shepherd uses, typed leniently: unknown fields
-//! and `null`s are tolerated, enum values stay strings (so a new status
-//! title never breaks decoding). Facts: shared reference launchpad-api, §3–§4.
+//! Snaps and their builds: a snap by owner and name, its builds (pending
+//! ones read apart, since Launchpad lists them last), and build requests —
+//! one arch (`requestBuild`) or every arch (`requestBuilds`, answered by a
+//! build request that later lists its builds). Facts: shared reference
+//! launchpad-api, §4.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{LaunchpadClient, LpError, Param};
-use super::decode::{decode, identity};
-
-/// `/~owner/+archive/ubuntu/name` from `owner/name`.
-pub fn ppa_path(reference: &str) -> Option<String> {
-    let (owner, name) = reference.trim_start_matches('~').split_once('/')?;
-    (!owner.is_empty() && !name.is_empty() && !name.contains('/'))
-        .then(|| format!("/~{owner}/+archive/ubuntu/{name}"))
-}
-
-fn last_segment(link: &Option<String>) -> Option<&str> {
-    link.as_deref()?.trim_end_matches('/').rsplit('/').next()
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-pub struct SourcePublication {
-    #[serde(deserialize_with = "identity")]
-    pub self_link: String,
-    #[serde(deserialize_with = "identity")]
-    pub source_package_name: String,
-    #[serde(deserialize_with = "identity")]
-    pub source_package_version: String,
-    /// `Pending`, `Published`, `Superseded`, `Deleted`, `Obsolete`.
-    #[serde(default)]
-    pub status: String,
-    pub distro_series_link: Option<String>,
-    pub pocket: Option<String>,
-}
-
-impl SourcePublication {
-    pub fn series(&self) -> Option<&str> {
-        last_segment(&self.distro_series_link)
-    }
-}
+use super::decode::{decode, identity, last_segment};
+use super::{LaunchpadClient, LpError, Param};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct Snap {
@@ -108,70 +78,7 @@ impl SnapBuild {
     }
 }
 
-/// Where a copy goes: PPAs take copies into pocket Release only (§3.4).
-fn copy_target(from: &str, series: &str, include_binaries: bool) -> [(&'static str, Param); 4] {
-    [
-        ("from_archive", Param::Link(from.to_string())),
-        ("to_pocket", Param::Enum("Release".into())),
-        ("to_series", Param::Str(series.to_string())),
-        ("include_binaries", Param::Bool(include_binaries)),
-    ]
-}
-
 impl LaunchpadClient {
-    /// Publications of exactly `name` (never the substring search, §3.3).
-    pub async fn published_sources(
-        &self,
-        archive: &str,
-        name: &str,
-        version: Option<&str>,
-        series: Option<&str>,
-    ) -> Result<Vec<SourcePublication>, LpError> {
-        let mut params = vec![
-            ("source_name", Param::Str(name.to_string())),
-            ("exact_match", Param::Bool(true)),
-        ];
-        if let Some(v) = version {
-            params.push(("version", Param::Str(v.to_string())));
-        }
-        if let Some(s) = series {
-            params.push(("distro_series", Param::Link(format!("/ubuntu/{s}"))));
-        }
-        self.named_entries(archive, "getPublishedSources", &params, 300)
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect()
-    }
-
-    /// Queues an asynchronous copy into a PPA (pocket Release, §3.4). 200
-    /// only means queued: follow it with `published_sources` on `to`.
-    pub async fn copy_package(
-        &self,
-        to: &str,
-        name: &str,
-        version: &str,
-        from: &str,
-        series: &str,
-        include_binaries: bool,
-    ) -> Result<(), LpError> {
-        self.named_post(
-            to,
-            "copyPackage",
-            &[
-                [
-                    ("source_name", Param::Str(name.to_string())),
-                    ("version", Param::Str(version.to_string())),
-                ]
-                .as_slice(),
-                &copy_target(from, series, include_binaries),
-            ]
-            .concat(),
-        )
-        .await
-        .map(|_| ())
-    }
-
     pub async fn snap(&self, owner: &str, name: &str) -> Result<Snap, LpError> {
         let owner = format!("/~{}", owner.trim_start_matches('~'));
         decode(
@@ -234,59 +141,6 @@ impl LaunchpadClient {
         decode(self.get(url).await?)
     }
 
-    /// A person or team (`~name`).
-    pub async fn person(&self, name: &str) -> Result<Value, LpError> {
-        self.get(&format!("/~{}", name.trim_start_matches('~')))
-            .await
-    }
-
-    /// A PPA entry from `owner/name`.
-    pub async fn ppa(&self, reference: &str) -> Result<Value, LpError> {
-        let path = ppa_path(reference)
-            .ok_or_else(|| LpError::Invalid(format!("`{reference}` is not OWNER/NAME")))?;
-        self.get(&path).await
-    }
-
-    /// The older bulk copy (§3.4): the latest publication of each source in `from`.
-    pub async fn sync_sources(
-        &self,
-        to: &str,
-        names: &[String],
-        from: &str,
-        series: &str,
-        include_binaries: bool,
-    ) -> Result<(), LpError> {
-        self.named_post(
-            to,
-            "syncSources",
-            &[
-                [("source_names", Param::List(names.to_vec()))].as_slice(),
-                &copy_target(from, series, include_binaries),
-            ]
-            .concat(),
-        )
-        .await
-        .map(|_| ())
-    }
-
-    /// Binary publications of exactly `name` (§3.3).
-    pub async fn published_binaries(
-        &self,
-        archive: &str,
-        name: &str,
-        version: Option<&str>,
-    ) -> Result<Vec<Value>, LpError> {
-        let mut params = vec![
-            ("binary_name", Param::Str(name.to_string())),
-            ("exact_match", Param::Bool(true)),
-        ];
-        if let Some(v) = version {
-            params.push(("version", Param::Str(v.to_string())));
-        }
-        self.named_entries(archive, "getPublishedBinaries", &params, 300)
-            .await
-    }
-
     /// Builds on every relevant arch, asynchronously (§4.3); returns the build request's URL.
     pub async fn request_snap_builds(
         &self,
@@ -319,41 +173,6 @@ impl LaunchpadClient {
             .into_iter()
             .map(decode)
             .collect()
-    }
-
-    /// The target's webhooks (§7.2); secrets are never returned.
-    pub async fn webhooks(&self, target: &str) -> Result<Vec<Value>, LpError> {
-        self.entries(&format!("{}/webhooks", target.trim_end_matches('/')), 300)
-            .await
-    }
-
-    /// Creates an active webhook (§7.2); returns its URL.
-    pub async fn new_webhook(
-        &self,
-        target: &str,
-        delivery_url: &str,
-        events: &[String],
-        secret: &str,
-    ) -> Result<String, LpError> {
-        let params = [
-            ("delivery_url", Param::Str(delivery_url.to_string())),
-            ("event_types", Param::List(events.to_vec())),
-            ("active", Param::Bool(true)),
-            ("secret", Param::Str(secret.to_string())),
-        ];
-        self.named_post(target, "newWebhook", &params)
-            .await?
-            .created("newWebhook")
-    }
-
-    pub async fn set_webhook_secret(&self, webhook: &str, secret: &str) -> Result<(), LpError> {
-        self.named_post(
-            webhook,
-            "setSecret",
-            &[("secret", Param::Str(secret.to_string()))],
-        )
-        .await
-        .map(|_| ())
     }
 
     /// One build on one architecture (§4.2); returns the new build's URL.
@@ -410,13 +229,6 @@ mod tests {
         let build = json!({ "buildstate": "Successfully built", "arch_tag": "amd64" });
         assert!(matches!(
             decode::<SnapBuild>(build),
-            Err(LpError::Decode(_))
-        ));
-        let publication = json!({
-            "source_package_name": "hello", "source_package_version": "1", "status": "Published"
-        });
-        assert!(matches!(
-            decode::<SourcePublication>(publication),
             Err(LpError::Decode(_))
         ));
     }

@@ -1,0 +1,85 @@
+//! What the simulated Launchpad holds at start: who has a token, which PPAs
+//! exist and who may copy into them, what is published, which snaps build
+//! for which arches (and which fail), and projects with their bugs. Tests
+//! and the sandbox describe a world; the simulator changes its own copy.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default)]
+pub struct LpWorld {
+    /// OAuth token → user name.
+    pub tokens: HashMap<String, String>,
+    /// PPA `owner/name` → users who may copy into it.
+    pub ppa_writers: HashMap<String, Vec<String>>,
+    pub publications: Vec<Publication>,
+    pub snaps: Vec<SnapDef>,
+    /// (PPA `owner/name`, binary, version, arch, status).
+    pub binaries: Vec<(String, String, String, String, String)>,
+    pub projects: Vec<ProjectDef>,
+    pub bugs: Vec<BugDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// `owner/name` of the PPA.
+    pub archive: String,
+    pub name: String,
+    pub version: String,
+    pub series: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SnapDef {
+    pub owner: String,
+    pub name: String,
+    /// Empty = `distro_series_link: null`, as production snaps that take
+    /// their series from snapcraft.yaml's `base` commonly have.
+    pub series: String,
+    pub processors: Vec<String>,
+    /// Arches whose builds fail.
+    pub failing: Vec<String>,
+    /// Arches whose builds succeed but whose store upload fails.
+    pub failing_uploads: Vec<String>,
+    pub store_upload: bool,
+    pub channels: Option<Value>,
+}
+
+impl SnapDef {
+    /// The series it builds for when nothing names one: its own, or (for
+    /// a snap without `distro_series`) the one its `base` would give — noble.
+    pub(super) fn build_series(&self) -> String {
+        if self.series.is_empty() {
+            "noble".into()
+        } else {
+            self.series.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectDef {
+    pub name: String,
+    pub series: Vec<String>,
+    /// Who may create milestones, release, and edit tasks.
+    pub drivers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BugDef {
+    pub id: u64,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub tasks: Vec<TaskDef>,
+}
+
+/// A bug's task on one project.
+#[derive(Debug, Clone)]
+pub struct TaskDef {
+    pub project: String,
+    pub status: String,
+    pub importance: String,
+    pub milestone: Option<String>,
+}
