@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use shepherd::config::Config;
 use shepherd::runtime;
 use shepherd_adapters::chat::console::ConsoleChat;
-use shepherd_adapters::launchpad::signature::sign;
+use shepherd_adapters::launchpad::webhooks::signature::sign;
 
 const SECRET: &str = "bench-secret-long-enough";
 const BODY: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/2789012", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "build_request": null, "status": "Successfully built", "store_upload_status": "Uploaded"}"#;

@@ -10,6 +10,7 @@ use thiserror::Error;
 
 // One folder per feature; the grammar and plan types they share.
 pub mod announce;
+pub mod deliveries;
 pub mod grammar;
 pub mod launchpad;
 pub mod plan;
@@ -21,7 +22,6 @@ pub mod release;
 mod test_data;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod webhooks;
 
 // Short paths for what every feature uses.
 pub use grammar::{help, parse, registry};

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shepherd_adapters::launchpad::signature::sign;
+use shepherd_adapters::launchpad::webhooks::signature::sign;
 use shepherd_tests::{config_text, load_config, temp_store, Harness};
 
 const SECRET: &str = "catch-all-secret-for-the-full-disk";

@@ -87,7 +87,10 @@ async fn half_sent_requests_time_out_and_cannot_starve_deliveries() {
         .header("X-Launchpad-Delivery", "through-the-crowd")
         .header(
             "X-Hub-Signature",
-            shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes()),
+            shepherd_adapters::launchpad::webhooks::signature::sign(
+                secret.as_bytes(),
+                body.as_bytes(),
+            ),
         )
         .body(body)
         .timeout(std::time::Duration::from_secs(10))
@@ -131,7 +134,8 @@ async fn shutdown_finishes_the_request_in_flight_and_takes_no_new_one() {
     let h = Harness::start(&load_config(&text), None).await;
     let addr = h.bot.webhook_addr.unwrap();
     let body = r#"{"ping": true}"#;
-    let sig = shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes());
+    let sig =
+        shepherd_adapters::launchpad::webhooks::signature::sign(secret.as_bytes(), body.as_bytes());
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST /hooks/launchpad HTTP/1.1\r\nHost: x\r\nX-Launchpad-Event-Type: ping\r\nX-Launchpad-Delivery: in-flight\r\nX-Hub-Signature: {sig}\r\nContent-Length: {}\r\n\r\n",

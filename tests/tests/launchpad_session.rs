@@ -222,7 +222,10 @@ async fn post_signed(h: &Harness, secret: &str, id: &str, body: &str) -> u16 {
         .header("X-Launchpad-Delivery", id)
         .header(
             "X-Hub-Signature",
-            shepherd_adapters::launchpad::signature::sign(secret.as_bytes(), body.as_bytes()),
+            shepherd_adapters::launchpad::webhooks::signature::sign(
+                secret.as_bytes(),
+                body.as_bytes(),
+            ),
         )
         .body(body.to_string())
         .send()

@@ -3,7 +3,7 @@
 //! and replay of deliveries a crash left unprocessed.
 
 use shepherd::store::Delivery;
-use shepherd_adapters::launchpad::signature::sign;
+use shepherd_adapters::launchpad::webhooks::signature::sign;
 use shepherd_tests::{config_text, load_config, temp_store, Harness};
 
 const SECRET: &str = "hook-secret-for-tests";

@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-use crate::wire::retry::is_gateway_error;
+use crate::wire::resend::is_gateway_error;
 
 /// What request.cgi queued, as its `<dl>` lists it (`arch`, `triggers`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]

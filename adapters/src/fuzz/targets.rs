@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{junk, mutated, COMPRESSED, EXCUSES, IN_FLIGHT, OUTPUTS, REQUEST_CGI, WEBHOOKS};
 use crate::autopkgtest::{queues, response};
 use crate::britney::{self, output, yaml};
-use crate::launchpad::payload;
+use crate::launchpad::webhooks::payload;
 
 /// The readers take text: invalid UTF-8 is replaced, as a caller's lossy
 /// read would.

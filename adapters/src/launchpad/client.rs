@@ -6,7 +6,7 @@
 //! Shepherd uses are built on them, one file per subject (`archive`,
 //! `snaps`, …), and one exchange on the wire is in `exchange`.
 //!
-//! What is sent again follows `wire::retry`, chosen here by method: reads
+//! What is sent again follows `wire::resend`, chosen here by method: reads
 //! after gateway errors and network failures; a PATCH with `If-Match` after
 //! 502/503; a POST never — a second one can make a second copy job, build
 //! or webhook, so its error goes up (still marked transient) to the
@@ -23,7 +23,7 @@ use super::error::LpError;
 use super::exchange::{location, write_redirected};
 use super::oauth::OAuth;
 use super::param::{absolute, form, Param, Written};
-use crate::wire::retry::{Backoff, Resend};
+use crate::wire::resend::{Backoff, Resend};
 
 /// Seconds between resends, as lazr.restfulclient (launchpadlib) waits.
 const LAZR_RETRY_DELAYS: [u64; 6] = [0, 1, 2, 4, 8, 16];

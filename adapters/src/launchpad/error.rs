@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 
-use crate::wire::retry::Failure;
+use crate::wire::resend::Failure;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum LpError {

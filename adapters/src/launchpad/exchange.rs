@@ -1,7 +1,7 @@
 //! One HTTP exchange with Launchpad, below the client's calls: the request
 //! as sent (JSON accepted, OAuth only to the service root's origin), an
 //! error answer turned into an `LpError` that names the request, resends as
-//! `wire::retry` allows, and a read's redirects followed by hand (a write's
+//! `wire::resend` allows, and a read's redirects followed by hand (a write's
 //! never are: see `client`).
 
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, IF_MATCH, LOCATION};
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::client::LaunchpadClient;
 use super::error::LpError;
-use crate::wire::retry::Resend;
+use crate::wire::resend::Resend;
 
 /// Redirect hops a read follows before giving up.
 const MAX_REDIRECTS: usize = 5;

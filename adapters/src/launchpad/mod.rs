@@ -6,9 +6,8 @@
 //! wire), `error`, `oauth`, `param` (lazr's value encoding) and `decode`
 //! (typed entries). The operations, one file per subject: `archive` (PPAs,
 //! publications, copies), `snaps` (snaps, builds, build requests),
-//! `milestones`, `bugs`, `hooks` (registering webhooks) and `people`.
-//! Webhook deliveries: `webhook` (the receiver), `signature`, `target`,
-//! `payload`.
+//! `milestones`, `bugs` and `people`. Webhooks, registered and received:
+//! `webhooks/`.
 
 pub mod archive;
 pub mod bugs;
@@ -16,18 +15,14 @@ pub mod client;
 mod decode;
 pub mod error;
 mod exchange;
-mod hooks;
 pub mod milestones;
 pub mod oauth;
 mod param;
-pub mod payload;
 mod people;
-pub mod signature;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod snaps;
-pub mod target;
-pub mod webhook;
+pub mod webhooks;
 
 pub use client::LaunchpadClient;
 pub use error::LpError;

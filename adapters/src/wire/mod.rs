@@ -6,4 +6,4 @@
 
 pub mod form;
 pub mod html;
-pub mod retry;
+pub mod resend;

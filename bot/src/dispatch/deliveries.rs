@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use shepherd_commands::webhooks::{DeliveryReactions, Hook, StoredDelivery, Surroundings};
+use shepherd_commands::deliveries::{DeliveryReactions, Hook, StoredDelivery, Surroundings};
 
 use crate::dispatch::Dispatcher;
 use crate::events::{delivery_key, delivery_step_key};

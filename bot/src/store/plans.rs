@@ -2,7 +2,7 @@
 //! request key), which step keys live plans already hold, and a plan's
 //! progress. Claiming and finishing steps is in `steps`.
 
-use shepherd_commands::webhooks::PlanThread;
+use shepherd_commands::deliveries::PlanThread;
 use shepherd_commands::{PlanDraft, PlanState, StepState};
 
 use sqlx::SqliteConnection;

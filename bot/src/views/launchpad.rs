@@ -12,10 +12,10 @@ use shepherd_commands::UserError;
 use std::sync::Arc;
 
 use secrecy::SecretString;
-use shepherd_adapters::launchpad::webhook::LaunchpadReceiver;
+use shepherd_adapters::launchpad::webhooks::receiver::LaunchpadReceiver;
 use shepherd_adapters::webhook::Receiver;
+use shepherd_commands::deliveries::Hook;
 use shepherd_commands::launchpad::deliveries::LaunchpadDeliveries;
-use shepherd_commands::webhooks::Hook;
 
 use super::{Wiring, WiringError};
 use crate::config::{Config, LaunchpadConfig};

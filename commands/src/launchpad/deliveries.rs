@@ -4,10 +4,10 @@
 //! snap whose build settled. Pure; what it says is `reactions`.
 
 use serde_json::Value;
-use shepherd_adapters::launchpad::target::{delivery_target, hears};
+use shepherd_adapters::launchpad::webhooks::target::{delivery_target, hears};
 
 use super::reactions::react;
-use crate::webhooks::{Announcements, DeliveryReactions, Hook, StoredDelivery, Surroundings};
+use crate::deliveries::{Announcements, DeliveryReactions, Hook, StoredDelivery, Surroundings};
 use crate::{Action, PlanDraft, StepDraft};
 
 /// Launchpad's webhook deliveries (shared reference launchpad-api, §7).
@@ -131,7 +131,7 @@ fn channels_for<'h>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhooks::PlanThread;
+    use crate::deliveries::PlanThread;
     use crate::Subscription;
 
     const FAILED: &str = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/7", "snap": "/~maas-committers/+snap/maas", "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;

@@ -3,7 +3,7 @@
 //! the threads of recent `!rebuild`s) and plans the announcements.
 
 use serde_json::Value;
-use shepherd_adapters::launchpad::payload::{migration_tag, Bug, SnapBuild};
+use shepherd_adapters::launchpad::webhooks::payload::{migration_tag, Bug, SnapBuild};
 
 const WEB: &str = "https://launchpad.net";
 

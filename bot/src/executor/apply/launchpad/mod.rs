@@ -19,7 +19,7 @@ use crate::config::LaunchpadConfig;
 use crate::executor::{Applied, ApplyError, StepCall};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, Store};
-use shepherd_adapters::launchpad::webhook::LaunchpadReceiver;
+use shepherd_adapters::launchpad::webhooks::receiver::LaunchpadReceiver;
 
 /// How long one look at a followed copy or build may take.
 const LOOK_TIMEOUT: Duration = Duration::from_secs(10);

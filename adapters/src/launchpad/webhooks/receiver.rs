@@ -109,7 +109,7 @@ impl Receiver for LaunchpadReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launchpad::signature::sign;
+    use crate::launchpad::webhooks::signature::sign;
 
     fn s(v: &str) -> SecretString {
         SecretString::from(v.to_string())

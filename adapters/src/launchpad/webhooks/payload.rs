@@ -44,7 +44,7 @@ impl SnapBuild {
     pub fn build_failed(&self) -> bool {
         self.status
             .as_deref()
-            .is_some_and(super::snaps::build_failed)
+            .is_some_and(crate::launchpad::snaps::build_failed)
     }
 
     pub fn upload_failed(&self) -> bool {

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{LaunchpadClient, LpError, Param};
+use crate::launchpad::{LaunchpadClient, LpError, Param};
 
 impl LaunchpadClient {
     /// The target's webhooks (§7.2); secrets are never returned.
