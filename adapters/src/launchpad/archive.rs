@@ -109,6 +109,27 @@ impl LaunchpadClient {
         self.get(&path).await
     }
 
+    /// The processors a PPA builds for; `None` when there is no such PPA.
+    pub async fn ppa_processors(&self, reference: &str) -> Result<Option<Vec<String>>, LpError> {
+        let path = ppa_path(reference)
+            .ok_or_else(|| LpError::Invalid(format!("`{reference}` is not OWNER/NAME")))?;
+        let entry = match self.get(&path).await {
+            Ok(e) => e,
+            Err(LpError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(link) = entry["processors_collection_link"].as_str() else {
+            return Ok(Some(Vec::new()));
+        };
+        let names = self
+            .entries(link, 50)
+            .await?
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect();
+        Ok(Some(names))
+    }
+
     /// The older bulk copy (§3.4): the latest publication of each source in `from`.
     pub async fn sync_sources(
         &self,

@@ -15,6 +15,7 @@ pub mod client;
 mod decode;
 pub mod error;
 mod exchange;
+mod git;
 pub mod milestones;
 pub mod oauth;
 mod param;

@@ -82,6 +82,7 @@ fn copy_package(
             status: "Pending".into(),
         },
         stage: 0,
+        binaries_from: (param("include_binaries").as_deref() == Some("true")).then_some(from),
     });
     ok_json(Value::Null)
 }
@@ -128,12 +129,37 @@ fn advance_copies(st: &mut Inner) {
                 }) {
                     q.status = "Published".into();
                 }
+                if let Some(from) = &job.binaries_from {
+                    copy_binaries(st, from, &p);
+                }
             }
         }
     }
 }
 
-/// `/~owner/+archive/ubuntu/name`: the entry, publications, copies.
+/// The same binaries, published in the copy's PPA: a binary copy never rebuilds.
+fn copy_binaries(st: &mut Inner, from: &str, p: &Publication) {
+    let copied: Vec<_> = st
+        .world
+        .binaries
+        .iter()
+        .filter(|(a, n, v, ..)| a == from && *n == p.name && *v == p.version)
+        .map(|(_, n, v, arch, _)| {
+            let published = "Published".to_string();
+            (
+                p.archive.clone(),
+                n.clone(),
+                v.clone(),
+                arch.clone(),
+                published,
+            )
+        })
+        .filter(|b| !st.world.binaries.contains(b))
+        .collect();
+    st.world.binaries.extend(copied);
+}
+
+/// `/~owner/+archive/ubuntu/name`: the entry, its processors, publications, copies.
 pub(super) fn route(st: &mut Inner, req: &Req<'_>, owner: &str, name: &str) -> Response {
     let archive = format!("{}/{name}", owner.trim_start_matches('~'));
     if !st.world.ppa_writers.contains_key(&archive) {
@@ -143,6 +169,7 @@ pub(super) fn route(st: &mut Inner, req: &Req<'_>, owner: &str, name: &str) -> R
         (&Method::GET, None) => ok_json(json!({
             "self_link": req.base, "resource_type_link": format!("{}/#archive", st.root), "name": name,
             "reference": format!("{owner}/ubuntu/{name}"), "http_etag": "\"a-1\"",
+            "processors_collection_link": format!("{}/processors", req.base),
         })),
         (&Method::GET, Some("getPublishedBinaries")) => published_binaries(st, req, &archive),
         (&Method::GET, Some("getPublishedSources")) => published_sources(st, req, &archive),
@@ -157,14 +184,37 @@ pub(super) fn route(st: &mut Inner, req: &Req<'_>, owner: &str, name: &str) -> R
     }
 }
 
+/// The processors a PPA builds for (default amd64), as a collection.
+pub(super) fn processors(st: &Inner, req: &Req<'_>, owner: &str, name: &str) -> Response {
+    let archive = format!("{}/{name}", owner.trim_start_matches('~'));
+    if !st.world.ppa_writers.contains_key(&archive) {
+        return text(StatusCode::NOT_FOUND, format!("No such ppa: '{name}'."));
+    }
+    let names = st
+        .world
+        .ppa_processors
+        .get(&archive)
+        .cloned()
+        .unwrap_or_else(|| vec!["amd64".to_string()]);
+    let root = &st.root;
+    let entries: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "self_link": format!("{root}/+processors/{n}")}))
+        .collect();
+    ok_json(page(entries, req.query, req.base))
+}
+
 fn published_binaries(st: &Inner, req: &Req<'_>, archive: &str) -> Response {
     let wanted = (req.param)("binary_name").unwrap_or_default();
+    let version = (req.param)("version").map(|v| v.trim_matches('"').to_string());
     let root = &st.root;
     let entries: Vec<Value> = st
         .world
         .binaries
         .iter()
-        .filter(|(a, n, ..)| *a == archive && *n == wanted)
+        .filter(|(a, n, v, ..)| {
+            *a == archive && *n == wanted && version.as_ref().is_none_or(|w| w == v)
+        })
         .map(|(_, n, v, arch, status)| {
             json!({
                 "binary_package_name": n, "binary_package_version": v, "status": status,

@@ -190,6 +190,8 @@ impl LaunchpadSim {
 }
 
 #[cfg(test)]
+mod release_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::faults::{self, Received, Trouble};
 use super::responses::{ok_json, text};
@@ -135,6 +135,17 @@ fn route(st: &mut Inner, req: &Req<'_>) -> Response {
         (_, [owner, "+archive", "ubuntu", name], _) if owner.starts_with('~') => {
             archive::route(st, req, owner, name)
         }
+        (&Method::GET, [owner, "+archive", "ubuntu", name, "processors"], None)
+            if owner.starts_with('~') =>
+        {
+            archive::processors(st, req, owner, name)
+        }
+        (&Method::GET, [owner, project, "+git", repo], Some("getRefByPath"))
+            if owner.starts_with('~') =>
+        {
+            let path = format!("{owner}/{project}/+git/{repo}");
+            git_ref(st, req, &path)
+        }
         (_, [owner, "+snap", name, rest @ ..], _) if owner.starts_with('~') => {
             snaps::route(st, req, owner, name, rest)
         }
@@ -173,4 +184,26 @@ fn person(st: &Inner, req: &Req<'_>, person: &str) -> Response {
             format!("Object: <root>, name: '{person}'"),
         )
     }
+}
+
+/// `getRefByPath` on a git repository: the ref's entry, or `null` (as
+/// Launchpad answers for a path it does not have). Only tags are simulated.
+fn git_ref(st: &Inner, req: &Req<'_>, repo: &str) -> Response {
+    let Some(tags) = st.world.git_tags.get(repo.trim_start_matches('~')) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("No such git repository: {repo}"),
+        );
+    };
+    let path = (req.param)("path").unwrap_or_default();
+    let tag = path.strip_prefix("refs/tags/").unwrap_or(&path);
+    if !tags.iter().any(|t| t == tag) {
+        return ok_json(Value::Null);
+    }
+    ok_json(serde_json::json!({
+        "self_link": format!("{}/+ref/{path}", req.base),
+        "resource_type_link": format!("{}/#git_ref", st.root),
+        "path": path,
+        "commit_sha1": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b",
+    }))
 }

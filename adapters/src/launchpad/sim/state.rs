@@ -102,6 +102,8 @@ pub(super) struct Build {
 pub(super) struct CopyJob {
     pub publication: Publication,
     pub stage: u8,
+    /// Copy the source's binaries too (`include_binaries`), from this PPA.
+    pub binaries_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]

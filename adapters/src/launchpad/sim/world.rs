@@ -19,6 +19,10 @@ pub struct LpWorld {
     pub binaries: Vec<(String, String, String, String, String)>,
     pub projects: Vec<ProjectDef>,
     pub bugs: Vec<BugDef>,
+    /// PPA `owner/name` → the processors it builds for (default: amd64).
+    pub ppa_processors: HashMap<String, Vec<String>>,
+    /// Git repository path (`~owner/project/+git/name`) → its tags.
+    pub git_tags: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
