@@ -114,6 +114,7 @@ pub struct Context<'a> {
     pub policy: &'a dyn Policy,
     pub migration: &'a dyn proposed_migration::MigrationView,
     pub launchpad: &'a dyn launchpad::LaunchpadView,
+    pub release: &'a dyn release::view::ReleaseView,
 }
 
 /// The commands every Shepherd has, whatever adapters are configured.
@@ -135,6 +136,7 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(launchpad::rebuild::Rebuild),
         Box::new(launchpad::rebuild::Builds),
         Box::new(launchpad::webhook::Webhook),
+        Box::new(release::status::ReleaseStatus),
     ]
 }
 

@@ -148,6 +148,7 @@ impl Dispatcher {
             policy: self.permissions.as_ref(),
             migration: self.views.migration.as_ref(),
             launchpad: self.views.launchpad.as_ref(),
+            release: self.views.release.as_ref(),
         };
         let outcome = match command.plan(&inv, &cx).await {
             Ok(o) => o,

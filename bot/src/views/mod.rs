@@ -14,6 +14,7 @@ use shepherd_adapters::webhook::Receiver;
 use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
 use shepherd_commands::polls::Poller;
 use shepherd_commands::proposed_migration::{MigrationView, NoMigration};
+use shepherd_commands::release::view::{NoRelease, ReleaseView};
 use thiserror::Error;
 
 use crate::dispatch::WebhookService;
@@ -25,6 +26,7 @@ use crate::store::StoreError;
 pub struct Views {
     pub migration: Arc<dyn MigrationView>,
     pub launchpad: Arc<dyn LaunchpadView>,
+    pub release: Arc<dyn ReleaseView>,
 }
 
 impl Default for Views {
@@ -32,6 +34,7 @@ impl Default for Views {
         Self {
             migration: Arc::new(NoMigration),
             launchpad: Arc::new(NoLaunchpad),
+            release: Arc::new(NoRelease),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 use shepherd_adapters::launchpad::archive::SourcePublication;
+use shepherd_adapters::launchpad::bugs::BugTask;
+use shepherd_adapters::launchpad::milestones::Milestone;
 use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 
 use crate::UserError;
@@ -24,6 +26,50 @@ pub trait LaunchpadView: Send + Sync {
     /// Where Launchpad should deliver webhooks to this bot, if configured.
     fn webhook_url(&self) -> Option<String> {
         None
+    }
+
+    /// Every Published source in PPA `owner/name` for `series`.
+    async fn ppa_sources(
+        &self,
+        _ppa: &str,
+        _series: &str,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    /// The processors PPA `owner/name` builds for; `None`: no such PPA.
+    async fn ppa_processors(&self, _ppa: &str) -> Result<Option<Vec<String>>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    /// Architectures with a Published binary `name` `version` in the PPA.
+    async fn binary_arches(
+        &self,
+        _ppa: &str,
+        _name: &str,
+        _version: &str,
+    ) -> Result<Vec<String>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    async fn milestone(&self, _project: &str, _name: &str) -> Result<Option<Milestone>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    /// The tasks targeted to a milestone, in these statuses (none given:
+    /// Launchpad's unresolved ones).
+    async fn milestone_tasks(
+        &self,
+        _project: &str,
+        _milestone: &str,
+        _statuses: &[&str],
+    ) -> Result<Vec<BugTask>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
+    /// Does the git repository (`~owner/project/+git/name`) have this tag?
+    async fn tag_exists(&self, _repository: &str, _tag: &str) -> Result<bool, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
     }
 }
 

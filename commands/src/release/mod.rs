@@ -1,4 +1,8 @@
 //! Release management: moving one release's binaries through its stages
 //! (PPAs and snap channels), never rebuilding them.
 
+mod checks;
+pub mod product;
+pub mod status;
 pub mod version;
+pub mod view;

@@ -14,6 +14,14 @@ use crate::launchpad::LaunchpadView;
 use crate::plan::{Action, AuditEntry, PlanDetail, PlanState, PlanSummary, StepState, StepView};
 use crate::proposed_migration::{MigrationSnapshot, MigrationView};
 use crate::{Context, Ledger, LedgerError, Policy, Registry, UserError};
+use shepherd_adapters::launchpad::bugs::BugTask;
+use shepherd_adapters::launchpad::milestones::Milestone;
+
+pub mod release;
+
+/// The release fakes every planning context shares.
+pub static FAKE_RELEASE: std::sync::LazyLock<release::FakeRelease> =
+    std::sync::LazyLock::new(release::FakeRelease::default);
 
 /// Any plan asked for exists: a one-step announcement, done.
 pub struct FakeLedger;
@@ -123,9 +131,9 @@ impl MigrationView for FakeMigration {
 /// last) and `maas-agent` (no distro series) of maas-committers.
 pub struct FakeLaunchpad;
 
-const ROOT: &str = "https://api.launchpad.net/devel";
+pub(crate) const ROOT: &str = "https://api.launchpad.net/devel";
 
-fn decoded<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+pub(crate) fn decoded<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("fake data decodes")
 }
 
@@ -137,6 +145,9 @@ impl LaunchpadView for FakeLaunchpad {
         name: &str,
         version: Option<&str>,
     ) -> Result<Vec<SourcePublication>, UserError> {
+        if let Some(found) = release::release_published(ppa, name) {
+            return Ok(found);
+        }
         let have = match (ppa, name) {
             ("ppa-owner/next", "hello") => "2.10-5",
             ("maas/3.6-next", "maas") => "1:3.6.0-1",
@@ -202,6 +213,35 @@ impl LaunchpadView for FakeLaunchpad {
     fn webhook_url(&self) -> Option<String> {
         Some("https://shepherd.example/hooks/launchpad".into())
     }
+
+    async fn ppa_sources(&self, ppa: &str, _: &str) -> Result<Vec<SourcePublication>, UserError> {
+        Ok(release::ppa_sources(ppa))
+    }
+
+    async fn ppa_processors(&self, ppa: &str) -> Result<Option<Vec<String>>, UserError> {
+        Ok(release::ppa_processors(ppa))
+    }
+
+    async fn binary_arches(&self, ppa: &str, _: &str, _: &str) -> Result<Vec<String>, UserError> {
+        Ok(release::ppa_processors(ppa).unwrap_or_default())
+    }
+
+    async fn milestone(&self, project: &str, name: &str) -> Result<Option<Milestone>, UserError> {
+        Ok(release::milestone(project, name))
+    }
+
+    async fn milestone_tasks(
+        &self,
+        _: &str,
+        milestone: &str,
+        _: &[&str],
+    ) -> Result<Vec<BugTask>, UserError> {
+        Ok(release::open_tasks(milestone))
+    }
+
+    async fn tag_exists(&self, _: &str, _: &str) -> Result<bool, UserError> {
+        Ok(false)
+    }
 }
 
 /// A planning context over the fakes, as alice in #release.
@@ -216,6 +256,7 @@ pub fn context<'a>(registry: &'a Registry, migration: &'a FakeMigration) -> Cont
         policy: &OpenPolicy,
         migration,
         launchpad: &FakeLaunchpad,
+        release: &*FAKE_RELEASE,
     }
 }
 
@@ -292,6 +333,9 @@ mod tests {
             ("!help", "reply: Shepherd commands — `!help COMMAND` for details:"),
             ("!help retry", "reply: !retry — re-run a package's autopkgtest regressions"),
             ("!help nosuch", "error: no command !nosuch"),
+            ("!release-status 3.6.0b1", "reply: maas 3.6.0b1 → beta (release-prep → beta):\n✗ PPAs ppa:alice/maas-3.6-next, ppa:maas/3.6-next build amd64 arm64 ppc64el s390x — ppa:maas/3.6-next does not build s390x\n✓ maas 3.6.0~beta1 built and published"),
+            ("!release-status 3.6.0b1 --product nope", "error: no product `nope` — configured: maas"),
+            ("!release-status 3.six", "error: `3.six` is not a release version"),
         ];
         for (line, want) in cases {
             let Parsed::Command(inv) = parse(line, &registry) else {
