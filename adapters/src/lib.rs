@@ -12,6 +12,7 @@ pub mod chat;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
+pub mod snapstore;
 pub mod webhook;
 pub mod wire;
 
