@@ -234,3 +234,31 @@ fn json(request: &str, text: &str) -> Result<Value, StoreError> {
     }
     serde_json::from_str(text).map_err(|e| StoreError::Decode(format!("{request}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn either_signal_asks_for_a_refresh() {
+        let none = StoreErrors::parse(401, "{}");
+        let coded = StoreErrors::parse(
+            401,
+            r#"{"error-list": [{"code": "macaroon-needs-refresh", "message": "Expired macaroon"}]}"#,
+        );
+        let mut header = HeaderMap::new();
+        header.insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Macaroon needs_refresh=1"),
+        );
+        assert!(wants_refresh(&header, &none), "the header alone");
+        assert!(wants_refresh(&HeaderMap::new(), &coded), "the code alone");
+        assert!(!wants_refresh(&HeaderMap::new(), &none));
+        let mut other = HeaderMap::new();
+        other.insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Macaroon realm=x"),
+        );
+        assert!(!wants_refresh(&other, &none));
+    }
+}

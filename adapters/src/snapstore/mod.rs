@@ -10,6 +10,7 @@
 //! - `client` and `exchange`: the calls, and how each is sent, refreshed, retried;
 //! - `model`: typed, lenient channel maps and release histories;
 //! - `error`: typed errors that keep the store's codes and name the request;
+//! - `sim`: the simulator (tests and the sandbox).
 
 pub mod channel;
 pub mod client;
@@ -18,6 +19,8 @@ pub mod error;
 mod exchange;
 mod macaroon;
 pub mod model;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 
 pub use channel::{Channel, ChannelError, Risk};
 pub use client::{Closed, Released, SnapStoreClient, DASHBOARD_URL, SSO_URL};
