@@ -177,10 +177,12 @@ impl SnapStoreClient {
                 .and_then(Value::as_str)
                 .map(|d| SecretString::from(d.to_string()))
                 .ok_or_else(|| StoreError::Decode(format!("{request}: no discharge_macaroon")))?,
-            Err(e) => {
-                let why = format!("Ubuntu One refused to refresh the discharge: {e}");
+            Err(StoreError::Rejected { status, errors, .. }) => {
+                let why =
+                    format!("Ubuntu One refused to refresh the discharge ({status}): {errors}");
                 return Err(self.needs_login(request, why));
             }
+            Err(e) => return Err(e),
         };
         let updated = refused
             .with_discharge(fresh)
@@ -208,8 +210,8 @@ impl SnapStoreClient {
         }
         Err(
             match StoreError::from_status(request.clone(), status, &text) {
-                // SSO's own words for a refused refresh, whatever its 4xx.
                 e if e.is_transient() => e,
+                // Any other answer is SSO refusing, kept in its own words.
                 _ => StoreError::Rejected {
                     request,
                     status,
