@@ -15,6 +15,7 @@ use super::credentials::Credentials;
 use super::error::{StoreError, StoreErrorItem, StoreErrors};
 use super::exchange::request_name;
 use super::model::{decode, ChannelMap, ReleaseHistory};
+use crate::wire::resend::Backoff;
 
 /// The production dashboard (publisher API).
 pub const DASHBOARD_URL: &str = "https://dashboard.snapcraft.io";
@@ -51,7 +52,7 @@ pub struct SnapStoreClient {
     credentials: Arc<Mutex<Credentials>>,
     pub(crate) refresh_lock: Arc<tokio::sync::Mutex<()>>,
     snap_ids: Arc<Mutex<HashMap<String, String>>>,
-    pub(crate) retry_delays: Vec<Duration>,
+    pub(crate) backoff: Backoff,
     /// Named in the export-login advice of `NeedsLogin` errors.
     pub(crate) login_snaps: Vec<String>,
     page_size: usize,
@@ -127,7 +128,7 @@ impl SnapStoreClient {
             credentials: Arc::new(Mutex::new(credentials)),
             refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
             snap_ids: Arc::new(Mutex::new(HashMap::new())),
-            retry_delays: [1, 2, 4].iter().map(|s| Duration::from_secs(*s)).collect(),
+            backoff: Backoff::seconds(&[1, 2, 4]),
             login_snaps: Vec::new(),
             page_size: PAGE_SIZE,
         })
@@ -135,7 +136,7 @@ impl SnapStoreClient {
 
     /// Delays between retries of transient failures (tests: milliseconds).
     pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Self {
-        self.retry_delays = delays;
+        self.backoff = Backoff::new(delays);
         self
     }
 

@@ -4,8 +4,9 @@
 //!
 //! Every call Shepherd makes is safe to send again — reads, and releases
 //! and closes, which leave the channel map as they found it when repeated —
-//! so any transient failure (5xx, 429, a lost connection) is retried with
-//! the configured backoff. A 401 asking for a refresh (`macaroon-needs-refresh`
+//! so any transient failure (5xx, 429, a lost connection; wider than
+//! `wire::resend`'s gateway errors, as craft-store retries 500 too) is
+//! retried with the configured `wire::resend::Backoff`. A 401 asking for a refresh (`macaroon-needs-refresh`
 //! in the error list and/or `WWW-Authenticate: Macaroon needs_refresh=1`)
 //! gets one refresh at Ubuntu One SSO and one more try; any other 401, a
 //! second one, or SSO refusing the refresh means only a new
@@ -64,16 +65,12 @@ impl SnapStoreClient {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, StoreError> {
-        let mut delays = self.retry_delays.iter();
-        loop {
-            match self.authenticated(&method, url, body).await {
-                Err(e) if e.is_transient() => match delays.next() {
-                    Some(d) => tokio::time::sleep(*d).await,
-                    None => return Err(e),
-                },
-                answer => return answer,
-            }
-        }
+        self.backoff
+            .run(
+                || self.authenticated(&method, url, body),
+                StoreError::is_transient,
+            )
+            .await
     }
 
     /// One try, and one more after a refresh if the store asks for it.
@@ -161,16 +158,10 @@ impl SnapStoreClient {
         let url = format!("{}/api/v2/tokens/refresh", self.sso);
         let request = request_name(&Method::POST, &url);
         let body = serde_json::json!({ "discharge_macaroon": refused.discharge().expose_secret() });
-        let mut delays = self.retry_delays.iter();
-        let answer = loop {
-            match self.post_sso(&url, &body).await {
-                Err(e) if e.is_transient() => match delays.next() {
-                    Some(d) => tokio::time::sleep(*d).await,
-                    None => return Err(e),
-                },
-                answer => break answer,
-            }
-        };
+        let answer = self
+            .backoff
+            .run(|| self.post_sso(&url, &body), StoreError::is_transient)
+            .await;
         let fresh = match answer {
             Ok(v) => v
                 .get("discharge_macaroon")
