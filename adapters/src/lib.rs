@@ -1,5 +1,6 @@
 //! `shepherd-adapters`: every byte that crosses a wire. One folder per
-//! thing Shepherd talks to — `chat`, `launchpad`, `autopkgtest`(-cloud) and
+//! thing Shepherd talks to — `chat`, `launchpad`, `snapstore` (the Snap
+//! Store and Ubuntu One's discharge refresh), `autopkgtest`(-cloud) and
 //! `britney`'s published files — each with its client or reader and, for
 //! tests and the sandbox (the `sim` feature), a loopback simulator speaking
 //! the same protocol. `wire` holds what their HTTP clients have in common,
@@ -12,6 +13,7 @@ pub mod chat;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
+pub mod snapstore;
 pub mod webhook;
 pub mod wire;
 
