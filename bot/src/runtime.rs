@@ -81,6 +81,7 @@ pub async fn start(
     let mut wiring = Wiring::default();
     views::proposed_migration::install(config, &store, &mut wiring)?;
     views::launchpad::install(config, &store, &redactor, &mut wiring).await?;
+    views::snapstore::install(config, &store, &redactor, &mut wiring).await?;
     let Wiring {
         views,
         appliers,

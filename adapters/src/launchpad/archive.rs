@@ -74,6 +74,23 @@ impl LaunchpadClient {
             .collect()
     }
 
+    /// Every Published source in `archive` for `series`.
+    pub async fn published_in_series(
+        &self,
+        archive: &str,
+        series: &str,
+    ) -> Result<Vec<SourcePublication>, LpError> {
+        let params = [
+            ("status", Param::Enum("Published".into())),
+            ("distro_series", Param::Link(format!("/ubuntu/{series}"))),
+        ];
+        self.named_entries(archive, "getPublishedSources", &params, 1000)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
     /// Queues an asynchronous copy into a PPA (pocket Release, §3.4). 200
     /// only means queued: follow it with `published_sources` on `to`.
     pub async fn copy_package(

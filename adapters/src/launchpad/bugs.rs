@@ -21,6 +21,8 @@ pub struct BugTask {
     pub importance: Option<String>,
     pub milestone_link: Option<String>,
     pub title: Option<String>,
+    /// As read: `If-Match` for a change planned from this read.
+    pub http_etag: Option<String>,
 }
 
 impl LaunchpadClient {
@@ -76,6 +78,48 @@ impl LaunchpadClient {
             })
             .await?,
         )
+    }
+
+    /// Sets a task's status and/or milestone (a milestone *link*) as
+    /// planned: one PATCH with the ETag read when planning. A 412 means the
+    /// task changed since: it is read again, and changed only if it is not
+    /// already as wanted — so a repeat after a crash sends nothing twice.
+    /// Returns the task and whether this call changed it.
+    pub async fn update_task_as_planned(
+        &self,
+        task: &str,
+        etag: &str,
+        status: Option<&str>,
+        milestone_link: Option<&str>,
+    ) -> Result<(BugTask, bool), LpError> {
+        let mut changes = serde_json::Map::new();
+        if let Some(s) = status {
+            changes.insert("status".into(), json!(s));
+        }
+        if let Some(m) = milestone_link {
+            changes.insert("milestone_link".into(), json!(self.url(m)));
+        }
+        match self
+            .patch_if_match(task, etag, &Value::Object(changes))
+            .await
+        {
+            Ok(v) => Ok((decode(v)?, true)),
+            Err(LpError::PreconditionFailed { .. }) => {
+                let now: BugTask = decode(self.get(task).await?)?;
+                let wanted_status = status.is_none_or(|s| now.status == s);
+                let wanted_milestone = milestone_link.is_none_or(|m| {
+                    now.milestone_link
+                        .as_deref()
+                        .is_some_and(|l| l.ends_with(m.trim_start_matches('/')))
+                });
+                if wanted_status && wanted_milestone {
+                    return Ok((now, false));
+                }
+                let t = self.update_task(task, status, milestone_link).await?;
+                Ok((t, true))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Adds and removes tags on a bug. PATCH replaces the whole list, so it

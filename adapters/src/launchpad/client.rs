@@ -220,4 +220,31 @@ impl LaunchpadClient {
             };
         }
     }
+
+    /// One PATCH of `changes` with `etag` (as read earlier, e.g. in a
+    /// search) in `If-Match`: no read first. A 412 comes back as
+    /// [`LpError::PreconditionFailed`] — the entry changed since; the caller
+    /// reads it and decides (usually: already as wanted, so done).
+    pub async fn patch_if_match(
+        &self,
+        path: &str,
+        etag: &str,
+        changes: &Value,
+    ) -> Result<Value, LpError> {
+        let url = self.url(path);
+        let body = ("application/json", changes.to_string());
+        let resp = self
+            .send(
+                Method::PATCH,
+                &url,
+                Some(body),
+                Some(etag),
+                Resend::ConditionalWrite,
+            )
+            .await?;
+        if resp.status().is_redirection() {
+            return Err(write_redirected(&Method::PATCH, &url, &resp));
+        }
+        Self::json(&Method::PATCH, &url, resp).await
+    }
 }

@@ -53,6 +53,9 @@ pub struct Config {
     pub launchpad: Option<LaunchpadConfig>,
     pub autopkgtest: Option<AutopkgtestConfig>,
     pub proposed_migration: Option<MigrationConfig>,
+    #[serde(default)]
+    pub release: ReleaseConfig,
+    pub snapstore: Option<SnapStoreConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +283,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "launchpad.oauth_token_secret",
     ),
     ("SHEPHERD_AUTOPKGTEST_API_KEY", "autopkgtest.api_key"),
+    ("SHEPHERD_SNAPSTORE_CREDENTIALS", "snapstore.credentials"),
     (
         "SHEPHERD_AUTOPKGTEST_SESSION_COOKIE",
         "autopkgtest.session_cookie",
@@ -343,6 +347,13 @@ impl Config {
             out.extend(a.api_key.iter().cloned());
             out.extend(a.session_cookie.iter().cloned());
         }
+        if let Some(s) = &self.snapstore {
+            out.extend(s.credentials.iter().cloned());
+            // The macaroons themselves too: an error may quote one alone.
+            if let Ok(c) = s.credentials() {
+                out.extend([c.root().clone(), c.discharge().clone()]);
+            }
+        }
         out
     }
 
@@ -379,8 +390,10 @@ pub use crontab::{parse_cron, Cron};
 
 mod launchpad;
 mod proposed_migration;
+mod release;
 pub use launchpad::{LaunchpadConfig, LaunchpadHook};
 pub use proposed_migration::{AutopkgtestConfig, MigrationConfig, DEVEL_EXCUSES_URL};
+pub use release::{ReleaseConfig, SnapStoreConfig};
 mod summary;
 mod validate;
 

@@ -36,6 +36,10 @@ impl Config {
             }
         }
         self.validate_webhook()?;
+        self.release.validate()?;
+        if let Some(s) = &self.snapstore {
+            s.credentials()?;
+        }
         for p in &self.confirm.protected_ppas {
             let bare = p.strip_prefix('!').unwrap_or(p);
             if bare.split('/').count() != 2 || bare.split('/').any(str::is_empty) {

@@ -16,6 +16,7 @@ use sqlx::SqlitePool;
 use thiserror::Error;
 
 mod audit;
+mod credentials;
 mod deliveries;
 mod ledger;
 mod plan_lifecycle;

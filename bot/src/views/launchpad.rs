@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shepherd_adapters::launchpad::archive::{ppa_path, SourcePublication};
+use shepherd_adapters::launchpad::bugs::BugTask;
+use shepherd_adapters::launchpad::milestones::Milestone;
 use shepherd_adapters::launchpad::snaps::{Snap, SnapBuild};
 use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 use shepherd_commands::launchpad::LaunchpadView;
@@ -94,6 +96,79 @@ impl LaunchpadView for LaunchpadReader {
     fn webhook_url(&self) -> Option<String> {
         self.public_url.clone()
     }
+
+    async fn ppa_sources(
+        &self,
+        ppa: &str,
+        series: &str,
+    ) -> Result<Vec<SourcePublication>, UserError> {
+        self.client
+            .published_in_series(&path_of(ppa)?, series)
+            .await
+            .map_err(user_error)
+    }
+
+    async fn ppa_processors(&self, ppa: &str) -> Result<Option<Vec<String>>, UserError> {
+        self.client.ppa_processors(ppa).await.map_err(user_error)
+    }
+
+    async fn binary_arches(
+        &self,
+        ppa: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<String>, UserError> {
+        let entries = self
+            .client
+            .published_binaries(&path_of(ppa)?, name, Some(version))
+            .await
+            .map_err(user_error)?;
+        Ok(entries
+            .iter()
+            .filter(|b| b["status"].as_str() == Some("Published"))
+            .filter_map(|b| b["distro_arch_series_link"].as_str())
+            .filter_map(|l| l.rsplit('/').next())
+            .map(str::to_string)
+            .collect())
+    }
+
+    async fn milestone(&self, project: &str, name: &str) -> Result<Option<Milestone>, UserError> {
+        self.client
+            .milestone(project, name)
+            .await
+            .map_err(user_error)
+    }
+
+    async fn milestone_tasks(
+        &self,
+        project: &str,
+        milestone: &str,
+        statuses: &[&str],
+    ) -> Result<Vec<BugTask>, UserError> {
+        let Some(m) = self
+            .client
+            .milestone(project, milestone)
+            .await
+            .map_err(user_error)?
+        else {
+            return Ok(Vec::new());
+        };
+        self.client
+            .search_tasks(&format!("/{project}"), statuses, &[], Some(&m.self_link))
+            .await
+            .map_err(user_error)
+    }
+
+    async fn tag_exists(&self, repository: &str, tag: &str) -> Result<bool, UserError> {
+        self.client
+            .tag_exists(repository, tag)
+            .await
+            .map_err(user_error)
+    }
+}
+
+fn path_of(ppa: &str) -> Result<String, UserError> {
+    ppa_path(ppa).ok_or_else(|| UserError(format!("`{ppa}` is not a PPA: write OWNER/NAME")))
 }
 
 /// Wires Launchpad from `[launchpad]` and `[webhook]`: the planners' view,

@@ -7,6 +7,7 @@
 
 pub mod launchpad;
 pub mod proposed_migration;
+pub mod snapstore;
 
 use std::sync::Arc;
 
@@ -67,4 +68,6 @@ pub enum WiringError {
     Migration(#[from] proposed_migration::MigrationError),
     #[error("Launchpad client: {0}")]
     Launchpad(String),
+    #[error("Snap Store: {0}")]
+    SnapStore(String),
 }

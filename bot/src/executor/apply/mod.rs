@@ -3,6 +3,7 @@
 
 pub mod autopkgtest;
 pub mod launchpad;
+pub mod snapstore;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use launchpad::LaunchpadApplier;
 pub struct ServiceAppliers {
     pub autopkgtest: Option<AutopkgtestClient>,
     pub launchpad: Option<Arc<LaunchpadApplier>>,
+    pub snapstore: Option<Arc<snapstore::SnapStoreApplier>>,
 }
 
 pub struct WorldApplier {
@@ -106,11 +108,66 @@ impl Applier for WorldApplier {
                 .register_webhook(target, events, channel.as_deref())
                 .await
                 .map(Applied::Done),
+            Action::ReleaseSnap {
+                snap,
+                revision,
+                channel,
+                arch,
+            } => {
+                self.store()?
+                    .release(snap, *revision, channel, arch, step)
+                    .await
+            }
+            Action::CloseChannels { snap, channels } => {
+                self.store()?.close(snap, channels, step).await
+            }
+            Action::CreateMilestone {
+                project,
+                series,
+                name,
+                date_targeted,
+            } => {
+                self.lp()?
+                    .create_milestone(project, series, name, date_targeted.as_deref())
+                    .await
+            }
+            Action::ReleaseMilestone {
+                project,
+                name,
+                date_released,
+            } => {
+                self.lp()?
+                    .release_milestone(project, name, date_released)
+                    .await
+            }
+            Action::UpdateBugTask {
+                task,
+                status,
+                milestone,
+                etag,
+                ..
+            } => {
+                self.lp()?
+                    .update_bug_task(
+                        task,
+                        status.as_deref(),
+                        milestone.as_deref(),
+                        etag.as_deref(),
+                    )
+                    .await
+            }
         }
     }
 }
 
 impl WorldApplier {
+    fn store(&self) -> Result<&snapstore::SnapStoreApplier, ApplyError> {
+        self.services
+            .snapstore
+            .as_deref()
+            .ok_or_else(|| ApplyError::Permanent("the Snap Store is not configured".into()))
+    }
+
     fn lp(&self) -> Result<&LaunchpadApplier, ApplyError> {
         self.services
             .launchpad

@@ -6,6 +6,7 @@
 
 mod build;
 mod copy;
+mod housekeeping;
 mod webhook;
 
 pub use build::BuildAsk;

@@ -1,0 +1,184 @@
+//! What release commands read: the configured products, and the Snap
+//! Store's channels over a client made for someone waiting in chat. Its
+//! `install` wires the view and the executor's writer from `[release]` and
+//! `[snapstore]`, starting from the credentials a refresh last renewed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use shepherd_adapters::snapstore::{
+    ChannelMap, Credentials, ReleaseHistory, SnapStoreClient, StoreError,
+};
+use shepherd_commands::release::product::Product;
+use shepherd_commands::release::view::{ChannelEntry, ReleaseView, SnapChannels, SnapRevision};
+use shepherd_commands::UserError;
+
+use super::{Wiring, WiringError};
+use crate::config::{Config, ConfigError, SnapStoreConfig};
+use crate::executor::apply::snapstore::{CredentialKeeper, SnapStoreApplier, CREDENTIALS};
+use crate::redaction::Redactor;
+use crate::store::{now_ms, Store};
+
+/// Reads made to answer a command: a store that does not answer is
+/// reported in seconds.
+const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SnapStoreReader {
+    products: Vec<Product>,
+    client: Option<(SnapStoreClient, Arc<CredentialKeeper>)>,
+}
+
+fn user_error(e: StoreError) -> UserError {
+    UserError(format!("the Snap Store: {e}"))
+}
+
+/// The channel map and history in the planners' terms; a branch that
+/// held a release, is gone from the map and whose life ended is expired.
+fn channels(map: &ChannelMap, history: &ReleaseHistory, now_ms: i64) -> SnapChannels {
+    let entries = map
+        .entries
+        .iter()
+        .filter_map(|e| {
+            Some(ChannelEntry {
+                channel: e.channel.to_string(),
+                arch: e.architecture.clone(),
+                revision: e.revision?,
+                expires_at_ms: e.expiration_date.map(|d| d.timestamp_millis()),
+                progressive: e.progressive.is_progressive(),
+            })
+        })
+        .collect();
+    let revisions = map
+        .revisions
+        .iter()
+        .chain(history.revisions.iter())
+        .map(|r| SnapRevision {
+            revision: r.revision,
+            version: r.version.clone().unwrap_or_default(),
+            arches: r.architectures.clone(),
+        })
+        .fold(Vec::<SnapRevision>::new(), |mut all, r| {
+            if !all.iter().any(|x| x.revision == r.revision) {
+                all.push(r);
+            }
+            all
+        });
+    let mut expired: Vec<(String, String)> = Vec::new();
+    // Newest first: the latest event of each (channel, arch) decides.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for ev in &history.releases {
+        let key = (ev.channel.to_string(), ev.architecture.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        let ended = ev
+            .expiration_date
+            .is_some_and(|d| d.timestamp_millis() <= now_ms);
+        let still = map.current(&ev.channel, &ev.architecture).is_some();
+        if ev.channel.branch().is_some() && !ev.is_close() && ended && !still {
+            expired.push(key);
+        }
+    }
+    SnapChannels {
+        default_track: map.default_track().map(str::to_string),
+        entries,
+        revisions,
+        expired,
+    }
+}
+
+#[async_trait]
+impl ReleaseView for SnapStoreReader {
+    fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    async fn snap_channels(&self, snap: &str) -> Result<SnapChannels, UserError> {
+        let Some((client, keeper)) = &self.client else {
+            return Err(UserError(
+                "the Snap Store is not configured here — an operator must add [snapstore]".into(),
+            ));
+        };
+        let map = client.channel_map(snap).await;
+        let history = match &map {
+            Ok(_) => Some(client.releases(snap).await),
+            Err(_) => None,
+        };
+        keeper.keep(client).await;
+        let map = map.map_err(user_error)?;
+        let history = history.transpose().map_err(user_error)?.unwrap_or_default();
+        Ok(channels(&map, &history, now_ms()))
+    }
+}
+
+/// The configured credentials, or the renewed ones kept for the same root.
+async fn credentials(c: &SnapStoreConfig, store: &Store) -> Result<Credentials, WiringError> {
+    let configured = c
+        .credentials()
+        .map_err(|e: ConfigError| WiringError::SnapStore(e.to_string()))?;
+    let kept = store.kept_credentials(CREDENTIALS).await?;
+    let renewed = kept.and_then(|k| Credentials::parse(k.expose_secret()).ok());
+    Ok(match renewed {
+        Some(r) if r.root().expose_secret() == configured.root().expose_secret() => r,
+        _ => configured,
+    })
+}
+
+fn client(
+    c: &SnapStoreConfig,
+    creds: Credentials,
+    timeout: Duration,
+    snaps: Vec<String>,
+) -> Result<SnapStoreClient, WiringError> {
+    SnapStoreClient::new(c.dashboard_url.as_str(), c.sso_url.as_str(), creds, timeout)
+        .map(|s| s.with_login_snaps(snaps))
+        .map_err(|e| WiringError::SnapStore(e.to_string()))
+}
+
+/// Wires release management: the products (always), and with
+/// `[snapstore]` the channel reads and the executor's releases and closes.
+pub async fn install(
+    config: &Config,
+    store: &Store,
+    redactor: &Arc<Redactor>,
+    wiring: &mut Wiring,
+) -> Result<(), WiringError> {
+    let products = config.release.product.clone();
+    let Some(c) = &config.snapstore else {
+        wiring.views.release = Arc::new(SnapStoreReader {
+            products,
+            client: None,
+        });
+        return Ok(());
+    };
+    let creds = credentials(c, store).await?;
+    redactor.add(creds.root().clone());
+    redactor.add(creds.discharge().clone());
+    let snaps: Vec<String> = products
+        .iter()
+        .flat_map(|p| p.snaps.iter().chain(&p.companion_snaps).cloned())
+        .collect();
+    let reads = client(c, creds.clone(), COMMAND_READ_TIMEOUT, snaps.clone())?
+        .with_retry_delays(vec![Duration::from_millis(500)]);
+    let writes = client(c, creds, Duration::from_secs(60), snaps)?;
+    let poll = Duration::from_millis(c.poll_interval_ms.max(10));
+    let writes = if poll < Duration::from_secs(1) {
+        writes.with_retry_delays(vec![poll; 3])
+    } else {
+        writes
+    };
+    let keeper = Arc::new(CredentialKeeper::new(
+        store.clone(),
+        redactor.clone(),
+        &writes,
+    ));
+    wiring.views.release = Arc::new(SnapStoreReader {
+        products,
+        client: Some((reads, keeper.clone())),
+    });
+    wiring.appliers.snapstore = Some(Arc::new(SnapStoreApplier::new(writes, keeper, poll)));
+    Ok(())
+}
