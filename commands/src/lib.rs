@@ -137,6 +137,7 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(launchpad::rebuild::Builds),
         Box::new(launchpad::webhook::Webhook),
         Box::new(release::status::ReleaseStatus),
+        Box::new(release::promote::Promote),
     ]
 }
 

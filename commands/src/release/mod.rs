@@ -3,6 +3,7 @@
 
 mod checks;
 pub mod product;
+pub mod promote;
 pub mod status;
 pub mod version;
 pub mod view;

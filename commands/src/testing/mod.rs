@@ -336,13 +336,26 @@ mod tests {
             ("!release-status 3.6.0b1", "reply: maas 3.6.0b1 → beta (release-prep → beta):\n✗ PPAs ppa:alice/maas-3.6-next, ppa:maas/3.6-next build amd64 arm64 ppc64el s390x — ppa:maas/3.6-next does not build s390x\n✓ maas 3.6.0~beta1 built and published"),
             ("!release-status 3.6.0b1 --product nope", "error: no product `nope` — configured: maas"),
             ("!release-status 3.six", "error: `3.six` is not a release version"),
+            ("!promote 3.6.0b1 beta", "plan 5: maas 3.6.0b1 to beta (ppa:maas/3.6-next, 3.6/beta)\n  copy maas 1:3.6.0~beta1-17580-g.1a2b3c4d5-0ubuntu1 from ppa:alice/maas-3.6-next to ppa:maas/3.6-next (noble) with binaries [copy/maas/3.6-next/maas/1:3.6.0~beta1-17580-g.1a2b3c4d5-0ubuntu1/noble]\n  release maas r101 (amd64) to 3.6/beta [snap-release/maas/101/3.6/beta]\n  release maas r102 (arm64) to 3.6/beta"),
+            ("!promote 3.6.0b1 release-prep", "plan 0: maas 3.6.0b1 is in release-prep already"),
+            ("!promote 3.6.0 stable", "error: ppa:maas/3.6-next has no noble build of maas 3.6.0 — `!promote 3.6.0 beta` first"),
+            ("!promote 3.6.0b1 rc", "error: 3.6.0b1 does not go through `rc` — its stages: release-prep → beta"),
+            ("!promote 3.6.0rc1 rc", "error: refusing, nothing planned: maas has nothing in 3.6/beta for amd64, arm64, ppc64el, s390x"),
         ];
         for (line, want) in cases {
             let Parsed::Command(inv) = parse(line, &registry) else {
                 panic!("{line} does not parse");
             };
             let got = match registry.command(&inv.name).unwrap().plan(&inv, &cx).await {
-                Ok(Outcome::Plan(d)) => format!("plan {}: {}", d.steps.len(), d.summary),
+                Ok(Outcome::Plan(d)) => format!(
+                    "plan {}: {}{}",
+                    d.steps.len(),
+                    d.summary,
+                    d.steps
+                        .iter()
+                        .map(|s| format!("\n  {} [{}]", s.action.describe(), s.key))
+                        .collect::<String>()
+                ),
                 Ok(Outcome::Reply(r)) => format!("reply: {r}"),
                 Ok(other) => format!("{other:?}"),
                 Err(e) => format!("error: {e}"),
