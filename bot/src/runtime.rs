@@ -110,6 +110,7 @@ pub async fn start(
         views,
         webhooks,
         pollers,
+        bulk_concurrency: config.executor.bulk_concurrency.max(1),
         redactor: redactor.clone(),
     });
     let executor = Executor::new(

@@ -67,6 +67,7 @@ impl Command for Announce {
             steps,
             confirm_reason: None,
             notes: Vec::new(),
+            parallel: false,
         }))
     }
 }

@@ -138,6 +138,8 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(launchpad::webhook::Webhook),
         Box::new(release::status::ReleaseStatus),
         Box::new(release::promote::Promote),
+        Box::new(release::milestone::Milestone),
+        Box::new(release::bugs::Bugs),
     ]
 }
 

@@ -226,6 +226,11 @@ impl Applier for RecordingApplier {
             Action::CopyPackage { to, name, .. } => (to, name),
             Action::RequestSnapBuild { arch, snap, .. } => (arch, snap),
             Action::RegisterWebhook { target, .. } => (target, target),
+            Action::ReleaseSnap { channel, snap, .. } => (channel, snap),
+            Action::CloseChannels { snap, .. } => (snap, snap),
+            Action::CreateMilestone { project, name, .. }
+            | Action::ReleaseMilestone { project, name, .. } => (project, name),
+            Action::UpdateBugTask { task, .. } => (task, task),
         };
         let line = format!("{channel}: {text} [{key}]");
         if self.read_before_write && self.effects.lock().unwrap().contains(&line) {

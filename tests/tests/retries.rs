@@ -84,6 +84,7 @@ async fn a_done_key_is_never_applied_again() {
         }],
         confirm_reason: None,
         notes: Vec::new(),
+        parallel: false,
     };
     let origin = Origin {
         kind: "chat".into(),
@@ -105,6 +106,7 @@ async fn a_done_key_is_never_applied_again() {
                     confirm_reason: None,
                     expires_at: None,
                     audit: None,
+                    width: 1,
                 },
                 0,
             )

@@ -36,6 +36,16 @@ impl LaunchpadClient {
         decode(v).map(Some)
     }
 
+    /// Every milestone of the project, active or not.
+    pub async fn milestones(&self, project: &str) -> Result<Vec<Milestone>, LpError> {
+        let first = self.url(&format!("/{project}/all_milestones"));
+        self.entries(&first, 500)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
     /// Creates a milestone on a project series; returns its URL.
     pub async fn new_milestone(
         &self,

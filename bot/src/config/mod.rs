@@ -163,16 +163,21 @@ pub struct ExecutorConfig {
     pub backoff_cap_ms: u64,
     /// How often to look for due retries when nothing wakes the executor.
     pub poll_interval_ms: u64,
+    /// Steps of one bulk plan (bug tasks) applied at once; needs as many workers.
+    pub bulk_concurrency: u32,
 }
 
 impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
-            workers: 4,
+            // Waiting steps hold none, so workers are cheap: enough for a
+            // bulk plan and the rest of the bot beside it.
+            workers: 12,
             max_attempts: 5,
             backoff_base_ms: 1_000,
             backoff_cap_ms: 5 * 60_000,
             poll_interval_ms: 1_000,
+            bulk_concurrency: 8,
         }
     }
 }

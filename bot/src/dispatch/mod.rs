@@ -48,6 +48,8 @@ pub struct Dispatcher {
     pub webhooks: Vec<WebhookService>,
     /// One per kind of scheduled poll.
     pub pollers: Vec<Arc<dyn Poller>>,
+    /// Steps of a bulk plan (`PlanDraft::parallel`) in flight at once.
+    pub bulk_concurrency: u32,
     /// Scrubs secrets from what is written to the audit log.
     pub redactor: Arc<Redactor>,
 }
@@ -239,6 +241,11 @@ impl Dispatcher {
                         },
                         detail: "",
                     }),
+                    width: if draft.parallel {
+                        self.bulk_concurrency
+                    } else {
+                        1
+                    },
                 },
                 now,
             )

@@ -32,6 +32,7 @@ impl Dispatcher {
                 }],
                 confirm_reason: None,
                 notes: Vec::new(),
+                parallel: false,
             };
             (draft, announce.channel.clone())
         } else if let Some((poller_job, arg)) = schedule.poll() {

@@ -34,6 +34,8 @@ pub struct NewPlan<'a> {
     /// Written with the plan, in the same transaction, so the log never
     /// shows a plan's outcome before the request that made it.
     pub audit: Option<AuditRecord<'a>>,
+    /// Steps in flight at once (1: one after another).
+    pub width: u32,
 }
 
 impl<'a> NewPlan<'a> {
@@ -57,6 +59,7 @@ impl<'a> NewPlan<'a> {
             confirm_reason: None,
             expires_at: None,
             audit: None,
+            width: 1,
         }
     }
 }
@@ -244,8 +247,8 @@ pub(super) async fn insert_plan_on(
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
                 origin_thread, summary, state, needs_role, confirm_reason, expires_at,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+                created_at, updated_at, width)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
              ON CONFLICT (request_key) DO NOTHING RETURNING id",
     )
     .bind(p.request_key)
@@ -260,6 +263,7 @@ pub(super) async fn insert_plan_on(
     .bind(p.confirm_reason)
     .bind(p.expires_at)
     .bind(now)
+    .bind(p.width.max(1) as i64)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((id,)) = inserted else {

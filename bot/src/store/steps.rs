@@ -49,9 +49,15 @@ pub enum StepOutcome {
 /// been sent (done, or waiting on the world); a waiting step is looked at
 /// again even after its plan failed (its result is still reported). Never
 /// two steps with one key at once.
+/// A step may be sent when it is its plan's first unsent step and fewer
+/// than the plan's `width` earlier steps are being sent (width 1: the
+/// previous one is done, or waiting on the world). Both are index seeks
+/// (`steps_by_plan_state`), so a long bulk plan costs no scan per claim.
 const READY_TO_SEND: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
-    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id AND e.seq < s.seq
-                    AND (e.state = 'pending' OR (e.state = 'running' AND e.followed_since IS NULL)))
+    AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id AND e.state = 'pending'
+                    AND e.seq < s.seq)
+    AND (SELECT COUNT(*) FROM steps e WHERE e.plan_id = s.plan_id AND e.state = 'running'
+                    AND e.followed_since IS NULL AND e.seq < s.seq) < p.width
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
 const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'running', 'failed')
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";

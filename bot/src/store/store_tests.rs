@@ -24,6 +24,7 @@ fn draft(keys: &[&str]) -> PlanDraft {
             .collect(),
         confirm_reason: None,
         notes: Vec::new(),
+        parallel: false,
     }
 }
 
@@ -51,6 +52,7 @@ async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -
                 confirm_reason: None,
                 expires_at: Some(5_000),
                 audit: None,
+                width: 1,
             },
             1_000,
         )
@@ -376,5 +378,38 @@ async fn claiming_the_next_step_sorts_nothing() {
     assert!(
         !plan.iter().any(|l| l.contains("RIGHT PART OF ORDER BY")),
         "{plan:?}"
+    );
+}
+
+/// A bulk plan has up to `width` steps in flight; finishing one lets the
+/// next go; a plan of width 1 still runs one step at a time.
+#[tokio::test]
+async fn a_wide_plan_runs_width_steps_at_once() {
+    let (_d, store) = temp_store().await;
+    let d = draft(&["w1", "w2", "w3", "w4", "w5"]);
+    let o = origin();
+    let mut plan = NewPlan::released("wide", "bugs", "console:alice", &o, &d);
+    plan.width = 3;
+    store.insert_plan(plan, 1_000).await.unwrap();
+    let mut claimed = Vec::new();
+    while let Some(s) = store.claim_next(2_000).await.unwrap() {
+        claimed.push(s);
+    }
+    let keys: Vec<&str> = claimed.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["w1", "w2", "w3"]);
+    store
+        .finish_step(&claimed[1], &StepOutcome::Done("ok".into()), 2_001)
+        .await
+        .unwrap();
+    let next = store.claim_next(2_002).await.unwrap().unwrap();
+    assert_eq!(next.key, "w4");
+    assert!(store.claim_next(2_003).await.unwrap().is_none());
+
+    insert(&store, "narrow", &["n1", "n2"], PlanState::Pending).await;
+    let n1 = store.claim_next(2_004).await.unwrap().unwrap();
+    assert_eq!(n1.key, "n1");
+    assert!(
+        store.claim_next(2_005).await.unwrap().is_none(),
+        "n2 waits for n1"
     );
 }

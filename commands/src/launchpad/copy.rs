@@ -115,6 +115,7 @@ impl Command for Copy {
             steps,
             confirm_reason: None,
             notes: Vec::new(),
+            parallel: false,
         }))
     }
 }

@@ -91,6 +91,7 @@ impl DeliveryReactions for LaunchpadDeliveries {
                 steps,
                 confirm_reason: None,
                 notes: Vec::new(),
+                parallel: false,
             },
         })
     }

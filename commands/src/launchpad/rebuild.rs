@@ -143,6 +143,7 @@ impl Command for Rebuild {
             steps,
             confirm_reason: None,
             notes: Vec::new(),
+            parallel: false,
         }))
     }
 }

@@ -56,6 +56,11 @@ pub trait LaunchpadView: Send + Sync {
         Err(UserError(NOT_CONFIGURED.into()))
     }
 
+    /// Every milestone of the project, active and not.
+    async fn milestones(&self, _project: &str) -> Result<Vec<Milestone>, UserError> {
+        Err(UserError(NOT_CONFIGURED.into()))
+    }
+
     /// The tasks targeted to a milestone, in these statuses (none given:
     /// Launchpad's unresolved ones).
     async fn milestone_tasks(

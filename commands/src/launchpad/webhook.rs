@@ -98,6 +98,7 @@ impl Command for Webhook {
             }],
             confirm_reason: None,
             notes: Vec::new(),
+            parallel: false,
         }))
     }
 }

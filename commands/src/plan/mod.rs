@@ -31,6 +31,9 @@ pub struct PlanDraft {
     pub confirm_reason: Option<String>,
     /// Extra lines for the reply (e.g. what was skipped and why).
     pub notes: Vec<String>,
+    /// Independent steps (one bug task each): several run at once, up to
+    /// `[executor] bulk_concurrency`. Otherwise steps run one after another.
+    pub parallel: bool,
 }
 
 macro_rules! state_enum {

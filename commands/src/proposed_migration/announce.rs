@@ -157,6 +157,7 @@ pub fn poll_announcements(
         steps,
         confirm_reason: None,
         notes: Vec::new(),
+        parallel: false,
     })
 }
 

@@ -199,6 +199,7 @@ impl Command for Retry {
             steps,
             confirm_reason: None,
             notes: vec![format!("({skipped})")],
+            parallel: false,
         }))
     }
 }

@@ -1,7 +1,9 @@
 //! Release management: moving one release's binaries through its stages
 //! (PPAs and snap channels), never rebuilding them.
 
+pub mod bugs;
 mod checks;
+pub mod milestone;
 pub mod product;
 pub mod promote;
 pub mod status;

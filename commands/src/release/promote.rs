@@ -117,6 +117,7 @@ impl Promotion<'_> {
             confirm_reason: self.to.confirm.then(|| format!("{} release", self.to.name)),
             steps: self.steps,
             notes: self.notes,
+            parallel: false,
         }
     }
 

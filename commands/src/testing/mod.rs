@@ -230,13 +230,20 @@ impl LaunchpadView for FakeLaunchpad {
         Ok(release::milestone(project, name))
     }
 
+    async fn milestones(&self, project: &str) -> Result<Vec<Milestone>, UserError> {
+        Ok(["3.6.0-beta1", "3.6.0"]
+            .iter()
+            .filter_map(|m| release::milestone(project, m))
+            .collect())
+    }
+
     async fn milestone_tasks(
         &self,
         _: &str,
         milestone: &str,
-        _: &[&str],
+        statuses: &[&str],
     ) -> Result<Vec<BugTask>, UserError> {
-        Ok(release::open_tasks(milestone))
+        Ok(release::open_tasks(milestone, statuses))
     }
 
     async fn tag_exists(&self, _: &str, _: &str) -> Result<bool, UserError> {
@@ -339,6 +346,18 @@ mod tests {
             ("!promote 3.6.0b1 beta", "plan 5: maas 3.6.0b1 to beta (ppa:maas/3.6-next, 3.6/beta)\n  copy maas 1:3.6.0~beta1-17580-g.1a2b3c4d5-0ubuntu1 from ppa:alice/maas-3.6-next to ppa:maas/3.6-next (noble) with binaries [copy/maas/3.6-next/maas/1:3.6.0~beta1-17580-g.1a2b3c4d5-0ubuntu1/noble]\n  release maas r101 (amd64) to 3.6/beta [snap-release/maas/101/3.6/beta]\n  release maas r102 (arm64) to 3.6/beta"),
             ("!promote 3.6.0b1 release-prep", "plan 0: maas 3.6.0b1 is in release-prep already"),
             ("!promote 3.6.0 stable", "error: ppa:maas/3.6-next has no noble build of maas 3.6.0 — `!promote 3.6.0 beta` first"),
+            ("!milestone create maas 3.6 3.6.1 --date 2026-12-15", "plan 1: milestone maas 3.6.1 on series 3.6\n  create milestone maas 3.6.1 on series 3.6, targeted 2026-12-15 [milestone/maas/3.6.1/create]"),
+            ("!milestone create maas 3.6 3.6.0", "reply: maas already has milestone 3.6.0 (active) — nothing to do"),
+            ("!milestone create maas 3.6 Bad_Name", "error: `Bad_Name` is not a Launchpad milestone name"),
+            ("!milestone create maas 3.6 3.6.1 --date tomorrow", "error: --date `tomorrow` is not YYYY-MM-DD"),
+            ("!milestone release maas 3.6.0", "plan 1: release milestone maas 3.6.0 (2025-03-14) and deactivate it"),
+            ("!milestone release maas 9.9.9", "error: maas has no milestone 9.9.9"),
+            ("!milestone list maas", "reply: maas milestones:\n  3.6.0-beta1 — active\n  3.6.0 — active"),
+            ("!milestone frobnicate maas", "error: usage: !milestone create PROJECT SERIES NAME"),
+            ("!bugs list maas 3.6.0-beta1", "reply: 3 bugs on maas 3.6.0-beta1:\n  LP: #2080001 UI hangs — In Progress\n  LP: #2080002 typo — Fix Committed"),
+            ("!bugs move-done maas 3.6.0-beta1 3.6.0", "plan 2: 2 Fix Committed tasks of maas 3.6.0-beta1 moved to 3.6.0\n  LP: #2080002 → milestone 3.6.0 [bug-task/maas/2080002/3.6.0]"),
+            ("!bugs move-done maas 3.6.0-beta1 3.7.0", "error: maas has no milestone 3.7.0 — `!milestone create maas SERIES 3.7.0` first"),
+            ("!bugs release maas 3.6.0-beta1", "plan 2: 2 Fix Committed tasks of maas 3.6.0-beta1 → Fix Released\n  LP: #2080002 → status Fix Released [bug-task/maas/2080002/Fix Released]"),
             ("!promote 3.6.0b1 rc", "error: 3.6.0b1 does not go through `rc` — its stages: release-prep → beta"),
             ("!promote 3.6.0rc1 rc", "error: refusing, nothing planned: maas has nothing in 3.6/beta for amd64, arm64, ppc64el, s390x"),
         ];

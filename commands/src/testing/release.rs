@@ -138,13 +138,24 @@ pub fn milestone(project: &str, name: &str) -> Option<Milestone> {
     })
 }
 
-pub fn open_tasks(milestone: &str) -> Vec<BugTask> {
+/// 3.6.0-beta1 has one bug in progress and two fixed (Fix Committed).
+pub fn open_tasks(milestone: &str, statuses: &[&str]) -> Vec<BugTask> {
     if milestone != "3.6.0-beta1" {
         return Vec::new();
     }
-    vec![decoded(json!({
-        "self_link": format!("{ROOT}/maas/+bug/2080001"), "bug_link": format!("{ROOT}/bugs/2080001"),
-        "status": "In Progress", "importance": "High",
-        "milestone_link": format!("{ROOT}/maas/+milestone/{milestone}"), "title": "UI hangs",
-    }))]
+    [
+        (2080001, "In Progress", "UI hangs"),
+        (2080002, "Fix Committed", "typo"),
+        (2080003, "Fix Committed", "crash"),
+    ]
+    .iter()
+    .filter(|(_, s, _)| statuses.is_empty() || statuses.contains(s))
+    .map(|(id, status, title)| {
+        decoded(json!({
+            "self_link": format!("{ROOT}/maas/+bug/{id}"), "bug_link": format!("{ROOT}/bugs/{id}"),
+            "status": status, "importance": "High", "http_etag": format!("\"e-{id}\""),
+            "milestone_link": format!("{ROOT}/maas/+milestone/{milestone}"), "title": title,
+        }))
+    })
+    .collect()
 }

@@ -36,6 +36,15 @@ pub(super) fn route(st: &mut Inner, req: &Req<'_>) -> Response {
             }
         }
         (&Method::GET, [], Some("searchTasks")) => bugs::search_tasks(st, req, &name),
+        (&Method::GET, ["all_milestones"], None) => {
+            let entries: Vec<Value> = st
+                .milestones
+                .iter()
+                .filter(|m| m.project == name)
+                .map(|m| milestone_json(st, m))
+                .collect();
+            ok_json(json!({ "start": 0, "total_size": entries.len(), "entries": entries }))
+        }
         (&Method::POST, [series], Some("newMilestone")) => {
             new_milestone(st, req, &def, series, driver)
         }

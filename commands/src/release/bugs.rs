@@ -1,0 +1,209 @@
+//! `!bugs move-done|release|list`: the bug housekeeping of a release
+//! (`release-manage move-done-bugs` and marking Fix Released). One step
+//! per task, run several at a time (a bulk plan), each a PATCH with the
+//! ETag read while planning: a task someone changed since is read again
+//! and changed only if it still needs it, so a restart repeats nothing.
+
+use async_trait::async_trait;
+use shepherd_adapters::launchpad::bugs::BugTask;
+
+use super::milestone::lp_name;
+use crate::plan::{Action, PlanDraft, StepDraft};
+use crate::registry::{CommandSpec, FlagKind, FlagSpec};
+use crate::{Command, Context, Invocation, Outcome, UserError};
+
+pub struct Bugs;
+
+static SPEC: CommandSpec = CommandSpec {
+    name: "bugs",
+    aliases: &[],
+    summary: "move a milestone's Fix Committed bugs to the next one, mark them Fix Released, or list them",
+    usage: "!bugs move-done PROJECT FROM TO | release PROJECT MILESTONE | list PROJECT MILESTONE [--status S]…",
+    examples: &[
+        "!bugs list maas 3.6.0-beta1",
+        "!bugs move-done maas 3.6.0-beta1 3.6.0-beta2 --dry-run",
+        "!bugs release maas 3.6.0 --dry-run",
+    ],
+    role: Some("release-team"),
+    writes: true,
+    flags: &[FlagSpec {
+        name: "status",
+        kind: FlagKind::Value,
+        repeatable: true,
+        help: "list only tasks in this status (default: every unresolved one and Fix Committed)",
+    }],
+    positionals: (3, 4),
+    positional_names: "move-done|release|list PROJECT …",
+};
+
+const DONE: &str = "Fix Committed";
+const LISTED: usize = 20;
+
+fn bug_id(t: &BugTask) -> u64 {
+    t.bug_link
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or(0)
+}
+
+fn usage() -> UserError {
+    UserError(format!("usage: {}", SPEC.usage))
+}
+
+async fn tasks(
+    cx: &Context<'_>,
+    project: &str,
+    milestone: &str,
+    statuses: &[&str],
+) -> Result<Vec<BugTask>, UserError> {
+    lp_name("project", project)?;
+    if cx.launchpad.milestone(project, milestone).await?.is_none() {
+        return Err(UserError(format!(
+            "{project} has no milestone {milestone} — `!milestone list {project}` shows them"
+        )));
+    }
+    cx.launchpad
+        .milestone_tasks(project, milestone, statuses)
+        .await
+}
+
+/// One step per task: this change, keyed by the task and the change.
+fn bulk(
+    summary: String,
+    project: &str,
+    tasks: &[BugTask],
+    status: Option<&str>,
+    milestone: Option<&str>,
+) -> Outcome {
+    let what = status.or(milestone).unwrap_or_default();
+    let steps = tasks
+        .iter()
+        .map(|t| StepDraft {
+            key: format!("bug-task/{project}/{}/{what}", bug_id(t)),
+            action: Action::UpdateBugTask {
+                task: t.self_link.clone(),
+                bug: bug_id(t),
+                status: status.map(str::to_string),
+                milestone: milestone.map(str::to_string),
+                etag: t.http_etag.clone(),
+            },
+        })
+        .collect();
+    Outcome::Plan(PlanDraft {
+        summary,
+        steps,
+        confirm_reason: None,
+        notes: Vec::new(),
+        parallel: true,
+    })
+}
+
+#[async_trait]
+impl Command for Bugs {
+    fn spec(&self) -> &CommandSpec {
+        &SPEC
+    }
+
+    async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
+        let args: Vec<&str> = inv.positionals.iter().map(String::as_str).collect();
+        match args.as_slice() {
+            ["move-done", project, from, to] => {
+                if cx.launchpad.milestone(project, to).await?.is_none() {
+                    return Err(UserError(format!(
+                        "{project} has no milestone {to} — `!milestone create {project} SERIES {to}` first"
+                    )));
+                }
+                let done = tasks(cx, project, from, &[DONE]).await?;
+                let n = done.len();
+                Ok(bulk(
+                    format!(
+                        "{n} Fix Committed task{} of {project} {from} moved to {to}",
+                        plural(n)
+                    ),
+                    project,
+                    &done,
+                    None,
+                    Some(to),
+                ))
+            }
+            ["release", project, milestone] => {
+                let done = tasks(cx, project, milestone, &[DONE]).await?;
+                let n = done.len();
+                Ok(bulk(
+                    format!(
+                        "{n} Fix Committed task{} of {project} {milestone} → Fix Released",
+                        plural(n)
+                    ),
+                    project,
+                    &done,
+                    Some("Fix Released"),
+                    None,
+                ))
+            }
+            ["list", project, milestone] => list(cx, inv, project, milestone).await,
+            _ => Err(usage()),
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+async fn list(
+    cx: &Context<'_>,
+    inv: &Invocation,
+    project: &str,
+    milestone: &str,
+) -> Result<Outcome, UserError> {
+    let asked: Vec<&str> = inv
+        .flag_values("status")
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let statuses: &[&str] = if asked.is_empty() {
+        &[
+            "New",
+            "Incomplete",
+            "Confirmed",
+            "Triaged",
+            "In Progress",
+            DONE,
+        ]
+    } else {
+        &asked
+    };
+    let all = tasks(cx, project, milestone, statuses).await?;
+    if all.is_empty() {
+        return Ok(Outcome::Reply(format!(
+            "no {} bugs on {project} {milestone}",
+            statuses.join("/")
+        )));
+    }
+    let mut lines: Vec<String> = all
+        .iter()
+        .take(LISTED)
+        .map(|t| {
+            format!(
+                "  LP: #{} {} — {}",
+                bug_id(t),
+                t.title.as_deref().unwrap_or(""),
+                t.status
+            )
+        })
+        .collect();
+    if all.len() > LISTED {
+        lines.push(format!("  … and {} more", all.len() - LISTED));
+    }
+    Ok(Outcome::Reply(format!(
+        "{} bug{} on {project} {milestone}:\n{}",
+        all.len(),
+        plural(all.len()),
+        lines.join("\n")
+    )))
+}
