@@ -139,6 +139,10 @@ impl LaunchpadView for LaunchpadReader {
             .map_err(user_error)
     }
 
+    async fn milestones(&self, project: &str) -> Result<Vec<Milestone>, UserError> {
+        self.client.milestones(project).await.map_err(user_error)
+    }
+
     async fn milestone_tasks(
         &self,
         project: &str,
