@@ -1,7 +1,10 @@
 //! `shepherd sandbox`: the whole bot on a temporary store, talking on the
 //! console, with its own embedded configuration and seed data — a
-//! newcomer's first command. An autopkgtest-cloud simulator runs on
-//! loopback, so `!retry` really sends requests (to it, not to Ubuntu).
+//! newcomer's first command. autopkgtest-cloud, Launchpad and Snap Store
+//! simulators run on loopback, so `!retry`, `!copy`, `!rebuild` and
+//! `!promote` really send requests (to them, not to Ubuntu).
+
+pub mod release;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_commands::proposed_migration::offline::series_of;
 
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication, SnapDef};
+use shepherd_adapters::snapstore::sim::SnapStoreSim;
 
 use crate::config::{AutopkgtestConfig, Config, ConfigError, LaunchpadConfig, MigrationConfig};
 use crate::runtime::{self, RuntimeError};
@@ -154,13 +158,19 @@ async fn simulate(
     config: &mut Config,
     series: &str,
     excuses: &Excuses,
-) -> Result<(AutopkgtestSim, LaunchpadSim), SandboxError> {
+) -> Result<(AutopkgtestSim, LaunchpadSim, SnapStoreSim), SandboxError> {
     let sim = AutopkgtestSim::start(world(series, excuses))
         .await
         .map_err(SandboxError::Sim)?;
-    let lp = LaunchpadSim::start(launchpad_world())
+    let mut lp_world = launchpad_world();
+    release::maas_release_world(&mut lp_world, "shepherd-sandbox");
+    let lp = LaunchpadSim::start(lp_world)
         .await
         .map_err(SandboxError::Sim)?;
+    let store = SnapStoreSim::start_maas()
+        .await
+        .map_err(SandboxError::Sim)?;
+    release::with_snapstore(config, &store, 100)?;
     for (arch, ok) in [("amd64", true), ("arm64", true), ("ppc64el", false)] {
         lp.add_build("maas-committers", "maas", arch, ok);
     }
@@ -200,7 +210,7 @@ async fn simulate(
         series_urls: BTreeMap::new(),
         teams: BTreeMap::new(),
     });
-    Ok((sim, lp))
+    Ok((sim, lp, store))
 }
 
 /// Runs until stdin ends, then drains queued plans and stops.
@@ -217,7 +227,7 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
     };
     let excuses = britney::parse(&britney::decompress(&bytes)?)?;
     let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
-    let (sim, lp) = simulate(&mut config, &series, &excuses).await?;
+    let (sim, lp, _store) = simulate(&mut config, &series, &excuses).await?;
     drop(excuses);
 
     let chat = Arc::new(ConsoleChat::stdio(
@@ -240,7 +250,7 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         "shepherd sandbox — store {}, HTTP {web}\n\
          excuses: {source} (series {series}); autopkgtest-cloud: simulator at {}; Launchpad: simulator at {}\n\
          you are alice (release-team) in #release; `bob> !cmd` speaks as bob (no role), `#chan name> !cmd` elsewhere.\n\
-         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run · !builds maas · !jobs",
+         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run · !builds maas · !release-status 3.6.0b1 · !jobs",
         config.store.path.display(),
         sim.request_url(),
         lp.service_root()

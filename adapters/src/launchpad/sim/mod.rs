@@ -54,8 +54,20 @@ pub struct LaunchpadSim {
 
 impl LaunchpadSim {
     pub async fn start(world: LpWorld) -> std::io::Result<Self> {
+        let milestones = world
+            .milestones
+            .iter()
+            .map(|(project, series, name, active)| state::MilestoneRec {
+                project: project.clone(),
+                series: series.clone(),
+                name: name.clone(),
+                active: *active,
+                released: false,
+            })
+            .collect();
         let inner = Arc::new(Mutex::new(Inner {
             world,
+            milestones,
             next_id: 2_789_000,
             ..Default::default()
         }));
@@ -66,6 +78,31 @@ impl LaunchpadSim {
         // No request can arrive before `start` returns the address.
         lock(&inner).root = format!("http://{addr}/devel");
         Ok(Self { addr, inner })
+    }
+
+    /// Tags a release in a git repository (`~owner/project/+git/name`).
+    pub fn add_tag(&self, repository: &str, tag: &str) {
+        lock(&self.inner)
+            .world
+            .git_tags
+            .entry(repository.trim_start_matches('~').to_string())
+            .or_default()
+            .push(tag.to_string());
+    }
+
+    /// Bug tasks of `project` (bug id, status, milestone), for assertions.
+    pub fn tasks(&self, project: &str) -> Vec<(u64, String, Option<String>)> {
+        let st = lock(&self.inner);
+        st.world
+            .bugs
+            .iter()
+            .flat_map(|b| {
+                b.tasks
+                    .iter()
+                    .filter(|t| t.project == project)
+                    .map(|t| (b.id, t.status.clone(), t.milestone.clone()))
+            })
+            .collect()
     }
 
     /// The service root to give the client: `http://127.0.0.1:N/devel/`.

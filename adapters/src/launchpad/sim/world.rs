@@ -23,6 +23,8 @@ pub struct LpWorld {
     pub ppa_processors: HashMap<String, Vec<String>>,
     /// Git repository path (`~owner/project/+git/name`) → its tags.
     pub git_tags: HashMap<String, Vec<String>>,
+    /// Milestones at start: (project, series, name, active).
+    pub milestones: Vec<(String, String, String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
