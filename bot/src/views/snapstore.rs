@@ -65,29 +65,52 @@ fn channels(map: &ChannelMap, history: &ReleaseHistory, now_ms: i64) -> SnapChan
             }
             all
         });
-    let mut expired: Vec<(String, String)> = Vec::new();
-    // Newest first: the latest event of each (channel, arch) decides.
-    let mut seen: Vec<(String, String)> = Vec::new();
-    for ev in &history.releases {
-        let key = (ev.channel.to_string(), ev.architecture.clone());
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key.clone());
-        let ended = ev
-            .expiration_date
-            .is_some_and(|d| d.timestamp_millis() <= now_ms);
-        let still = map.current(&ev.channel, &ev.architecture).is_some();
-        if ev.channel.branch().is_some() && !ev.is_close() && ended && !still {
-            expired.push(key);
-        }
-    }
     SnapChannels {
         default_track: map.default_track().map(str::to_string),
         entries,
         revisions,
-        expired,
+        expired: expired_branches(map, history, now_ms),
     }
+}
+
+/// Branches gone from the map because their 30 days ran out: the latest
+/// event of (branch, arch) is a release whose end has passed, or a close
+/// dated at the previous release's end (the store closing it, not a
+/// person). Inferred from the history's shape (shared reference
+/// snapstore-maas, Addendum: branch records carry `expiration-date`).
+fn expired_branches(
+    map: &ChannelMap,
+    history: &ReleaseHistory,
+    now_ms: i64,
+) -> Vec<(String, String)> {
+    let mut expired = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    // Newest first: the latest event of each (channel, arch) decides.
+    for (i, ev) in history.releases.iter().enumerate() {
+        let key = (ev.channel.to_string(), ev.architecture.clone());
+        if ev.channel.branch().is_none() || seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        if map.current(&ev.channel, &ev.architecture).is_some() {
+            continue;
+        }
+        let ran_out = if ev.is_close() {
+            let released = history.releases[i + 1..]
+                .iter()
+                .find(|e| e.channel == ev.channel && e.architecture == ev.architecture);
+            released
+                .and_then(|r| r.expiration_date)
+                .is_some_and(|end| ev.when.is_some_and(|w| w >= end))
+        } else {
+            ev.expiration_date
+                .is_some_and(|d| d.timestamp_millis() <= now_ms)
+        };
+        if ran_out {
+            expired.push(key);
+        }
+    }
+    expired
 }
 
 #[async_trait]

@@ -1,0 +1,251 @@
+//! Release management end to end: MAAS 3.6.0 walked from release-prep to
+//! stable through the bot, against the Launchpad and Snap Store
+//! simulators. `!release-status` names the right next step at each point;
+//! `!promote` moves exactly the binaries and revisions built for the
+//! release (counted in the simulators); the last status is all ✓. And the
+//! refusals: a missing architecture, an expired branch, bad credentials,
+//! an unknown version — each clear, each changing nothing.
+
+use shepherd::sandbox::launchpad_world;
+use shepherd::sandbox::release::{
+    maas_release_world, publish_built, with_snapstore, ARCHES, GIT_REPOSITORY,
+};
+use shepherd_adapters::launchpad::sim::LaunchpadSim;
+use shepherd_adapters::snapstore::sim::SnapStoreSim;
+use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness};
+
+const FINAL_DEB: &str = "1:3.6.0-17650-g.abcdef012-0ubuntu1";
+const FINAL_SNAP: &str = "3.6.0-17650-g.abcdef012";
+/// The 3.6.0 build set: r41800 (amd64) … r41803 (s390x).
+const FIRST_REV: u64 = 41800;
+
+const PRODUCT: &str = r#"
+[[release.product]]
+name = "maas"
+snaps = ["maas"]
+companion_snaps = ["maas-test-db"]
+architectures = ["amd64", "arm64", "ppc64el", "s390x"]
+ubuntu_series = "noble"
+releaser = "alice"
+deps_ppa = "maas-committers/latest-deps"
+git_repository = "~maas-committers/maas/+git/maas"
+snap_recipe = "~maas-committers/maas"
+"#;
+
+struct World {
+    lp: LaunchpadSim,
+    store: SnapStoreSim,
+}
+
+/// MAAS with 3.6.0 built: the deb in release-prep, snap revisions for
+/// `arches` in 3.6/edge; maas-test-db's build in 3.6/candidate.
+async fn world(arches: &[&str]) -> World {
+    let mut w = launchpad_world();
+    maas_release_world(&mut w, "shepherd-sandbox");
+    publish_built(&mut w, "alice/maas-3.6-next", "maas", FINAL_DEB);
+    let lp = LaunchpadSim::start(w).await.unwrap();
+    let store = SnapStoreSim::start_maas().await.unwrap();
+    for (i, arch) in ARCHES.iter().enumerate() {
+        if arches.contains(arch) {
+            // Launchpad's builds land in edge, as MAAS's recipes release them.
+            store.add_revision("maas", FIRST_REV + i as u64, FINAL_SNAP, arch);
+            store
+                .release_now("maas", FIRST_REV + i as u64, "3.6/edge")
+                .unwrap();
+        }
+        store
+            .release_now("maas-test-db", 950 + i as u64, "3.6/candidate")
+            .unwrap();
+    }
+    World { lp, store }
+}
+
+async fn bot(w: &World) -> (tempfile::TempDir, Harness) {
+    let (dir, path) = temp_store();
+    let config = load_config(&(config_text(&path) + PRODUCT));
+    let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
+    with_snapstore(&mut config, &w.store, 10).unwrap();
+    (dir, Harness::start(&config, None).await)
+}
+
+/// Asks for the status and returns its last line: `next: …` or `all checks pass ✓`.
+async fn next(h: &mut Harness) -> String {
+    let t = h.say("!release-status 3.6.0").await;
+    let deadline = tokio::time::Instant::now() + shepherd_tests::PATIENCE;
+    loop {
+        let text = h.text(&t);
+        if let Some(last) = text
+            .lines()
+            .find(|l| l.starts_with("next: ") || l.starts_with("all checks"))
+        {
+            return last.to_string();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no status: {}",
+            h.transcript()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Plans a promotion, confirms it, waits until it is done.
+async fn promote(h: &mut Harness, stage: &str, reason: &str) -> String {
+    let t = h.say(&format!("!promote 3.6.0 {stage}")).await;
+    let asked = h.expect(&t, "needs confirmation").await;
+    assert!(asked.contains(reason), "{asked}");
+    let id: String = asked
+        .split("plan #")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    h.ask(&format!("!confirm {id}"), "confirmed").await;
+    h.expect(&t, &format!("plan #{id} done ✓")).await
+}
+
+fn revisions(w: &World, channel: &str) -> Vec<Option<u64>> {
+    ARCHES
+        .iter()
+        .map(|a| w.store.revision_in("maas", channel, a))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_release_walks_from_release_prep_to_stable() {
+    let w = world(&ARCHES).await;
+    let (_d, mut h) = bot(&w).await;
+    let built: Vec<Option<u64>> = (0..4).map(|i| Some(FIRST_REV + i)).collect();
+
+    assert_eq!(next(&mut h).await, "next: `!promote 3.6.0 release-prep`");
+    promote(&mut h, "release-prep", "4 steps, more than 2").await;
+    assert_eq!(revisions(&w, "3.6/beta/release-prep"), built);
+
+    assert_eq!(next(&mut h).await, "next: `!promote 3.6.0 beta`");
+    promote(&mut h, "beta", "5 steps, more than 2").await;
+    assert_eq!(revisions(&w, "3.6/beta"), built);
+
+    assert_eq!(next(&mut h).await, "next: `!promote 3.6.0 stable`");
+    let done = promote(&mut h, "stable", "stable release").await;
+    assert!(done.contains("plan #3 done ✓"), "{done}");
+    assert_eq!(revisions(&w, "3.6/stable"), built);
+    for (i, arch) in ARCHES.iter().enumerate() {
+        assert_eq!(
+            w.store.revision_in("maas-test-db", "3.6/stable", arch),
+            Some(950 + i as u64)
+        );
+    }
+
+    // Exactly the release's binaries, once each: 4 revisions to each of
+    // three channels for maas, 4 for maas-test-db; one copy per stage PPA.
+    let calls = w.store.release_calls();
+    assert_eq!(calls.len(), 16, "{calls:?}");
+    for c in calls.iter().filter(|c| c.name == "maas") {
+        let rev: u64 = c.revision.as_str().unwrap().parse().unwrap();
+        assert!((FIRST_REV..FIRST_REV + 4).contains(&rev), "{c:?}");
+    }
+    let copies = w.lp.writes().copies;
+    assert_eq!(
+        copies,
+        vec![
+            (
+                "maas/3.6-next".into(),
+                "maas".into(),
+                FINAL_DEB.into(),
+                "noble".into()
+            ),
+            (
+                "maas/3.6".into(),
+                "maas".into(),
+                FINAL_DEB.into(),
+                "noble".into()
+            ),
+        ]
+    );
+    assert!(
+        w.store
+            .revision_in("maas-test-db", "3.6/candidate", "amd64")
+            .is_none(),
+        "candidate closed"
+    );
+
+    assert_eq!(
+        next(&mut h).await,
+        "next: `!milestone create maas 3.6 3.6.0`"
+    );
+    let t = h.say("!milestone create maas 3.6 3.6.0").await;
+    h.expect(&t, "plan #4 done ✓").await;
+
+    let tag = next(&mut h).await;
+    assert!(
+        tag.starts_with("next: tag the released commit: `git tag -a 3.6.0"),
+        "{tag}"
+    );
+    w.lp.add_tag(GIT_REPOSITORY, "3.6.0");
+    assert_eq!(next(&mut h).await, "all checks pass ✓");
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn refusals_are_clear_and_change_nothing() {
+    let w = world(&ARCHES[..3]).await;
+    let (_d, mut h) = bot(&w).await;
+    let missing = h.ask("!promote 3.6.0 release-prep", "refusing").await;
+    assert!(
+        missing.contains("refusing, nothing planned: no maas revision built from 3.6.0 for s390x"),
+        "{missing}"
+    );
+    let unknown = h.ask("!promote 3.7.0 release-prep", "refusing").await;
+    assert!(
+        unknown.contains("no maas revision built from 3.7.0 for amd64, arm64, ppc64el, s390x"),
+        "{unknown}"
+    );
+    let garbled = h
+        .ask("!promote 3.seven beta", "not a release version")
+        .await;
+    assert!(
+        garbled.contains("`3.seven` is not a release version"),
+        "{garbled}"
+    );
+    let off_path = h
+        .ask("!promote 3.6.0b1 stable", "does not go through")
+        .await;
+    assert!(
+        off_path.contains("its stages: release-prep → beta"),
+        "{off_path}"
+    );
+
+    // The beta build set sits in release-prep; 31 days on, the branch has expired.
+    w.store.advance_days(31);
+    let expired = h.ask("!promote 3.6.0b1 beta", "refusing").await;
+    assert!(
+        expired.contains("branch 3.6/beta/release-prep expired"),
+        "{expired}"
+    );
+    let status = h.ask("!release-status 3.6.0b1", "next: ").await;
+    assert!(
+        status
+            .contains("maas: branch 3.6/beta/release-prep expired (amd64, arm64, ppc64el, s390x)"),
+        "{status}"
+    );
+
+    assert!(w.store.release_calls().is_empty());
+    assert!(w.lp.writes().copies.is_empty());
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused_at_start() {
+    let (_d, path) = temp_store();
+    let text =
+        config_text(&path) + PRODUCT + "\n[snapstore]\ncredentials = \"bm90IGNyZWRlbnRpYWxz\"\n";
+    let registry = shepherd::runtime::registry().unwrap();
+    let err = shepherd::config::Config::from_toml(&text, &path, &[], &registry).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("[snapstore] credentials: "), "{msg}");
+    assert!(
+        msg.contains("export them again with `snapcraft export-login`"),
+        "{msg}"
+    );
+}
