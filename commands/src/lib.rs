@@ -22,6 +22,7 @@ pub mod release;
 mod test_data;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod watch;
 
 // Short paths for what every feature uses.
 pub use grammar::{help, parse, registry};
@@ -54,11 +55,11 @@ pub enum Outcome {
     Cancel(i64),
     /// Subscribe this channel to proposed-migration changes.
     Watch {
-        kind: proposed_migration::watch::WatchKind,
+        kind: watch::WatchKind,
         name: String,
     },
     Unwatch {
-        kind: proposed_migration::watch::WatchKind,
+        kind: watch::WatchKind,
         name: String,
     },
 }
@@ -129,9 +130,9 @@ pub fn builtins() -> Vec<Box<dyn Command>> {
         Box::new(announce::Announce),
         Box::new(proposed_migration::why::Why),
         Box::new(proposed_migration::retry::Retry),
-        Box::new(proposed_migration::watch::Watch),
-        Box::new(proposed_migration::watch::Unwatch),
-        Box::new(proposed_migration::watch::Watching),
+        Box::new(watch::Watch),
+        Box::new(watch::Unwatch),
+        Box::new(watch::Watching),
         Box::new(launchpad::copy::Copy),
         Box::new(launchpad::rebuild::Rebuild),
         Box::new(launchpad::rebuild::Builds),

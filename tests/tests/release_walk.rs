@@ -249,3 +249,58 @@ async fn bad_credentials_are_refused_at_start() {
         "{msg}"
     );
 }
+
+/// `poll_channels`: the first read is the baseline; then a release to a
+/// channel and an expired branch are each announced once to `!watch snap`.
+#[tokio::test]
+async fn channel_changes_reach_the_snaps_watchers() {
+    use shepherd::config::{PollChannelsJob, ScheduleConfig};
+    use shepherd::events::Event;
+    let w = world(&ARCHES).await;
+    let (_d, mut h) = bot(&w).await;
+    let job = ScheduleConfig {
+        name: "maas-channels".into(),
+        cron: "*/5 * * * *".into(),
+        announce: None,
+        poll_excuses: None,
+        poll_channels: Some(PollChannelsJob {
+            snap: "maas".into(),
+        }),
+    };
+    let dispatcher = h.bot.dispatcher.clone();
+    let tick = |slot: i64| {
+        let key = Event::Tick {
+            job: job.clone(),
+            slot_ms: slot,
+        }
+        .request_key("");
+        let (d, j) = (dispatcher.clone(), job.clone());
+        async move { d.handle_tick(&j, slot, &key).await.unwrap() }
+    };
+    assert_eq!(tick(1).await, None, "the first read is the baseline");
+    h.ask(
+        "#maas-builds alice> !watch snap maas",
+        "will hear about snap maas when its channels change",
+    )
+    .await;
+    assert_eq!(tick(2).await, None, "nothing changed");
+    w.store
+        .release_now("maas", FIRST_REV, "3.6/candidate")
+        .unwrap();
+    assert!(tick(3).await.is_some());
+    h.expect(
+        "#maas-builds",
+        "maas 3.6/candidate amd64 → r41800 (3.6.0-17650-g.abcdef012)",
+    )
+    .await;
+    w.store.advance_days(31);
+    assert!(tick(4).await.is_some());
+    let said = h
+        .expect(
+            "#maas-builds",
+            "maas 3.6/beta/release-prep expired (amd64, arm64, ppc64el, s390x)",
+        )
+        .await;
+    assert_eq!(said.matches("[maas channels]").count(), 2, "{said}");
+    h.finish().await;
+}

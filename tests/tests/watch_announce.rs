@@ -15,6 +15,7 @@ fn job() -> ScheduleConfig {
         cron: "*/15 * * * *".into(),
         announce: None,
         poll_excuses: Some(PollExcusesJob { series: None }),
+        poll_channels: None,
     }
 }
 

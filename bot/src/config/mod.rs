@@ -247,16 +247,43 @@ pub struct ScheduleConfig {
     pub announce: Option<AnnounceJob>,
     /// Job: fetch a series' excuses, diff, announce changes to watchers.
     pub poll_excuses: Option<PollExcusesJob>,
+    /// Job: read a snap's channel map, diff, announce changes to watchers.
+    pub poll_channels: Option<PollChannelsJob>,
 }
 
 impl ScheduleConfig {
     /// The poller a poll job asks (as `Poller::job` names it) and its
     /// argument; `None` for other jobs.
     pub fn poll(&self) -> Option<(&'static str, Option<&str>)> {
-        self.poll_excuses
+        let excuses = self
+            .poll_excuses
             .as_ref()
-            .map(|p| ("poll_excuses", p.series.as_deref()))
+            .map(|p| ("poll_excuses", p.series.as_deref()));
+        let channels = self
+            .poll_channels
+            .as_ref()
+            .map(|p| ("poll_channels", Some(p.snap.as_str())));
+        excuses.or(channels)
     }
+
+    /// How many jobs this entry names (exactly one is valid).
+    pub fn jobs(&self) -> usize {
+        [
+            self.announce.is_some(),
+            self.poll_excuses.is_some(),
+            self.poll_channels.is_some(),
+        ]
+        .iter()
+        .filter(|j| **j)
+        .count()
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PollChannelsJob {
+    /// The snap whose channel map is diffed and announced to `!watch snap`.
+    pub snap: String,
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]

@@ -137,10 +137,19 @@ fn roles_nobody_holds_are_reported() {
     let c = load("", &[]).unwrap();
     assert_eq!(
         c.unheld_roles(&registry()),
-        ["announce", "retry", "copy", "rebuild", "webhook", "promote", "milestone", "bugs"]
-            .iter()
-            .map(|c| (c.to_string(), "release-team".to_string()))
-            .collect::<Vec<_>>()
+        [
+            "announce",
+            "retry",
+            "copy",
+            "rebuild",
+            "webhook",
+            "promote",
+            "milestone",
+            "bugs"
+        ]
+        .iter()
+        .map(|c| (c.to_string(), "release-team".to_string()))
+        .collect::<Vec<_>>()
     );
     assert!(load(GOOD, &[])
         .unwrap()

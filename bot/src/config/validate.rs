@@ -61,23 +61,27 @@ impl Config {
             }
             parse_cron(&s.cron)
                 .map_err(|e| ConfigError::Invalid(format!("schedule `{}`: {e}", s.name)))?;
-            match (&s.announce, &s.poll_excuses) {
-                (None, None) => {
+            match s.jobs() {
+                0 => {
                     return bad(format!(
-                        "schedule `{}` has no job (`announce = {{ … }}` or `poll_excuses = {{}}`)",
+                        "schedule `{}` has no job (`announce = {{ … }}`, `poll_excuses = {{}}` or `poll_channels = {{ snap = \"…\" }}`)",
                         s.name
                     ))
                 }
-                (Some(_), Some(_)) => {
-                    return bad(format!("schedule `{}` has two jobs; give it one", s.name))
-                }
-                (None, Some(_)) if self.proposed_migration.is_none() => {
-                    return bad(format!(
-                        "schedule `{}` polls excuses but [proposed_migration] is missing",
-                        s.name
-                    ))
-                }
-                _ => {}
+                1 => {}
+                _ => return bad(format!("schedule `{}` has two jobs; give it one", s.name)),
+            }
+            if s.poll_excuses.is_some() && self.proposed_migration.is_none() {
+                return bad(format!(
+                    "schedule `{}` polls excuses but [proposed_migration] is missing",
+                    s.name
+                ));
+            }
+            if s.poll_channels.is_some() && self.snapstore.is_none() {
+                return bad(format!(
+                    "schedule `{}` polls snap channels but [snapstore] is missing",
+                    s.name
+                ));
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! `!watch` / `!unwatch`: a channel's subscriptions, stored and audited;
 //! the wording is the command's.
 
-use shepherd_commands::proposed_migration::watch::{watch_reply, WatchKind};
+use shepherd_commands::watch::{watch_reply, WatchKind};
 
 use crate::dispatch::{Dispatcher, Request};
 use crate::store::{now_ms, StoreError, Subscription};

@@ -11,15 +11,17 @@ use secrecy::ExposeSecret;
 use shepherd_adapters::snapstore::{
     ChannelMap, Credentials, ReleaseHistory, SnapStoreClient, StoreError,
 };
+use shepherd_commands::polls::Poller;
+use shepherd_commands::release::channels::{changes, poll_announcements};
 use shepherd_commands::release::product::Product;
 use shepherd_commands::release::view::{ChannelEntry, ReleaseView, SnapChannels, SnapRevision};
-use shepherd_commands::UserError;
+use shepherd_commands::{PlanDraft, Subscription, UserError};
 
 use super::{Wiring, WiringError};
 use crate::config::{Config, ConfigError, SnapStoreConfig};
 use crate::executor::apply::snapstore::{CredentialKeeper, SnapStoreApplier, CREDENTIALS};
 use crate::redaction::Redactor;
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, Snapshot, Store};
 
 /// Reads made to answer a command: a store that does not answer is
 /// reported in seconds.
@@ -27,6 +29,7 @@ const COMMAND_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SnapStoreReader {
     products: Vec<Product>,
+    store: Store,
     client: Option<(SnapStoreClient, Arc<CredentialKeeper>)>,
 }
 
@@ -137,6 +140,62 @@ impl ReleaseView for SnapStoreReader {
     }
 }
 
+/// Snapshots kept per snap for `poll_channels`.
+const KEEP_SNAPSHOTS: i64 = 5;
+
+/// `poll_channels` jobs: read the snap's channel map, diff it against the
+/// last read (kept in the store, so also across restarts), and tell the
+/// channels that `!watch snap` it. The first read is the baseline.
+#[async_trait]
+impl Poller for SnapStoreReader {
+    fn job(&self) -> &'static str {
+        "poll_channels"
+    }
+
+    async fn poll(
+        &self,
+        snap: Option<&str>,
+        _slot_ms: i64,
+        subscriptions: &[Subscription],
+        step_key: &(dyn for<'k> Fn(&'k str) -> String + Sync),
+    ) -> Result<Option<PlanDraft>, UserError> {
+        let snap = snap.ok_or_else(|| UserError("poll_channels needs a snap".into()))?;
+        let now = self.snap_channels(snap).await?;
+        let source = format!("channels:{snap}");
+        let stored = |e: crate::store::StoreError| UserError(format!("the store: {e}"));
+        let previous = self.store.latest_snapshot(&source).await.map_err(stored)?;
+        let body = serde_json::to_vec(&now).map_err(|e| UserError(e.to_string()))?;
+        let at = now_ms();
+        self.store
+            .put_snapshot(&Snapshot {
+                id: 0,
+                source: source.clone(),
+                fetched_at: at,
+                etag: None,
+                last_modified: None,
+                body,
+            })
+            .await
+            .map_err(stored)?;
+        self.store
+            .prune_snapshots(&source, KEEP_SNAPSHOTS)
+            .await
+            .map_err(stored)?;
+        // A first read, or one this version cannot read, is the new baseline.
+        let Some(before) = previous.and_then(|p| {
+            Some((
+                serde_json::from_slice::<SnapChannels>(&p.body).ok()?,
+                p.fetched_at,
+            ))
+        }) else {
+            return Ok(None);
+        };
+        let lines = changes(snap, &before.0, &now, before.1, at);
+        tracing::info!(snap, changes = lines.len(), "snap channels read");
+        Ok(poll_announcements(snap, &lines, subscriptions, step_key))
+    }
+}
+
 /// The configured credentials, or the renewed ones kept for the same root.
 async fn credentials(c: &SnapStoreConfig, store: &Store) -> Result<Credentials, WiringError> {
     let configured = c
@@ -173,6 +232,7 @@ pub async fn install(
     let Some(c) = &config.snapstore else {
         wiring.views.release = Arc::new(SnapStoreReader {
             products,
+            store: store.clone(),
             client: None,
         });
         return Ok(());
@@ -198,10 +258,13 @@ pub async fn install(
         redactor.clone(),
         &writes,
     ));
-    wiring.views.release = Arc::new(SnapStoreReader {
+    let reader = Arc::new(SnapStoreReader {
         products,
+        store: store.clone(),
         client: Some((reads, keeper.clone())),
     });
+    wiring.views.release = reader.clone();
+    wiring.pollers.push(reader);
     wiring.appliers.snapstore = Some(Arc::new(SnapStoreApplier::new(writes, keeper, poll)));
     Ok(())
 }

@@ -8,7 +8,7 @@ pub mod offline;
 pub mod retry;
 pub mod retry_select;
 pub mod view;
-pub mod watch;
+
 pub mod why;
 
 pub use view::{MigrationSnapshot, MigrationView, NoMigration};

@@ -2,6 +2,7 @@
 //! (PPAs and snap channels), never rebuilding them.
 
 pub mod bugs;
+pub mod channels;
 mod checks;
 pub mod milestone;
 pub mod product;

@@ -3,12 +3,13 @@
 //! plus what `LaunchpadView` reads about PPAs, milestones, bugs and tags.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use super::product::Product;
 use crate::UserError;
 
 /// One (channel, architecture) of a snap's channel map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelEntry {
     /// Fully qualified: `3.6/beta/release-prep`.
     pub channel: String,
@@ -21,7 +22,7 @@ pub struct ChannelEntry {
 }
 
 /// A revision the store knows, with its version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapRevision {
     pub revision: u64,
     pub version: String,
@@ -29,7 +30,7 @@ pub struct SnapRevision {
 }
 
 /// A snap's channels now, and the revisions it has.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapChannels {
     pub default_track: Option<String>,
     pub entries: Vec<ChannelEntry>,

@@ -1,5 +1,6 @@
-//! `!watch`, `!unwatch`, `!watching`: which proposed-migration changes this
-//! channel hears about. Subscriptions are Shepherd's own records, so the
+//! `!watch`, `!unwatch`, `!watching`: which changes this channel hears
+//! about — proposed-migration (a package, a maintainer, a team) and snap
+//! channels (a snap). Subscriptions are Shepherd's own records, so the
 //! commands ask the bot to store them rather than planning world actions.
 
 use async_trait::async_trait;
@@ -20,6 +21,8 @@ pub enum WatchKind {
     Maintainer,
     /// A team's packages, as `[proposed_migration.teams]` lists them.
     Team,
+    /// A snap's channel map (`poll_channels` jobs).
+    Snap,
 }
 
 impl WatchKind {
@@ -28,6 +31,7 @@ impl WatchKind {
             "pkg" | "package" | "source" => Some(WatchKind::Package),
             "maintainer" => Some(WatchKind::Maintainer),
             "team" => Some(WatchKind::Team),
+            "snap" => Some(WatchKind::Snap),
             _ => None,
         }
     }
@@ -38,6 +42,7 @@ impl WatchKind {
             WatchKind::Package => "package",
             WatchKind::Maintainer => "maintainer",
             WatchKind::Team => "team",
+            WatchKind::Snap => "snap",
         }
     }
 }
@@ -45,13 +50,13 @@ impl WatchKind {
 static WATCH: CommandSpec = CommandSpec {
     name: "watch",
     aliases: &[],
-    summary:
-        "announce proposed-migration changes for a package, maintainer or team in this channel",
-    usage: "!watch pkg NAME | !watch maintainer \"Name\" | !watch team NAME",
+    summary: "announce here proposed-migration changes of a package, maintainer or team, or a snap's channel changes",
+    usage: "!watch pkg NAME | !watch maintainer \"Name\" | !watch team NAME | !watch snap NAME",
     examples: &[
         "!watch pkg glibc",
         "!watch maintainer \"Ubuntu Developers\"",
         "!watch team foundations",
+        "!watch snap maas",
     ],
     role: None,
     writes: false,
@@ -63,8 +68,9 @@ static WATCH: CommandSpec = CommandSpec {
 static UNWATCH: CommandSpec = CommandSpec {
     name: "unwatch",
     aliases: &[],
-    summary: "stop announcing a package, maintainer or team here",
-    usage: "!unwatch pkg NAME | !unwatch maintainer \"Name\" | !unwatch team NAME",
+    summary: "stop announcing a package, maintainer, team or snap here",
+    usage:
+        "!unwatch pkg NAME | !unwatch maintainer \"Name\" | !unwatch team NAME | !unwatch snap NAME",
     examples: &["!unwatch pkg glibc"],
     role: None,
     writes: false,
@@ -89,7 +95,7 @@ static WATCHING: CommandSpec = CommandSpec {
 fn target(inv: &Invocation, cx: &Context<'_>) -> Result<(WatchKind, String), UserError> {
     let kind = WatchKind::parse(&inv.positionals[0]).ok_or_else(|| {
         UserError(format!(
-            "`{}` is not something to watch: use pkg, maintainer or team",
+            "`{}` is not something to watch: use pkg, maintainer, team or snap",
             inv.positionals[0]
         ))
     })?;
@@ -176,10 +182,15 @@ pub fn watch_reply(
     match (on, changed) {
         (true, true) => (
             "watching",
-            format!(
-                "{channel} will hear about {} {name} when proposed-migration changes",
-                kind.as_str()
-            ),
+            match kind {
+                WatchKind::Snap => {
+                    format!("{channel} will hear about snap {name} when its channels change")
+                }
+                _ => format!(
+                    "{channel} will hear about {} {name} when proposed-migration changes",
+                    kind.as_str()
+                ),
+            },
         ),
         (true, false) => (
             "ok",
