@@ -304,3 +304,111 @@ async fn channel_changes_reach_the_snaps_watchers() {
     assert_eq!(said.matches("[maas channels]").count(), 2, "{said}");
     h.finish().await;
 }
+
+/// `!bugs move-done` as a bulk plan: tasks move several at a time, the bot
+/// is stopped half-way and started again, and each task is PATCHed once;
+/// then `!bugs release` marks them Fix Released.
+#[tokio::test]
+async fn bug_housekeeping_moves_each_task_once_across_a_restart() {
+    use shepherd_adapters::launchpad::sim::{BugDef, TaskDef};
+    let mut lp_world = launchpad_world();
+    maas_release_world(&mut lp_world, "shepherd-sandbox");
+    lp_world
+        .milestones
+        .push(("maas".into(), "3.6".into(), "3.6.0".into(), true));
+    for id in 0..40 {
+        lp_world.bugs.push(BugDef {
+            id: 2_090_000 + id,
+            title: format!("fixed {id}"),
+            tags: Vec::new(),
+            tasks: vec![TaskDef {
+                project: "maas".into(),
+                status: "Fix Committed".into(),
+                importance: "Low".into(),
+                milestone: Some("3.6.0-beta1".into()),
+            }],
+        });
+    }
+    let lp = LaunchpadSim::start(lp_world).await.unwrap();
+    lp.set_latency(std::time::Duration::from_millis(20));
+    let w = World {
+        lp,
+        store: SnapStoreSim::start_maas().await.unwrap(),
+    };
+    let (d, path) = temp_store();
+    let config = load_config(&(config_text(&path) + PRODUCT));
+    let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
+    with_snapstore(&mut config, &w.store, 10).unwrap();
+    let moved = |lp: &LaunchpadSim, to: &str| {
+        lp.tasks("maas")
+            .iter()
+            .filter(|(_, _, m)| m.as_deref() == Some(to))
+            .count()
+    };
+
+    let mut h = Harness::start(&config, None).await;
+    let t = h.say("!bugs move-done maas 3.6.0-beta1 3.6.0").await;
+    let asked = h.expect(&t, "needs confirmation").await;
+    assert!(
+        asked.contains("(41 steps, more than 2)")
+            && asked.contains("· LP: #2090000 → milestone 3.6.0"),
+        "{asked}"
+    );
+    h.ask("!confirm 1", "confirmed").await;
+    let deadline = tokio::time::Instant::now() + shepherd_tests::PATIENCE;
+    while moved(&w.lp, "3.6.0") < 15 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", h.transcript());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    h.bot.stop().await;
+    drop(h);
+    assert!(moved(&w.lp, "3.6.0") < 41, "stopped half-way");
+
+    let mut h = Harness::start(&config, None).await;
+    assert!(h.bot.drain(shepherd_tests::PATIENCE).await);
+    assert_eq!(moved(&w.lp, "3.6.0"), 41);
+    assert_eq!(w.lp.writes().patches, 41, "each task PATCHed once");
+    let show = h.ask("!show 1", "plan #1").await;
+    assert!(show.contains("done"), "{show}");
+
+    let t = h.say("!bugs release maas 3.6.0").await;
+    h.expect(&t, "needs confirmation").await;
+    h.ask("!confirm 2", "confirmed").await;
+    h.expect(&t, "plan #2 done ✓").await;
+    let released =
+        w.lp.tasks("maas")
+            .iter()
+            .filter(|(_, s, m)| s == "Fix Released" && m.as_deref() == Some("3.6.0"))
+            .count();
+    assert_eq!(released, 41);
+    h.finish().await;
+    drop(d);
+}
+
+/// A stale discharge is refreshed once and the renewed credentials kept
+/// (the next start uses them); a revoked login says how to export new ones.
+#[tokio::test]
+async fn stale_credentials_are_refreshed_and_kept_and_revoked_ones_explained() {
+    let w = world(&ARCHES).await;
+    let (_d, mut h) = bot(&w).await;
+    w.store.expire_discharge();
+    h.ask("!release-status 3.6.0b1", "next: ").await;
+    assert_eq!(w.store.refreshes(), 1);
+    let kept = h.bot.store.kept_credentials("snapstore").await.unwrap();
+    assert!(
+        kept.is_some(),
+        "the renewed discharge is kept for the next start"
+    );
+
+    w.store.revoke();
+    w.store.expire_discharge();
+    let said = h.ask("!release-status 3.6.0b1", "export-login").await;
+    assert!(
+        said.contains("snapcraft export-login --snaps maas,maas-test-db --acls package_access,package_release"),
+        "{said}"
+    );
+    assert!(!said.contains(secrecy::ExposeSecret::expose_secret(
+        &w.store.credentials().export()
+    )));
+    h.finish().await;
+}

@@ -101,6 +101,9 @@ impl<'a> Checker<'a> {
                 out.push(self.deps().await?);
             }
         }
+        if self.path.iter().any(|s| s.companions) {
+            out.push(self.default_track());
+        }
         out.push(self.milestone().await?);
         out.push(self.bugs().await?);
         if let Some(repo) = &self.p.git_repository {
@@ -369,6 +372,30 @@ impl<'a> Checker<'a> {
             problems,
             next,
         ))
+    }
+
+    /// A final release makes its track the snaps' default (seed: "switch
+    /// default tracks for both maas and maas-test-db"). Done with
+    /// snapcraft: the store's metadata call is not one the bot makes.
+    fn default_track(&self) -> Check {
+        let track = self.v.series();
+        let behind: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| c.default_track.as_deref() != Some(track.as_str()))
+            .map(|(snap, c)| {
+                format!(
+                    "{snap}'s is {}",
+                    c.default_track.as_deref().unwrap_or("latest")
+                )
+            })
+            .collect();
+        let next = self
+            .channels
+            .iter()
+            .find(|(_, c)| c.default_track.as_deref() != Some(track.as_str()))
+            .map(|(snap, _)| format!("`snapcraft set-default-track {snap} {track}`"));
+        Check::new(format!("default track {track}"), behind, next)
     }
 
     async fn deps(&self) -> Result<Check, UserError> {

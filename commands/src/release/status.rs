@@ -142,6 +142,10 @@ next: enable s390x for ppa:maas/3.6-next: https://launchpad.net/~maas/+archive/u
         );
         assert!(got.contains("maas-test-db: nothing in 3.6/stable"), "{got}");
         assert!(
+            got.contains("✗ default track 3.6 — maas's is 3.5; maas-test-db's is 3.5"),
+            "{got}"
+        );
+        assert!(
             got.contains("✗ maas 3.6.0 built for every architecture — no revision built from 3.6.0 for amd64, arm64, ppc64el, s390x"),
             "{got}"
         );
