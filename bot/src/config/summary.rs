@@ -139,6 +139,23 @@ impl Config {
                 secret(&a.session_cookie)
             ));
         }
+        if let Some(s) = &self.snapstore {
+            out.push_str(&format!(
+                "snap store: {} credentials {}\n",
+                redact_url(s.dashboard_url.as_str()),
+                secret(&s.credentials)
+            ));
+        }
+        for p in &self.release.product {
+            let stages: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+            out.push_str(&format!(
+                "release {}: snaps [{}] on {}; stages {}\n",
+                p.name,
+                p.snaps.join(", "),
+                p.architectures.join(" "),
+                stages.join(" → ")
+            ));
+        }
         out
     }
 }
