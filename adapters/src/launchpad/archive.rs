@@ -67,7 +67,16 @@ impl LaunchpadClient {
         if let Some(s) = series {
             params.push(("distro_series", Param::Link(format!("/ubuntu/{s}"))));
         }
-        self.named_entries(archive, "getPublishedSources", &params, 300)
+        self.sources(archive, &params, 300).await
+    }
+
+    async fn sources(
+        &self,
+        archive: &str,
+        params: &[(&str, Param)],
+        limit: usize,
+    ) -> Result<Vec<SourcePublication>, LpError> {
+        self.named_entries(archive, "getPublishedSources", params, limit)
             .await?
             .into_iter()
             .map(decode)
@@ -84,11 +93,7 @@ impl LaunchpadClient {
             ("status", Param::Enum("Published".into())),
             ("distro_series", Param::Link(format!("/ubuntu/{series}"))),
         ];
-        self.named_entries(archive, "getPublishedSources", &params, 1000)
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect()
+        self.sources(archive, &params, 1000).await
     }
 
     /// Queues an asynchronous copy into a PPA (pocket Release, §3.4). 200

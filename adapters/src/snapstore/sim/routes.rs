@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::auth::Refused;
+use super::store::SnapDef;
 use super::{lock, render, Inner, ReleaseCall, Shared, SimRequest};
 use crate::snapstore::channel::Channel;
 use crate::wire::form::parse_query;
@@ -232,20 +233,9 @@ fn release(st: &mut Inner, body: Option<&Value>) -> Response {
             None,
         );
     };
-    let Some(names) = channels_of(&body) else {
-        return error(
-            env,
-            400,
-            "invalid-field",
-            "The 'channels' field must be a list of channels",
-            None,
-        );
-    };
-    let channels: Result<Vec<Channel>, _> =
-        names.iter().map(|n| st.store.channel(&snap, n)).collect();
-    let channels = match channels {
+    let (names, channels) = match requested_channels(st, &snap, Some(&body), env) {
         Ok(c) => c,
-        Err((status, code, why)) => return error(env, status, code, &why, None),
+        Err(resp) => return resp,
     };
     if let Some(resp) = check_release_permission(st, &name, &channels) {
         return resp;
@@ -297,20 +287,9 @@ fn close(st: &mut Inner, snap_id: &str, body: Option<&Value>) -> Response {
     let Some(snap) = st.store.snap_by_id(snap_id).cloned() else {
         return not_found(env);
     };
-    let Some(names) = body.and_then(channels_of) else {
-        return error(
-            env,
-            400,
-            "invalid-field",
-            "The 'channels' field must be a list of channels",
-            None,
-        );
-    };
-    let channels: Result<Vec<Channel>, _> =
-        names.iter().map(|n| st.store.channel(&snap, n)).collect();
-    let channels = match channels {
+    let (names, channels) = match requested_channels(st, &snap, body, env) {
         Ok(c) => c,
-        Err((status, code, why)) => return error(env, status, code, &why, None),
+        Err(resp) => return resp,
     };
     if let Some(resp) = check_release_permission(st, &snap.name, &channels) {
         return resp;
@@ -328,4 +307,28 @@ fn close(st: &mut Inner, snap_id: &str, body: Option<&Value>) -> Response {
         );
     }
     ok(json!({"closed_channels": names, "channel_maps": maps}))
+}
+
+/// The body's `channels` as sent, and each checked against the snap's tracks.
+fn requested_channels(
+    st: &Inner,
+    snap: &SnapDef,
+    body: Option<&Value>,
+    env: Envelope,
+) -> Result<(Vec<String>, Vec<Channel>), Response> {
+    let Some(names) = body.and_then(channels_of) else {
+        return Err(error(
+            env,
+            400,
+            "invalid-field",
+            "The 'channels' field must be a list of channels",
+            None,
+        ));
+    };
+    let channels = names
+        .iter()
+        .map(|n| st.store.channel(snap, n))
+        .collect::<Result<Vec<Channel>, _>>()
+        .map_err(|(status, code, why)| error(env, status, code, &why, None))?;
+    Ok((names, channels))
 }
