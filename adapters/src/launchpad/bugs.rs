@@ -25,6 +25,16 @@ pub struct BugTask {
     pub http_etag: Option<String>,
 }
 
+/// What a planned task change came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskUpdate {
+    Changed(BugTask),
+    /// It was as wanted already (e.g. this change, sent before a crash).
+    Already(BugTask),
+    /// Someone changed it since it was planned: left alone.
+    ChangedSincePlanned(BugTask),
+}
+
 impl LaunchpadClient {
     /// Bug tasks of a target; with no `statuses`, Launchpad returns only unresolved ones.
     pub async fn search_tasks(
@@ -82,16 +92,18 @@ impl LaunchpadClient {
 
     /// Sets a task's status and/or milestone (a milestone *link*) as
     /// planned: one PATCH with the ETag read when planning. A 412 means the
-    /// task changed since: it is read again, and changed only if it is not
-    /// already as wanted — so a repeat after a crash sends nothing twice.
-    /// Returns the task and whether this call changed it.
+    /// task changed since: it is read again; already as wanted = nothing
+    /// sent; no longer `as_planned` (someone reopened or moved it) = left
+    /// alone; else changed. So a repeat after a crash sends nothing twice,
+    /// and a person's change wins over the plan.
     pub async fn update_task_as_planned(
         &self,
         task: &str,
         etag: &str,
         status: Option<&str>,
         milestone_link: Option<&str>,
-    ) -> Result<(BugTask, bool), LpError> {
+        as_planned: impl Fn(&BugTask) -> bool,
+    ) -> Result<TaskUpdate, LpError> {
         let mut changes = serde_json::Map::new();
         if let Some(s) = status {
             changes.insert("status".into(), json!(s));
@@ -103,7 +115,7 @@ impl LaunchpadClient {
             .patch_if_match(task, etag, &Value::Object(changes))
             .await
         {
-            Ok(v) => Ok((decode(v)?, true)),
+            Ok(v) => Ok(TaskUpdate::Changed(decode(v)?)),
             Err(LpError::PreconditionFailed { .. }) => {
                 let now: BugTask = decode(self.get(task).await?)?;
                 let wanted_status = status.is_none_or(|s| now.status == s);
@@ -113,10 +125,13 @@ impl LaunchpadClient {
                         .is_some_and(|l| l.ends_with(m.trim_start_matches('/')))
                 });
                 if wanted_status && wanted_milestone {
-                    return Ok((now, false));
+                    return Ok(TaskUpdate::Already(now));
+                }
+                if !as_planned(&now) {
+                    return Ok(TaskUpdate::ChangedSincePlanned(now));
                 }
                 let t = self.update_task(task, status, milestone_link).await?;
-                Ok((t, true))
+                Ok(TaskUpdate::Changed(t))
             }
             Err(e) => Err(e),
         }

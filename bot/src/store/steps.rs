@@ -51,11 +51,12 @@ pub enum StepOutcome {
 /// two steps with one key at once.
 /// A step may be sent when it is its plan's first unsent step and fewer
 /// than the plan's `width` earlier steps are being sent (width 1: the
-/// previous one is done, or waiting on the world). Both are index seeks
+/// previous one is done, or waiting on the world). In a bulk plan, a step
+/// waiting to be retried does not hold up the ones after it. Both are index seeks
 /// (`steps_by_plan_state`), so a long bulk plan costs no scan per claim.
 const READY_TO_SEND: &str = "s.state = 'pending' AND p.state IN ('pending', 'running')
     AND NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id AND e.state = 'pending'
-                    AND e.seq < s.seq)
+                    AND e.seq < s.seq AND (p.width = 1 OR e.attempts = 0))
     AND (SELECT COUNT(*) FROM steps e WHERE e.plan_id = s.plan_id AND e.state = 'running'
                     AND e.followed_since IS NULL AND e.seq < s.seq) < p.width
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
@@ -288,14 +289,20 @@ impl Store {
 }
 
 /// After a step ends: a failed step fails its plan (steps not yet begun
-/// are skipped); a plan with no open step left is done.
+/// are skipped) — except in a bulk plan (width > 1) of independent steps,
+/// where the others go on and the plan ends failed once all are through.
+/// A plan with no open step left is done (or failed, if a step failed).
 async fn settle_plan(
     tx: &mut sqlx::SqliteConnection,
     plan_id: i64,
     failed: bool,
     now: i64,
 ) -> Result<(), StoreError> {
-    if failed {
+    let (width,): (i64,) = sqlx::query_as("SELECT width FROM plans WHERE id = $1")
+        .bind(plan_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if failed && width <= 1 {
         sqlx::query("UPDATE steps SET state = 'skipped', updated_at = $2 WHERE plan_id = $1 AND state = 'pending'")
             .bind(plan_id)
             .bind(now)
@@ -315,7 +322,9 @@ async fn settle_plan(
     .await?;
     if open == 0 {
         sqlx::query(
-            "UPDATE plans SET state = 'done', updated_at = $2 WHERE id = $1 AND state = 'running'",
+            "UPDATE plans SET updated_at = $2, state = CASE WHEN EXISTS
+                (SELECT 1 FROM steps WHERE plan_id = $1 AND state = 'failed') THEN 'failed' ELSE 'done' END
+             WHERE id = $1 AND state = 'running'",
         )
         .bind(plan_id)
         .bind(now)

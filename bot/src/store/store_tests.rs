@@ -404,6 +404,13 @@ async fn a_wide_plan_runs_width_steps_at_once() {
     let next = store.claim_next(2_002).await.unwrap().unwrap();
     assert_eq!(next.key, "w4");
     assert!(store.claim_next(2_003).await.unwrap().is_none());
+    // One failing does not stop the others of a bulk plan.
+    store
+        .finish_step(&claimed[0], &StepOutcome::Failed("nope".into()), 2_003)
+        .await
+        .unwrap();
+    let w5 = store.claim_next(2_003).await.unwrap().unwrap();
+    assert_eq!(w5.key, "w5");
 
     insert(&store, "narrow", &["n1", "n2"], PlanState::Pending).await;
     let n1 = store.claim_next(2_004).await.unwrap().unwrap();

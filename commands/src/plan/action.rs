@@ -75,8 +75,9 @@ pub enum Action {
         date_released: String,
     },
     /// Change one bug task: its status and/or milestone. `etag` is the
-    /// task as planned (`If-Match`): changed since, it is read again and
-    /// the change made only if still wanted; already so = done.
+    /// task as planned (`If-Match`): changed since, it is read again; as
+    /// wanted already = done; no longer as planned (`from_status`,
+    /// `from_milestone`: someone reopened or moved it) = left alone.
     UpdateBugTask {
         task: String,
         bug: u64,
@@ -87,6 +88,12 @@ pub enum Action {
         milestone: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         etag: Option<String>,
+        /// Its status when planned.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_status: Option<String>,
+        /// Its milestone's name when planned.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_milestone: Option<String>,
     },
     /// One request.cgi call: re-run `package`'s tests on `arch`.
     RequestAutopkgtest {

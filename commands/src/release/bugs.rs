@@ -71,7 +71,6 @@ async fn tasks(
 /// One step per task: this change, keyed by the task and the change.
 fn bulk(
     summary: String,
-    project: &str,
     tasks: &[BugTask],
     status: Option<&str>,
     milestone: Option<&str>,
@@ -80,13 +79,25 @@ fn bulk(
     let steps = tasks
         .iter()
         .map(|t| StepDraft {
-            key: format!("bug-task/{project}/{}/{what}", bug_id(t)),
+            // The task as read: a task changed since (reopened, moved back)
+            // is a new step, not one done before.
+            key: format!(
+                "bug-task/{}/{what}/{}",
+                t.self_link.rsplit("/devel/").next().unwrap_or(&t.self_link),
+                t.http_etag.as_deref().unwrap_or("")
+            ),
             action: Action::UpdateBugTask {
                 task: t.self_link.clone(),
                 bug: bug_id(t),
                 status: status.map(str::to_string),
                 milestone: milestone.map(str::to_string),
                 etag: t.http_etag.clone(),
+                from_status: Some(t.status.clone()),
+                from_milestone: t
+                    .milestone_link
+                    .as_deref()
+                    .and_then(|l| l.rsplit('/').next())
+                    .map(str::to_string),
             },
         })
         .collect();
@@ -108,6 +119,9 @@ impl Command for Bugs {
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
         let args: Vec<&str> = inv.positionals.iter().map(String::as_str).collect();
         match args.as_slice() {
+            ["move-done", _, from, to] if from == to => Err(UserError(format!(
+                "FROM and TO are the same milestone ({from})"
+            ))),
             ["move-done", project, from, to] => {
                 if cx.launchpad.milestone(project, to).await?.is_none() {
                     return Err(UserError(format!(
@@ -121,7 +135,6 @@ impl Command for Bugs {
                         "{n} Fix Committed task{} of {project} {from} moved to {to}",
                         plural(n)
                     ),
-                    project,
                     &done,
                     None,
                     Some(to),
@@ -135,7 +148,6 @@ impl Command for Bugs {
                         "{n} Fix Committed task{} of {project} {milestone} → Fix Released",
                         plural(n)
                     ),
-                    project,
                     &done,
                     Some("Fix Released"),
                     None,

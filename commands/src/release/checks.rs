@@ -95,8 +95,24 @@ impl<'a> Checker<'a> {
         for snap in &self.p.snaps {
             out.push(self.snap_built(snap));
         }
+        let mut stages = Vec::new();
         for (i, stage) in self.path.iter().enumerate() {
-            out.push(self.stage(i, stage).await?);
+            stages.push(self.stage(i, stage).await?);
+        }
+        // A stage the release has moved on from may be closed (rc closes
+        // beta) or expired (release-prep): a later stage holding it is
+        // what counts.
+        for i in 0..stages.len() {
+            let later = (i + 1..stages.len())
+                .rev()
+                .find(|j| stages[*j].problems.is_empty());
+            if let (false, Some(j)) = (stages[i].problems.is_empty(), later) {
+                let moved = format!("{} (moved on to {})", stages[i].title, self.path[j].name);
+                stages[i] = Check::new(moved, Vec::new(), None);
+            }
+        }
+        for (i, check) in stages.into_iter().enumerate() {
+            out.push(check);
             if i == 0 && ppas && self.p.deps_ppa.is_some() {
                 out.push(self.deps().await?);
             }

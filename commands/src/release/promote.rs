@@ -220,8 +220,14 @@ impl Promotion<'_> {
             {
                 continue;
             }
+            // Keyed by the request: releasing is idempotent in the store and
+            // the step looks first, while a later request (say, after the
+            // branch expired) must be able to release the same revision again.
             self.steps.push(StepDraft {
-                key: format!("snap-release/{snap}/{revision}/{target}"),
+                key: format!(
+                    "snap-release/{snap}/{revision}/{target}/{}",
+                    self.cx.request_id
+                ),
                 action: Action::ReleaseSnap {
                     snap: snap.to_string(),
                     revision,
@@ -322,7 +328,11 @@ impl Promotion<'_> {
                 continue;
             }
             self.steps.push(StepDraft {
-                key: format!("snap-close/{snap}/{}/{}", open.join("+"), self.v.python()),
+                key: format!(
+                    "snap-close/{snap}/{}/{}",
+                    open.join("+"),
+                    self.cx.request_id
+                ),
                 action: Action::CloseChannels {
                     snap: snap.clone(),
                     channels: open,
@@ -333,33 +343,38 @@ impl Promotion<'_> {
     }
 }
 
-/// A companion snap (e.g. `maas-test-db`) moves whatever the next less
-/// stable risk of the target's track holds, per architecture: its builds
-/// are its own, not the release's.
+/// A companion snap (e.g. `maas-test-db`) moves what the next less stable
+/// risk of the target's track holds (candidate for stable), per
+/// architecture — its builds are its own, not the release's. Never further
+/// down (an untested edge build must not reach stable): nothing there and
+/// nothing in the target is a refusal.
 fn companion_sources(
     snap: &str,
     channels: &SnapChannels,
     target: &str,
     arches: &[String],
 ) -> Result<Vec<(String, u64)>, UserError> {
-    let (track, _) = target.split_once('/').unwrap_or((target, ""));
-    let risks = ["stable", "candidate", "beta", "edge"];
-    let at = risks
-        .iter()
-        .position(|r| target.ends_with(&format!("/{r}")))
-        .unwrap_or(0);
+    let (track, risk) = target.split_once('/').unwrap_or((target, ""));
+    let below = match risk {
+        "stable" => "candidate",
+        "candidate" => "beta",
+        "beta" => "edge",
+        _ => {
+            return Err(UserError(format!(
+                "refusing, nothing planned: companion snaps go to a risk channel, not {target}"
+            )))
+        }
+    };
+    let source = format!("{track}/{below}");
     let mut out = Vec::new();
     for arch in arches {
-        let found = risks[at + 1..]
-            .iter()
-            .find_map(|r| channels.holds(&format!("{track}/{r}"), arch));
-        match (found, channels.holds(target, arch)) {
+        match (channels.holds(&source, arch), channels.holds(target, arch)) {
             (Some(e), _) => out.push((arch.clone(), e.revision)),
             (None, Some(_)) => {}
             (None, None) => {
                 return Err(UserError(format!(
-                "refusing, nothing planned: {snap} has nothing to release to {target} for {arch}"
-            )))
+                    "refusing, nothing planned: {snap} has nothing in {source} (or {target}) for {arch}"
+                )))
             }
         }
     }

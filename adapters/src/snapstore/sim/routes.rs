@@ -235,7 +235,7 @@ fn release(st: &mut Inner, body: Option<&Value>) -> Response {
     };
     let (names, channels) = match requested_channels(st, &snap, Some(&body), env) {
         Ok(c) => c,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if let Some(resp) = check_release_permission(st, &name, &channels) {
         return resp;
@@ -289,7 +289,7 @@ fn close(st: &mut Inner, snap_id: &str, body: Option<&Value>) -> Response {
     };
     let (names, channels) = match requested_channels(st, &snap, body, env) {
         Ok(c) => c,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if let Some(resp) = check_release_permission(st, &snap.name, &channels) {
         return resp;
@@ -315,20 +315,20 @@ fn requested_channels(
     snap: &SnapDef,
     body: Option<&Value>,
     env: Envelope,
-) -> Result<(Vec<String>, Vec<Channel>), Response> {
+) -> Result<(Vec<String>, Vec<Channel>), Box<Response>> {
     let Some(names) = body.and_then(channels_of) else {
-        return Err(error(
+        return Err(Box::new(error(
             env,
             400,
             "invalid-field",
             "The 'channels' field must be a list of channels",
             None,
-        ));
+        )));
     };
     let channels = names
         .iter()
         .map(|n| st.store.channel(snap, n))
         .collect::<Result<Vec<Channel>, _>>()
-        .map_err(|(status, code, why)| error(env, status, code, &why, None))?;
+        .map_err(|(status, code, why)| Box::new(error(env, status, code, &why, None)))?;
     Ok((names, channels))
 }

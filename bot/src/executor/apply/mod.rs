@@ -145,16 +145,19 @@ impl Applier for WorldApplier {
                 status,
                 milestone,
                 etag,
+                from_status,
+                from_milestone,
                 ..
             } => {
-                self.lp()?
-                    .update_bug_task(
-                        task,
-                        status.as_deref(),
-                        milestone.as_deref(),
-                        etag.as_deref(),
-                    )
-                    .await
+                let change = launchpad::TaskChange {
+                    task,
+                    status: status.as_deref(),
+                    milestone: milestone.as_deref(),
+                    etag: etag.as_deref(),
+                    from_status: from_status.as_deref(),
+                    from_milestone: from_milestone.as_deref(),
+                };
+                self.lp()?.update_bug_task(&change).await
             }
         }
     }

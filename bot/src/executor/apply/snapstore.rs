@@ -157,7 +157,13 @@ impl SnapStoreApplier {
         let open = |map: &shepherd_adapters::snapstore::ChannelMap| -> Vec<Channel> {
             wanted
                 .iter()
-                .filter(|c| map.entries.iter().any(|e| &e.channel == *c))
+                // A row without a revision is a closed risk following a
+                // stabler one: closed already.
+                .filter(|c| {
+                    map.entries
+                        .iter()
+                        .any(|e| &e.channel == *c && e.revision.is_some())
+                })
                 .cloned()
                 .collect()
         };

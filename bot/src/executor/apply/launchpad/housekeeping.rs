@@ -2,6 +2,7 @@
 //! bug tasks moved. Each step looks before it writes, so applying it again
 //! (after a crash, or a second request) changes nothing twice.
 
+use shepherd_adapters::launchpad::bugs::{BugTask, TaskUpdate};
 use shepherd_adapters::launchpad::LpError;
 
 use super::{apply_error, LaunchpadApplier};
@@ -86,50 +87,66 @@ impl LaunchpadApplier {
     }
 
     /// One task's status and/or milestone, as planned (see
-    /// `update_task_as_planned`: a task already as wanted is done).
-    pub async fn update_bug_task(
-        &self,
-        task: &str,
-        status: Option<&str>,
-        milestone: Option<&str>,
-        etag: Option<&str>,
-    ) -> Result<Applied, ApplyError> {
+    /// `update_task_as_planned`): already as wanted = done, changed by
+    /// someone since planning = left alone and said so.
+    pub async fn update_bug_task(&self, c: &TaskChange<'_>) -> Result<Applied, ApplyError> {
         let root = self.client.root().trim_end_matches('/');
-        let path = task.strip_prefix(root).unwrap_or(task).to_string();
+        let path = c.task.strip_prefix(root).unwrap_or(c.task).to_string();
         // The milestone belongs to the task's project: `/maas/+bug/1` → maas.
         let project = path
             .trim_start_matches('/')
             .split('/')
             .next()
             .unwrap_or_default();
-        let link = milestone.map(|m| format!("/{project}/+milestone/{m}"));
-        let (t, changed) = match etag {
+        let link = c.milestone.map(|m| format!("/{project}/+milestone/{m}"));
+        let as_planned = |t: &BugTask| {
+            let milestone = t
+                .milestone_link
+                .as_deref()
+                .and_then(|l| l.rsplit('/').next());
+            c.from_status.is_none_or(|s| t.status == s)
+                && c.from_milestone.is_none_or(|m| milestone == Some(m))
+        };
+        let update = match c.etag {
             Some(etag) => self
                 .client
-                .update_task_as_planned(&path, etag, status, link.as_deref())
+                .update_task_as_planned(&path, etag, c.status, link.as_deref(), as_planned)
                 .await
                 .map_err(apply_error)?,
-            None => (
+            None => TaskUpdate::Changed(
                 self.client
-                    .update_task(&path, status, link.as_deref())
+                    .update_task(&path, c.status, link.as_deref())
                     .await
                     .map_err(apply_error)?,
-                true,
             ),
         };
-        let state = format!(
-            "{}{}",
-            t.status,
-            t.milestone_link
-                .as_deref()
-                .and_then(|l| l.rsplit('/').next())
-                .map(|m| format!(", milestone {m}"))
-                .unwrap_or_default()
-        );
-        Ok(Applied::Done(if changed {
-            format!("now {state}")
-        } else {
-            format!("already {state}")
+        let state = |t: &BugTask| {
+            format!(
+                "{}{}",
+                t.status,
+                t.milestone_link
+                    .as_deref()
+                    .and_then(|l| l.rsplit('/').next())
+                    .map(|m| format!(", milestone {m}"))
+                    .unwrap_or_default()
+            )
+        };
+        Ok(Applied::Done(match update {
+            TaskUpdate::Changed(t) => format!("now {}", state(&t)),
+            TaskUpdate::Already(t) => format!("already {}", state(&t)),
+            TaskUpdate::ChangedSincePlanned(t) => {
+                format!("left alone: changed since planned (now {})", state(&t))
+            }
         }))
     }
+}
+
+/// A planned change of one bug task, as the step holds it.
+pub struct TaskChange<'a> {
+    pub task: &'a str,
+    pub status: Option<&'a str>,
+    pub milestone: Option<&'a str>,
+    pub etag: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub from_milestone: Option<&'a str>,
 }

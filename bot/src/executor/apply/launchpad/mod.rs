@@ -10,6 +10,7 @@ mod housekeeping;
 mod webhook;
 
 pub use build::BuildAsk;
+pub use housekeeping::TaskChange;
 
 use std::sync::Arc;
 use std::time::Duration;
