@@ -203,10 +203,16 @@ async fn a_release_walks_from_release_prep_to_stable() {
 #[tokio::test]
 async fn refusals_are_clear_and_change_nothing() {
     let w = world(&ARCHES[..3]).await;
+    // s390x has a 3.6.0 build, but of another commit: not the same binaries.
+    w.store
+        .add_revision("maas", FIRST_REV + 3, "3.6.0-17651-g.999999999", "s390x");
+    w.store
+        .release_now("maas", FIRST_REV + 3, "3.6/edge")
+        .unwrap();
     let (_d, mut h) = bot(&w).await;
     let missing = h.ask("!promote 3.6.0 release-prep", "refusing").await;
     assert!(
-        missing.contains("refusing, nothing planned: no maas revision built from 3.6.0 for s390x"),
+        missing.contains("refusing, nothing planned: no maas revision built from 3.6.0 (commit abcdef012) for s390x"),
         "{missing}"
     );
     let unknown = h.ask("!promote 3.7.0 release-prep", "refusing").await;
@@ -403,27 +409,47 @@ async fn bug_housekeeping_moves_each_task_once_across_a_restart() {
 /// (the next start uses them); a revoked login says how to export new ones.
 #[tokio::test]
 async fn stale_credentials_are_refreshed_and_kept_and_revoked_ones_explained() {
+    use secrecy::ExposeSecret;
     let w = world(&ARCHES).await;
-    let (_d, mut h) = bot(&w).await;
+    let (_d, path) = temp_store();
+    let config = load_config(&(config_text(&path) + PRODUCT));
+    let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
+    with_snapstore(&mut config, &w.store, 10).unwrap();
+    let mut h = Harness::start(&config, None).await;
     w.store.expire_discharge();
     h.ask("!release-status 3.6.0b1", "next: ").await;
     assert_eq!(w.store.refreshes(), 1);
-    let kept = h.bot.store.kept_credentials("snapstore").await.unwrap();
+    let kept = h
+        .bot
+        .store
+        .kept_credentials("snapstore")
+        .await
+        .unwrap()
+        .unwrap();
+    let root = w.store.credentials().root().expose_secret().to_string();
     assert!(
-        kept.is_some(),
-        "the renewed discharge is kept for the next start"
+        !kept.expose_secret().contains(&root),
+        "the root is not copied into the store"
     );
+    h.bot.stop().await;
+    drop(h);
 
+    // The next start uses the renewed discharge: no second refresh.
+    let mut h = Harness::start(&config, None).await;
+    h.ask("!release-status 3.6.0b1", "next: ").await;
+    assert_eq!(w.store.refreshes(), 1);
+
+    // A revoked login: status and promotion both refuse, saying what to run.
     w.store.revoke();
     w.store.expire_discharge();
     let said = h.ask("!release-status 3.6.0b1", "export-login").await;
-    assert!(
-        said.contains("snapcraft export-login --snaps maas,maas-test-db --acls package_access,package_release"),
-        "{said}"
-    );
-    assert!(!said.contains(secrecy::ExposeSecret::expose_secret(
-        &w.store.credentials().export()
-    )));
+    let advice =
+        "snapcraft export-login --snaps maas,maas-test-db --acls package_access,package_release";
+    assert!(said.contains(advice), "{said}");
+    let refused = h.ask("!promote 3.6.0 release-prep", "export-login").await;
+    assert!(refused.contains(advice), "{refused}");
+    assert!(w.store.release_calls().is_empty(), "nothing released");
+    assert!(!h.transcript().contains(&root));
     h.finish().await;
 }
 

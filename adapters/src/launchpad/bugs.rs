@@ -60,7 +60,7 @@ impl LaunchpadClient {
         if let Some(m) = milestone {
             params.push(("milestone", Param::Link(m.into())));
         }
-        self.named_entries(target, "searchTasks", &params, 1000)
+        self.named_entries(target, "searchTasks", &params, 10_000)
             .await?
             .into_iter()
             .map(decode)

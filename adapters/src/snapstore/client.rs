@@ -178,10 +178,20 @@ impl SnapStoreClient {
 
     /// The whole release history of `name`, every page, newest first.
     pub async fn releases(&self, name: &str) -> Result<ReleaseHistory, StoreError> {
+        self.recent_releases(name, MAX_PAGES).await
+    }
+
+    /// The newest `pages` pages of the history (what expiry and recent
+    /// changes need, without reading years of it).
+    pub async fn recent_releases(
+        &self,
+        name: &str,
+        pages: usize,
+    ) -> Result<ReleaseHistory, StoreError> {
         check_name(name)?;
         let mut all = ReleaseHistory::default();
         let mut previous: Option<Value> = None;
-        for page in 1..=MAX_PAGES {
+        for page in 1..=pages.clamp(1, MAX_PAGES) {
             let url = format!(
                 "{}/api/v2/snaps/{name}/releases?page={page}&size={}",
                 self.dashboard, self.page_size

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use shepherd_adapters::snapstore::{
     ChannelMap, Credentials, ReleaseHistory, SnapStoreClient, StoreError,
 };
@@ -19,7 +19,9 @@ use shepherd_commands::{PlanDraft, Subscription, UserError};
 
 use super::{Wiring, WiringError};
 use crate::config::{Config, ConfigError, SnapStoreConfig};
-use crate::executor::apply::snapstore::{CredentialKeeper, SnapStoreApplier, CREDENTIALS};
+use crate::executor::apply::snapstore::{
+    root_fingerprint, CredentialKeeper, SnapStoreApplier, CREDENTIALS,
+};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, Snapshot, Store};
 
@@ -130,7 +132,8 @@ impl ReleaseView for SnapStoreReader {
         };
         let map = client.channel_map(snap).await;
         let history = match &map {
-            Ok(_) => Some(client.releases(snap).await),
+            // Expiry needs only recent events: the newest page (≤ 500).
+            Ok(_) => Some(client.recent_releases(snap, 1).await),
             Err(_) => None,
         };
         keeper.keep(client).await;
@@ -196,17 +199,24 @@ impl Poller for SnapStoreReader {
     }
 }
 
-/// The configured credentials, or the renewed ones kept for the same root.
+/// The configured credentials, with the discharge a refresh last renewed
+/// (kept in the store), if any.
 async fn credentials(c: &SnapStoreConfig, store: &Store) -> Result<Credentials, WiringError> {
     let configured = c
         .credentials()
         .map_err(|e: ConfigError| WiringError::SnapStore(e.to_string()))?;
     let kept = store.kept_credentials(CREDENTIALS).await?;
-    let renewed = kept.and_then(|k| Credentials::parse(k.expose_secret()).ok());
-    Ok(match renewed {
-        Some(r) if r.root().expose_secret() == configured.root().expose_secret() => r,
-        _ => configured,
-    })
+    // Kept for this root, and usable: else the configured discharge stands
+    // (new credentials configured since, or a store from another version).
+    let renewed = kept.and_then(|k| {
+        let (root, discharge) = k.expose_secret().split_once(':')?;
+        (root == root_fingerprint(&configured)).then(|| {
+            configured
+                .with_discharge(SecretString::from(discharge.to_string()))
+                .ok()
+        })?
+    });
+    Ok(renewed.unwrap_or(configured))
 }
 
 fn client(

@@ -23,7 +23,15 @@ pub fn changes(
     let mut lines = Vec::new();
     // Channel → (arch → revision) released, grouped so one line says it.
     let mut released: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for e in &after.entries {
+    // What each (channel, arch) holds for everyone: a progressive release's
+    // extra row is not news until it completes (it would repeat each poll).
+    let mut keys: Vec<(&str, &str)> = after
+        .entries
+        .iter()
+        .map(|e| (e.channel.as_str(), e.arch.as_str()))
+        .collect();
+    keys.dedup();
+    for e in keys.iter().filter_map(|(c, a)| after.holds(c, a)) {
         let was = before.holds(&e.channel, &e.arch).map(|b| b.revision);
         if was != Some(e.revision) {
             let version = after.version_of(e.revision).unwrap_or("?");
@@ -37,7 +45,7 @@ pub fn changes(
         lines.push(format!("{snap} {channel} {}", arches.join(", ")));
     }
     let mut gone: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
-    for e in &before.entries {
+    for e in before.entries.iter().filter(|e| !e.progressive) {
         if after.holds(&e.channel, &e.arch).is_none() {
             let expired = after
                 .expired

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use super::builds::{prep_commit, release_revisions};
 use super::product::{Product, Stage};
 use super::version::Version;
 use super::view::SnapChannels;
@@ -37,7 +38,14 @@ impl Check {
 }
 
 /// Unresolved statuses a released milestone must not keep.
-pub const OPEN: &[&str] = &["New", "Incomplete", "Confirmed", "Triaged", "In Progress"];
+pub const OPEN: &[&str] = &[
+    "New",
+    "Incomplete",
+    "Confirmed",
+    "Triaged",
+    "In Progress",
+    "Deferred",
+];
 
 pub(crate) struct Checker<'a> {
     cx: &'a Context<'a>,
@@ -46,6 +54,8 @@ pub(crate) struct Checker<'a> {
     path: Vec<&'a Stage>,
     /// Each snap's (and companion's) channels, read once.
     channels: Vec<(String, SnapChannels)>,
+    /// The commit the release-prep deb was built from (the build set's).
+    commit: Option<String>,
 }
 
 /// `a, b and c` — for arches and names.
@@ -68,12 +78,14 @@ impl<'a> Checker<'a> {
         for snap in snaps {
             channels.push((snap.clone(), cx.release.snap_channels(snap).await?));
         }
+        let commit = prep_commit(cx, p, &v).await?;
         Ok(Checker {
             cx,
             p,
             path: p.path(&v),
             v,
             channels,
+            commit,
         })
     }
 
@@ -251,23 +263,17 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// Per arch, the newest revision of `snap` built from this release.
+    /// Per arch, the newest revision of `snap` of the release's build set.
     fn built_revisions(&self, snap: &str) -> Vec<(String, Option<u64>)> {
-        let channels = self.snap(snap);
-        self.p
-            .architectures
-            .iter()
-            .map(|arch| {
-                let rev = channels.and_then(|c| {
-                    c.revisions
-                        .iter()
-                        .filter(|r| r.arches.contains(arch) && self.v.built_as(&r.version))
-                        .map(|r| r.revision)
-                        .max()
-                });
-                (arch.clone(), rev)
-            })
-            .collect()
+        let empty = SnapChannels::default();
+        let channels = self.snap(snap).unwrap_or(&empty);
+        release_revisions(
+            channels,
+            &self.v,
+            &self.p.architectures,
+            self.commit.as_deref(),
+        )
+        .1
     }
 
     fn snap_built(&self, snap: &str) -> Check {

@@ -2,6 +2,7 @@
 //! (PPAs and snap channels), never rebuilding them.
 
 pub mod bugs;
+mod builds;
 pub mod channels;
 mod checks;
 pub mod milestone;

@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 
+use super::builds::{prep_commit, release_revisions};
 use super::product::{Product, Stage};
 use super::status::version_arg;
 use super::version::Version;
@@ -49,6 +50,10 @@ struct Promotion<'a> {
     to: &'a Stage,
     steps: Vec<StepDraft>,
     notes: Vec<String>,
+    /// Each snap's channels, read once per request.
+    read: Vec<(String, SnapChannels)>,
+    /// The commit of the release's build set (release-prep's deb).
+    commit: Option<String>,
 }
 
 #[async_trait]
@@ -77,6 +82,8 @@ impl Command for Promote {
             to,
             steps: Vec::new(),
             notes: Vec::new(),
+            read: Vec::new(),
+            commit: prep_commit(cx, p, &v).await?,
         };
         plan.copies().await?;
         plan.releases().await?;
@@ -86,6 +93,15 @@ impl Command for Promote {
 }
 
 impl Promotion<'_> {
+    async fn channels(&mut self, snap: &str) -> Result<SnapChannels, UserError> {
+        if let Some((_, c)) = self.read.iter().find(|(s, _)| s == snap) {
+            return Ok(c.clone());
+        }
+        let c = self.cx.release.snap_channels(snap).await?;
+        self.read.push((snap.to_string(), c.clone()));
+        Ok(c)
+    }
+
     fn draft(self) -> PlanDraft {
         let channel = self.p.channel(self.to, &self.v);
         let summary = match self.p.ppa(self.to, &self.v) {
@@ -192,13 +208,13 @@ impl Promotion<'_> {
     async fn releases(&mut self) -> Result<(), UserError> {
         let target = self.p.channel(self.to, &self.v);
         for snap in &self.p.snaps {
-            let channels = self.cx.release.snap_channels(snap).await?;
+            let channels = self.channels(snap).await?;
             let revisions = self.sources(snap, &channels)?;
             self.release_all(snap, &channels, &target, revisions);
         }
         if self.to.companions {
             for snap in &self.p.companion_snaps {
-                let channels = self.cx.release.snap_channels(snap).await?;
+                let channels = self.channels(snap).await?;
                 let revisions = companion_sources(snap, &channels, &target, &self.p.architectures)?;
                 self.release_all(snap, &channels, &target, revisions);
             }
@@ -275,13 +291,16 @@ impl Promotion<'_> {
     fn source(&self, snap: &str, channels: &SnapChannels, arch: &str) -> Result<u64, String> {
         let v = &self.v;
         let Some(from) = self.from else {
-            return channels
-                .revisions
-                .iter()
-                .filter(|r| r.arches.iter().any(|a| a == arch) && v.built_as(&r.version))
-                .map(|r| r.revision)
-                .max()
-                .ok_or_else(|| format!("no {snap} revision built from {} for", v.python()));
+            let (commit, revs) =
+                release_revisions(channels, v, &self.p.architectures, self.commit.as_deref());
+            let rev = revs.iter().find(|(a, _)| a == arch).and_then(|(_, r)| *r);
+            return rev.ok_or_else(|| match commit {
+                Some(c) => format!(
+                    "no {snap} revision built from {} (commit {c}) for",
+                    v.python()
+                ),
+                None => format!("no {snap} revision built from {} for", v.python()),
+            });
         };
         let ch = self.p.channel(from, v);
         match channels.holds(&ch, arch) {
@@ -318,7 +337,7 @@ impl Promotion<'_> {
         }
         let companions = self.p.companion_snaps.iter().filter(|_| self.to.companions);
         for snap in self.p.snaps.iter().chain(companions) {
-            let channels = self.cx.release.snap_channels(snap).await?;
+            let channels = self.channels(snap).await?;
             let open: Vec<String> = closes
                 .iter()
                 .filter(|c| channels.entries.iter().any(|e| &e.channel == *c))

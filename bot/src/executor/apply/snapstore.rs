@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::ExposeSecret;
-use shepherd_adapters::snapstore::{Channel, SnapStoreClient, StoreError};
+use secrecy::{ExposeSecret, SecretString};
+use shepherd_adapters::snapstore::{Channel, Credentials, SnapStoreClient, StoreError};
 use tokio::sync::Mutex;
 
 use crate::executor::{Applied, ApplyError, StepCall};
@@ -47,9 +47,16 @@ impl CredentialKeeper {
             return;
         }
         self.redactor.add(now.discharge().clone());
+        // Only the discharge (and which root it is for): the root stays
+        // where the operator put it.
+        let kept = SecretString::from(format!(
+            "{}:{}",
+            root_fingerprint(&now),
+            now.discharge().expose_secret()
+        ));
         match self
             .store
-            .keep_credentials(CREDENTIALS, &now.export(), now_ms())
+            .keep_credentials(CREDENTIALS, &kept, now_ms())
             .await
         {
             Ok(()) => *last = now.discharge().expose_secret().to_string(),
@@ -58,6 +65,19 @@ impl CredentialKeeper {
             }
         }
     }
+}
+
+/// Which root a kept discharge belongs to (FNV-1a of the root: stable
+/// across versions; telling roots apart, not a secret).
+pub fn root_fingerprint(c: &Credentials) -> String {
+    let hash = c
+        .root()
+        .expose_secret()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{hash:016x}")
 }
 
 pub struct SnapStoreApplier {
