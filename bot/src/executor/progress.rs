@@ -54,7 +54,10 @@ impl Executor {
                 let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
                 (format!("plan #{id} · step {} hit a temporary error ({error}); retrying in {secs} s", step.seq), false)
             }
-            _ if p.total > 1 => (
+            // One edit per cell of the bar, not per step: a 1,000-task plan
+            // edits its message ten times, not a thousand (chat platforms
+            // rate-limit edits).
+            _ if p.total > 1 && bar(p.done, p.total) != bar(p.done.saturating_sub(1), p.total) => (
                 format!("plan #{id} · {} {}", progress(p.done, p.total), p.summary),
                 false,
             ),
@@ -107,4 +110,13 @@ impl Executor {
             Err(e) => tracing::warn!(error = %e, plan = p.plan_id, "could not report progress"),
         }
     }
+}
+
+/// The bar of a progress line, without its count.
+fn bar(done: u32, total: u32) -> String {
+    progress(done, total)
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -149,16 +149,10 @@ impl LaunchpadView for LaunchpadReader {
         milestone: &str,
         statuses: &[&str],
     ) -> Result<Vec<BugTask>, UserError> {
-        let Some(m) = self
-            .client
-            .milestone(project, milestone)
-            .await
-            .map_err(user_error)?
-        else {
-            return Ok(Vec::new());
-        };
+        // The milestone's link is its name under the project: no lookup.
+        let link = format!("/{project}/+milestone/{milestone}");
         self.client
-            .search_tasks(&format!("/{project}"), statuses, &[], Some(&m.self_link))
+            .search_tasks(&format!("/{project}"), statuses, &[], Some(&link))
             .await
             .map_err(user_error)
     }
