@@ -146,10 +146,17 @@ impl Executor {
     /// atomic, and a plan's steps are sent in order.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> Result<(), StoreError> {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        // A step claimed with the last one's result (one commit for both).
+        let mut carried: Option<ClaimedStep> = None;
         while !shutdown.is_cancelled() {
             // A panic anywhere in a tick (claiming, reporting, recording)
             // is caught and counted; the worker goes on.
-            let tick = catch_panic(&self.metrics, "executor", "tick", self.tick());
+            let tick = catch_panic(
+                &self.metrics,
+                "executor",
+                "tick",
+                self.tick(carried.take(), &shutdown),
+            );
             tokio::pin!(tick);
             let ticked = tokio::select! {
                 r = &mut tick => r,
@@ -162,7 +169,10 @@ impl Executor {
                 },
             };
             let worked = match ticked {
-                Ok(Ok(worked)) => worked,
+                Ok(Ok((worked, next))) => {
+                    carried = next;
+                    worked
+                }
                 Ok(Err(e)) => {
                     tracing::error!(error = %e, "executor could not reach the store; retrying");
                     false
@@ -182,33 +192,53 @@ impl Executor {
                 _ = shutdown.cancelled() => {}
             }
         }
+        // Claimed but never started: give it back rather than count an attempt.
+        if let Some(step) = carried {
+            if let Err(e) = self.store.unclaim(&step, now_ms()).await {
+                tracing::warn!(error = %e, "a claimed step is put back at the next start instead");
+            }
+        }
         Ok(())
     }
 
-    /// One unit of work: expire overdue parked plans, then apply one step.
-    /// Returns whether a step was applied.
-    pub async fn tick(&self) -> Result<bool, StoreError> {
+    /// One unit of work: expire overdue parked plans, then apply one step
+    /// (`carried`, or the next one claimed). Returns whether a step was
+    /// applied, and the next step, claimed with this one's result unless
+    /// the worker is stopping.
+    pub async fn tick(
+        &self,
+        carried: Option<ClaimedStep>,
+        shutdown: &CancellationToken,
+    ) -> Result<(bool, Option<ClaimedStep>), StoreError> {
         self.expire_parked().await?;
-        let Some(step) = self.store.claim_next(now_ms()).await? else {
-            return Ok(false);
+        let step = match carried {
+            Some(s) => s,
+            None => match self.store.claim_next(now_ms()).await? {
+                Some(s) => s,
+                None => return Ok((false, None)),
+            },
         };
         let outcome = self.apply(&step).await?;
-        let progress = self.record(&step, &outcome).await?;
+        let (progress, next) = self
+            .record(&step, &outcome, !shutdown.is_cancelled())
+            .await?;
         self.report(&step, &outcome, &progress).await;
-        Ok(true)
+        Ok((true, next))
     }
 
-    /// Records how a step ended. The store may refuse for a while (a full
-    /// disk): the outcome is kept and recorded once it accepts writes, so
-    /// the step does not sit `running` until the next start.
     async fn record(
         &self,
         step: &ClaimedStep,
         outcome: &StepOutcome,
-    ) -> Result<crate::store::PlanProgress, StoreError> {
+        claim: bool,
+    ) -> Result<(crate::store::PlanProgress, Option<ClaimedStep>), StoreError> {
         let mut tries = 0;
         loop {
-            match self.store.finish_step(step, outcome, now_ms()).await {
+            match self
+                .store
+                .finish_and_claim(step, outcome, now_ms(), claim)
+                .await
+            {
                 Ok(p) => return Ok(p),
                 Err(e) if tries < RECORD_TRIES => {
                     tries += 1;

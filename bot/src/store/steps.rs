@@ -95,72 +95,36 @@ impl Store {
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
         let mut tx = self.write().await?;
-        // One statement picks and claims, so two claimers can never take the
-        // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
-        // A look at a waiting step is not an attempt: only sends count
-        // against the retry budget.
-        let sql = format!(
-            "UPDATE steps SET state = 'running',
-                attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
-                first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
-             WHERE id = (SELECT id FROM ({}))
-             RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
-                followed_since, result, follow_ref",
-            next_due(true)
-        );
-        type Row = (
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        let row: Option<Row> = sqlx::query_as(&sql)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
-            row
-        else {
-            // Nothing changed; ending the transaction keeps the connection pooled.
-            tx.commit().await?;
-            return Ok(None);
-        };
-        sqlx::query("UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'")
-            .bind(plan_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        if followed.is_none() {
-            sqlx::query(
-                "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
-            )
-            .bind(step_id)
-            .bind(attempts)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let claimed = claim_in(&mut tx, now).await?;
+        // Also when nothing changed: ending the transaction keeps the
+        // connection pooled.
         tx.commit().await?;
-        let action =
-            serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
-        Ok(Some(ClaimedStep {
-            step_id,
-            plan_id,
-            seq: seq as u32,
-            key,
-            action,
-            attempts: attempts as u32,
-            first_applied_at: first,
-            following: followed.is_some(),
-            last_result: last,
-            follow_ref,
-        }))
+        Ok(claimed)
+    }
+
+    /// Gives back a step claimed but never applied (a worker stopping):
+    /// as if the claim had not happened, attempt and all.
+    pub async fn unclaim(&self, step: &ClaimedStep, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE steps SET updated_at = $2,
+                state = CASE WHEN followed_since IS NULL THEN 'pending' ELSE 'waiting' END,
+                attempts = attempts - (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END)
+             WHERE id = $1 AND state = 'running'",
+        )
+        .bind(step.step_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM step_attempts WHERE step_id = $1 AND attempt = $2 AND outcome = 'running'",
+        )
+        .bind(step.step_id)
+        .bind(step.attempts as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The plan that already applied this idempotency key, if any.
@@ -186,6 +150,19 @@ impl Store {
         outcome: &StepOutcome,
         now: i64,
     ) -> Result<PlanProgress, StoreError> {
+        Ok(self.finish_and_claim(step, outcome, now, false).await?.0)
+    }
+
+    /// Records a step's outcome and (with `claim`) claims the next step,
+    /// in one commit: a busy worker pays one synchronous commit per step,
+    /// not two.
+    pub async fn finish_and_claim(
+        &self,
+        step: &ClaimedStep,
+        outcome: &StepOutcome,
+        now: i64,
+        claim: bool,
+    ) -> Result<(PlanProgress, Option<ClaimedStep>), StoreError> {
         let mut tx = self.write().await?;
         // A followed step that hits a transient error stays followed.
         let unsent = if step.following {
@@ -247,8 +224,13 @@ impl Store {
         let failed = matches!(outcome, StepOutcome::Failed(_));
         settle_plan(&mut tx, step.plan_id, failed, now).await?;
         let progress = self.progress_in(&mut tx, step.plan_id).await?;
+        let next = if claim {
+            claim_in(&mut tx, now).await?
+        } else {
+            None
+        };
         tx.commit().await?;
-        Ok(progress)
+        Ok((progress, next))
     }
 
     /// After a crash, steps left `running` were interrupted mid-apply: put
@@ -286,6 +268,78 @@ impl Store {
             .await?;
         Ok(at.map(|(_, t)| t))
     }
+}
+
+/// Picks and claims the next runnable step inside the caller's transaction.
+async fn claim_in(
+    tx: &mut sqlx::SqliteConnection,
+    now: i64,
+) -> Result<Option<ClaimedStep>, StoreError> {
+    // One statement picks and claims, so two claimers can never take the
+    // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
+    // A look at a waiting step is not an attempt: only sends count
+    // against the retry budget.
+    let sql = format!(
+        "UPDATE steps SET state = 'running',
+            attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
+            first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
+         WHERE id = (SELECT id FROM ({}))
+         RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
+            followed_since, result, follow_ref",
+        next_due(true)
+    );
+    type Row = (
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
+        row
+    else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'",
+    )
+    .bind(plan_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if followed.is_none() {
+        sqlx::query(
+            "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
+        )
+        .bind(step_id)
+        .bind(attempts)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let action =
+        serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
+    Ok(Some(ClaimedStep {
+        step_id,
+        plan_id,
+        seq: seq as u32,
+        key,
+        action,
+        attempts: attempts as u32,
+        first_applied_at: first,
+        following: followed.is_some(),
+        last_result: last,
+        follow_ref,
+    }))
 }
 
 /// After a step ends: a failed step fails its plan (steps not yet begun
