@@ -31,46 +31,14 @@ pub struct WorldApplier {
 #[async_trait]
 impl Applier for WorldApplier {
     async fn apply(&self, step: &StepCall<'_>) -> Result<Applied, ApplyError> {
+        // One arm per action: each service's applier does the work.
         match step.action {
-            // The attempt is recorded (claimed) before this runs; the nonce
-            // lets a platform that supports it drop a re-send after a crash.
             Action::Announce {
                 channel,
                 text,
                 thread,
-            } => match self
-                .chat
-                .post_once(channel, thread.as_deref(), text, &nonce_for(step.key))
-                .await
-            {
-                Ok(m) => Ok(Applied::Done(format!("posted to {} ({})", m.channel, m.id))),
-                Err(e) => Err(ApplyError::from_service(&e, e.is_transient())),
-            },
-            Action::RequestAutopkgtest {
-                release,
-                arch,
-                package,
-                triggers,
-                all_proposed,
-                ppas,
-            } => {
-                let Some(client) = &self.services.autopkgtest else {
-                    return Err(ApplyError::Permanent(
-                        "autopkgtest-cloud is not configured".into(),
-                    ));
-                };
-                let request = TestRequest {
-                    release: release.clone(),
-                    arches: vec![arch.clone()],
-                    package: package.clone(),
-                    triggers: triggers.clone(),
-                    all_proposed: *all_proposed,
-                    ppas: ppas.clone(),
-                };
-                autopkgtest::request_test(client, &request)
-                    .await
-                    .map(Applied::Done)
-            }
+            } => self.announce(channel, thread.as_deref(), text, step).await,
+            Action::RequestAutopkgtest { .. } => self.request_test(step.action).await,
             Action::CopyPackage {
                 name,
                 version,
@@ -164,6 +132,55 @@ impl Applier for WorldApplier {
 }
 
 impl WorldApplier {
+    /// The attempt is recorded (claimed) before this runs; the nonce lets
+    /// a platform that supports it drop a re-send after a crash.
+    async fn announce(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        step: &StepCall<'_>,
+    ) -> Result<Applied, ApplyError> {
+        match self
+            .chat
+            .post_once(channel, thread, text, &nonce_for(step.key))
+            .await
+        {
+            Ok(m) => Ok(Applied::Done(format!("posted to {} ({})", m.channel, m.id))),
+            Err(e) => Err(ApplyError::from_service(&e, e.is_transient())),
+        }
+    }
+
+    async fn request_test(&self, action: &Action) -> Result<Applied, ApplyError> {
+        let Action::RequestAutopkgtest {
+            release,
+            arch,
+            package,
+            triggers,
+            all_proposed,
+            ppas,
+        } = action
+        else {
+            return Err(ApplyError::Permanent("not a test request".into()));
+        };
+        let Some(client) = &self.services.autopkgtest else {
+            return Err(ApplyError::Permanent(
+                "autopkgtest-cloud is not configured".into(),
+            ));
+        };
+        let request = TestRequest {
+            release: release.clone(),
+            arches: vec![arch.clone()],
+            package: package.clone(),
+            triggers: triggers.clone(),
+            all_proposed: *all_proposed,
+            ppas: ppas.clone(),
+        };
+        autopkgtest::request_test(client, &request)
+            .await
+            .map(Applied::Done)
+    }
+
     fn store(&self) -> Result<&snapstore::SnapStoreApplier, ApplyError> {
         self.services
             .snapstore
