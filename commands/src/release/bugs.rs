@@ -58,14 +58,21 @@ async fn tasks(
     statuses: &[&str],
 ) -> Result<Vec<BugTask>, UserError> {
     lp_name("project", project)?;
+    let found = cx
+        .launchpad
+        .milestone_tasks(project, milestone, statuses)
+        .await;
+    // Only an empty (or refused) search asks whether the milestone exists:
+    // one round trip fewer in the usual case.
+    if found.as_ref().is_ok_and(|t| !t.is_empty()) {
+        return found;
+    }
     if cx.launchpad.milestone(project, milestone).await?.is_none() {
         return Err(UserError(format!(
             "{project} has no milestone {milestone} — `!milestone list {project}` shows them"
         )));
     }
-    cx.launchpad
-        .milestone_tasks(project, milestone, statuses)
-        .await
+    found
 }
 
 /// One step per task: this change, keyed by the task and the change.
