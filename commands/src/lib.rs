@@ -39,6 +39,12 @@ pub use registry::{CommandSpec, FlagKind, FlagSpec, Registry};
 #[async_trait]
 pub trait Command: Send + Sync {
     fn spec(&self) -> &CommandSpec;
+    /// Whether this invocation only reads (e.g. `!bugs list`): then anyone
+    /// may use it, whatever role the command's writes need. A read that
+    /// plans anyway is refused.
+    fn reads(&self, _inv: &Invocation) -> bool {
+        false
+    }
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError>;
 }
 

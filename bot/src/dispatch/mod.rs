@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use crate::config::ConfirmConfig;
 use crate::events::Event;
 use crate::metrics::Metrics;
-use crate::permissions::Permissions;
+use crate::permissions::{Permissions, Refusal};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 use crate::views::Views;
@@ -133,11 +133,18 @@ impl Dispatcher {
             return Ok(None);
         };
         let spec = command.spec();
-        if let Err(refusal) = self.permissions.check(&msg.actor, &msg.channel, spec) {
-            Metrics::bump(&self.metrics.refusals_total);
-            self.audit(req, None, "refused", &refusal.audit_detail())
-                .await?;
-            return Ok(Some(refusal.message(spec.name)));
+        // A read-only use of a writing command (`!bugs list`) needs no
+        // role — but still the command's channels.
+        let read_only = command.reads(&inv);
+        match self.permissions.check(&msg.actor, &msg.channel, spec) {
+            Err(Refusal::NeedsRole { .. } | Refusal::NoOneHolds { .. }) if read_only => {}
+            Err(refusal) => {
+                Metrics::bump(&self.metrics.refusals_total);
+                self.audit(req, None, "refused", &refusal.audit_detail())
+                    .await?;
+                return Ok(Some(refusal.message(spec.name)));
+            }
+            Ok(()) => {}
         }
         let now = now_ms();
         let cx = Context {
@@ -161,6 +168,12 @@ impl Dispatcher {
                 return Ok(Some(e.0));
             }
         };
+        if read_only && !matches!(outcome, Outcome::Reply(_)) {
+            return Ok(Some(format!(
+                "!{} planned a change from a read; refused",
+                spec.name
+            )));
+        }
         Ok(Some(match outcome {
             Outcome::Reply(text) => text,
             Outcome::Plan(draft) => {

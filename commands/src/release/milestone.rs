@@ -80,6 +80,10 @@ impl Command for Milestone {
         &SPEC
     }
 
+    fn reads(&self, inv: &Invocation) -> bool {
+        inv.positionals.first().map(String::as_str) == Some("list")
+    }
+
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
         let args: Vec<&str> = inv.positionals.iter().map(String::as_str).collect();
         match args.as_slice() {
