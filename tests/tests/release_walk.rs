@@ -367,10 +367,20 @@ async fn bug_housekeeping_moves_each_task_once_across_a_restart() {
 
     let mut h = Harness::start(&config, None).await;
     // Reading needs no role; changing does.
-    let listed = h.ask("bob> !bugs list maas 3.6.0-beta1", "bugs on maas 3.6.0-beta1").await;
+    let listed = h
+        .ask(
+            "bob> !bugs list maas 3.6.0-beta1",
+            "bugs on maas 3.6.0-beta1",
+        )
+        .await;
     assert!(listed.contains("42 bugs on maas 3.6.0-beta1:"), "{listed}");
-    let refused = h.ask("bob> !bugs move-done maas 3.6.0-beta1 3.6.0", "role").await;
-    assert!(refused.contains("you need the release-team role for !bugs"), "{refused}");
+    let refused = h
+        .ask("bob> !bugs move-done maas 3.6.0-beta1 3.6.0", "role")
+        .await;
+    assert!(
+        refused.contains("you need the release-team role for !bugs"),
+        "{refused}"
+    );
     let t = h.say("!bugs move-done maas 3.6.0-beta1 3.6.0").await;
     let asked = h.expect(&t, "needs confirmation").await;
     assert!(

@@ -276,8 +276,8 @@ pub(super) async fn insert_plan_on(
     for (i, step) in p.draft.steps.iter().enumerate() {
         let action = serde_json::to_string(&step.action).map_err(corrupt)?;
         sqlx::query(
-            "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at, after_done)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i64 + 1)
@@ -285,6 +285,7 @@ pub(super) async fn insert_plan_on(
         .bind(action)
         .bind(StepState::Pending.as_str())
         .bind(now)
+        .bind(step.action.after_earlier_done())
         .execute(&mut *tx)
         .await?;
     }

@@ -59,6 +59,8 @@ const READY_TO_SEND: &str = "s.state = 'pending' AND p.state IN ('pending', 'run
                     AND e.seq < s.seq AND (p.width = 1 OR e.attempts = 0))
     AND (SELECT COUNT(*) FROM steps e WHERE e.plan_id = s.plan_id AND e.state = 'running'
                     AND e.followed_since IS NULL AND e.seq < s.seq) < p.width
+    AND (s.after_done = 0 OR NOT EXISTS (SELECT 1 FROM steps e WHERE e.plan_id = s.plan_id
+                    AND e.seq < s.seq AND e.state IN ('pending', 'running', 'waiting')))
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";
 const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'running', 'failed')
     AND NOT EXISTS (SELECT 1 FROM steps r WHERE r.idem_key = s.idem_key AND r.state = 'running')";

@@ -420,3 +420,59 @@ async fn a_wide_plan_runs_width_steps_at_once() {
         "n2 waits for n1"
     );
 }
+
+/// A close waits until every earlier step of its plan is done — not merely
+/// sent and waiting on the world.
+#[tokio::test]
+async fn a_close_waits_for_the_releases_before_it() {
+    let (_d, store) = temp_store().await;
+    let release = StepDraft {
+        key: "r".into(),
+        action: Action::ReleaseSnap {
+            snap: "maas".into(),
+            revision: 1,
+            channel: "3.6/stable".into(),
+            arch: "amd64".into(),
+        },
+    };
+    let close = StepDraft {
+        key: "c".into(),
+        action: Action::CloseChannels {
+            snap: "maas".into(),
+            channels: vec!["3.6/candidate".into()],
+        },
+    };
+    let d = PlanDraft {
+        summary: "promote".into(),
+        steps: vec![release, close],
+        confirm_reason: None,
+        notes: Vec::new(),
+        parallel: false,
+    };
+    let o = origin();
+    store
+        .insert_plan(
+            NewPlan::released("p", "promote", "console:alice", &o, &d),
+            1_000,
+        )
+        .await
+        .unwrap();
+    let r = store.claim_next(2_000).await.unwrap().unwrap();
+    let waiting = StepOutcome::Waiting {
+        note: "not in the map yet".into(),
+        not_before: 9_000,
+        follow_ref: None,
+    };
+    store.finish_step(&r, &waiting, 2_001).await.unwrap();
+    assert!(
+        store.claim_next(2_002).await.unwrap().is_none(),
+        "the close waits"
+    );
+    let r = store.claim_next(9_000).await.unwrap().unwrap();
+    assert_eq!(r.key, "r");
+    store
+        .finish_step(&r, &StepOutcome::Done("seen".into()), 9_001)
+        .await
+        .unwrap();
+    assert_eq!(store.claim_next(9_002).await.unwrap().unwrap().key, "c");
+}

@@ -105,3 +105,12 @@ pub enum Action {
         ppas: Vec<String>,
     },
 }
+
+impl Action {
+    /// Must every earlier step of the plan be done (not just sent) first?
+    /// Closing a channel: its users fall back to the next risk, which must
+    /// show the new release before they do.
+    pub fn after_earlier_done(&self) -> bool {
+        matches!(self, Action::CloseChannels { .. })
+    }
+}
