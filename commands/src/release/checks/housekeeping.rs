@@ -68,6 +68,14 @@ impl Checker<'_> {
 
     pub(super) async fn bugs(&self) -> Result<Check, UserError> {
         let (project, name) = (self.p.project(), self.v.tag());
+        // No milestone, no bugs on it: nothing to say until it exists.
+        if self.cx.launchpad.milestone(project, &name).await?.is_none() {
+            return Ok(Check::new(
+                format!("no open bugs on milestone {name} (no milestone yet)"),
+                Vec::new(),
+                None,
+            ));
+        }
         let open = self
             .cx
             .launchpad
