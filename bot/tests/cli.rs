@@ -317,3 +317,25 @@ fn run_exits_promptly_on_sigterm_with_stdin_open() {
         "{rest:?}"
     );
 }
+
+/// The CLI refuses an unknown `--state` as chat does, naming the states.
+#[test]
+fn retry_refuses_an_unknown_state() {
+    let out = shepherd()
+        .args([
+            "retry",
+            "--excuses",
+            &plucky(),
+            "--state",
+            "bogus",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--state BOGUS is not a test state: use one of REGRESSION"),
+        "{err}"
+    );
+}

@@ -39,6 +39,8 @@ pub(super) fn retry(a: RetryArgs) -> anyhow::Result<()> {
             series_of(&excuses).context("cannot tell the series from the file; give --series")?
         }
     };
+    shepherd_commands::proposed_migration::retry::check_state(&a.state.to_ascii_uppercase())
+        .map_err(anyhow::Error::msg)?;
     for t in &a.trigger {
         check_trigger(t)?;
     }

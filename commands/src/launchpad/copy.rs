@@ -84,9 +84,22 @@ impl Command for Copy {
                         available.join(", ")
                     )));
                 }
-                asked.to_vec()
+                // Each once, however often asked for.
+                let mut once: Vec<String> = Vec::new();
+                for s in asked {
+                    if !once.contains(s) {
+                        once.push(s.clone());
+                    }
+                }
+                once
             }
         };
+        // A destination that does not exist fails for real: say so now.
+        if cx.launchpad.ppa_processors(&to).await?.is_none() {
+            return Err(UserError(format!(
+                "ppa:{to} does not exist — create it on Launchpad first"
+            )));
+        }
         let binaries = !inv.has("no-binaries");
         let steps = series
             .iter()

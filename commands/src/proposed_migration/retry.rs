@@ -13,6 +13,7 @@ use super::why::SERIES;
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
 use crate::{Command, Context, Invocation, Outcome, UserError};
+use shepherd_adapters::britney::Status;
 
 pub struct Retry;
 
@@ -57,6 +58,31 @@ static SPEC: CommandSpec = CommandSpec {
     positional_names: "PKG",
 };
 
+/// The states britney gives test results (`--state`).
+pub const STATES: &[&str] = &[
+    "REGRESSION",
+    "ALWAYSFAIL",
+    "NEUTRAL",
+    "PASS",
+    "OLD_PASS",
+    "OLD_NEUTRAL",
+    "IGNORE-FAIL",
+    "RUNNING",
+    "RUNNING-ALWAYSFAIL",
+    "RUNNING-REFERENCE",
+];
+
+/// `--state` must name a state britney gives results (chat and CLI alike).
+pub fn check_state(state: &str) -> Result<(), String> {
+    match Status::parse(state) {
+        Status::Other(_) => Err(format!(
+            "--state {state} is not a test state: use one of {}",
+            STATES.join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn selection(inv: &Invocation) -> Result<Selection, UserError> {
     let sel = Selection {
         state: inv.flag("state").map(str::to_ascii_uppercase),
@@ -67,6 +93,9 @@ fn selection(inv: &Invocation) -> Result<Selection, UserError> {
         reference: inv.has("reference"),
         ..Default::default()
     };
+    if let Some(state) = &sel.state {
+        check_state(state).map_err(UserError)?;
+    }
     if sel.reference {
         // request.cgi refuses these combinations; say so before asking it.
         if !sel.extra_triggers.is_empty() {

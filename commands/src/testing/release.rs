@@ -124,6 +124,7 @@ pub fn ppa_processors(ppa: &str) -> Option<Vec<String>> {
     let arches = match ppa {
         "alice/maas-3.6-next" | "maas/3.6" => &ARCHES[..],
         "maas/3.6-next" => &ARCHES[..3],
+        "ppa-owner/next" | "ppa-owner/stable" => &ARCHES[..1],
         _ => return None,
     };
     Some(arches.iter().map(|a| a.to_string()).collect())
