@@ -24,6 +24,7 @@ pub struct Snap {
     pub store_channels: Vec<String>,
     pub builds_collection_link: Option<String>,
     pub pending_builds_collection_link: Option<String>,
+    pub processors_collection_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
@@ -79,6 +80,21 @@ impl SnapBuild {
 }
 
 impl LaunchpadClient {
+    /// The architectures a snap builds for (its enabled processors);
+    /// `None` when Launchpad does not say.
+    pub async fn snap_processors(&self, snap: &Snap) -> Result<Option<Vec<String>>, LpError> {
+        let Some(link) = &snap.processors_collection_link else {
+            return Ok(None);
+        };
+        let names = self
+            .entries(link, 50)
+            .await?
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect();
+        Ok(Some(names))
+    }
+
     pub async fn snap(&self, owner: &str, name: &str) -> Result<Snap, LpError> {
         let owner = format!("/~{}", owner.trim_start_matches('~'));
         decode(

@@ -93,6 +93,10 @@ impl LaunchpadView for LaunchpadReader {
         self.default_owner.clone()
     }
 
+    async fn snap_processors(&self, snap: &Snap) -> Result<Option<Vec<String>>, UserError> {
+        self.client.snap_processors(snap).await.map_err(user_error)
+    }
+
     fn webhook_url(&self) -> Option<String> {
         self.public_url.clone()
     }

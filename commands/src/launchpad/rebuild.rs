@@ -60,14 +60,14 @@ static BUILDS: CommandSpec = CommandSpec {
     positional_names: "SNAP",
 };
 
-/// Architectures Launchpad builds snaps for (its processors).
-const LAUNCHPAD_ARCHES: &[&str] = &[
-    "amd64", "arm64", "armhf", "i386", "ppc64el", "s390x", "riscv64", "powerpc", "armel",
-];
-
-/// The arches asked for, lower case, each once, and each one Launchpad
-/// builds for — so a dry run that passes does not meet Launchpad's 400.
-fn named_arches(name: &str, asked: &[String]) -> Result<Vec<String>, UserError> {
+/// The arches asked for, lower case, each once, and each one the snap
+/// builds for (its processors, when Launchpad says) — so a dry run that
+/// passes does not meet Launchpad's 400 for real.
+fn named_arches(
+    name: &str,
+    asked: &[String],
+    processors: Option<&[String]>,
+) -> Result<Vec<String>, UserError> {
     let mut out: Vec<String> = Vec::new();
     for a in asked {
         let a = a.to_ascii_lowercase();
@@ -75,17 +75,19 @@ fn named_arches(name: &str, asked: &[String]) -> Result<Vec<String>, UserError> 
             out.push(a);
         }
     }
-    let unknown: Vec<&str> = out
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !LAUNCHPAD_ARCHES.contains(a))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(UserError(format!(
-            "Launchpad builds {name} on none of {} — architectures are {}",
-            unknown.join(", "),
-            LAUNCHPAD_ARCHES.join(", ")
-        )));
+    if let Some(enabled) = processors {
+        let unknown: Vec<&str> = out
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !enabled.iter().any(|e| e == a))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(UserError(format!(
+                "{name} does not build on {} — it builds on {}",
+                unknown.join(", "),
+                enabled.join(", ")
+            )));
+        }
     }
     Ok(out)
 }
@@ -113,7 +115,8 @@ impl Command for Rebuild {
         let (owner, snap, latest) = latest(inv, cx).await?;
         // Each failure gets one rebuild; a later failure of the same arch gets its own.
         let (arches, reason): (Vec<(String, String)>, &str) = if inv.positionals.len() > 1 {
-            let named = named_arches(name, &inv.positionals[1..])?
+            let processors = cx.launchpad.snap_processors(&snap).await?;
+            let named = named_arches(name, &inv.positionals[1..], processors.as_deref())?
                 .iter()
                 .map(|a| {
                     let last = latest

@@ -28,6 +28,11 @@ pub trait LaunchpadView: Send + Sync {
         None
     }
 
+    /// The architectures the snap builds for; `None`: not known.
+    async fn snap_processors(&self, _snap: &Snap) -> Result<Option<Vec<String>>, UserError> {
+        Ok(None)
+    }
+
     /// Every Published source in PPA `owner/name` for `series`.
     async fn ppa_sources(
         &self,

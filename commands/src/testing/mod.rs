@@ -210,6 +210,10 @@ impl LaunchpadView for FakeLaunchpad {
         Some("maas-committers".into())
     }
 
+    async fn snap_processors(&self, snap: &Snap) -> Result<Option<Vec<String>>, UserError> {
+        Ok((snap.name == "maas").then(|| vec!["amd64".into(), "arm64".into(), "ppc64el".into()]))
+    }
+
     fn webhook_url(&self) -> Option<String> {
         Some("https://shepherd.example/hooks/launchpad".into())
     }
@@ -315,7 +319,7 @@ mod tests {
             ("!why systemd", "reply: systemd 257.3-1ubuntu3 → 257.4-1ubuntu1 · blocked by autopkgtest"),
             ("!retry systemd", "plan 2: 2 requests to autopkgtest.ubuntu.com, release plucky: dracut on s390x · trigger systemd/257.4-1ubuntu1; mkosi on arm64"),
             ("!retry systemd --state bogus", "error: --state BOGUS is not a test state: use one of REGRESSION, ALWAYSFAIL"),
-            ("!rebuild maas MIPS", "error: Launchpad builds maas on none of mips — architectures are amd64, arm64"),
+            ("!rebuild maas MIPS", "error: maas does not build on mips — it builds on amd64, arm64, ppc64el"),
             ("!rebuild maas PPC64EL ppc64el", "plan 1: rebuild ~maas-committers/maas on ppc64el (as asked)"),
             ("!copy hello --from ppa-owner/next --to nobody/nope", "error: ppa:nobody/nope does not exist — create it on Launchpad first"),
             ("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble --series noble", "plan 1: copy hello 2.10-5"),

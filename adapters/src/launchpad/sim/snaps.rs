@@ -34,6 +34,7 @@ pub(super) fn snap_json(st: &Inner, d: &SnapDef) -> Value {
         "store_upload": d.store_upload, "store_channels": channels,
         "builds_collection_link": format!("{base}/builds"),
         "pending_builds_collection_link": format!("{base}/pending_builds"),
+        "processors_collection_link": format!("{base}/processors"),
         "completed_builds_collection_link": format!("{base}/completed_builds"),
     })
 }
@@ -101,6 +102,15 @@ pub(super) fn route(
             hooks::new_webhook(st, who, req.path, req.param, req.base)
         }
         (&Method::GET, ["webhooks"], None) => hooks::list(st, req),
+        (&Method::GET, ["processors"], None) => {
+            let root = &st.root;
+            let entries: Vec<Value> = def
+                .processors
+                .iter()
+                .map(|p| json!({"name": p, "self_link": format!("{root}/+processors/{p}")}))
+                .collect();
+            ok_json(json!({"start": 0, "total_size": entries.len(), "entries": entries}))
+        }
         (&Method::POST, ["+webhook", id], Some("setSecret")) => hooks::set_secret(st, req, id),
         (&Method::GET, [coll], None)
             if ["builds", "pending_builds", "completed_builds"].contains(coll) =>
