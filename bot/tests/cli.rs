@@ -339,3 +339,36 @@ fn retry_refuses_an_unknown_state() {
         "{err}"
     );
 }
+
+/// The CLI refuses what chat refuses, and says so when nothing matches.
+#[test]
+fn retry_refuses_bad_ppas_and_urls_and_says_when_nothing_matches() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["retry", "--excuses", "PLUCKY", "--dry-run"];
+        args.extend_from_slice(extra);
+        let plucky = plucky();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "PLUCKY" { plucky.as_str() } else { a })
+            .collect();
+        let out = shepherd().args(&args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, _, err) = run(&["--ppa", "bad"]);
+    assert!(!ok && err.contains("PPA `bad` must be OWNER/NAME"), "{err}");
+    let (ok, _, err) = run(&["--request-url", "notaurl"]);
+    assert!(
+        !ok && err.contains("--request-url `notaurl` is not a URL"),
+        "{err}"
+    );
+    let (ok, out, err) = run(&["--state", "RUNNING-REFERENCE", "--blocks", "no-such-source"]);
+    assert!(ok && out.is_empty(), "{out}");
+    assert!(
+        err.contains("nothing to retry: no RUNNING-REFERENCE results match"),
+        "{err}"
+    );
+}

@@ -44,6 +44,9 @@ pub(super) fn retry(a: RetryArgs) -> anyhow::Result<()> {
     for t in &a.trigger {
         check_trigger(t)?;
     }
+    shepherd_commands::proposed_migration::retry::check_ppas(&a.ppa).map_err(anyhow::Error::msg)?;
+    url::Url::parse(&a.request_url)
+        .map_err(|e| anyhow::anyhow!("--request-url `{}` is not a URL: {e}", a.request_url))?;
     let sel = Selection {
         state: Some(a.state.to_ascii_uppercase()),
         arches: a.arch,
@@ -56,8 +59,16 @@ pub(super) fn retry(a: RetryArgs) -> anyhow::Result<()> {
         blocks: a.blocks,
         reference: false,
     };
+    let urls = retry_urls(&excuses, &series, &sel, &a.request_url);
+    if urls.is_empty() {
+        // Scripts read stdout; a person reads this.
+        eprintln!(
+            "nothing to retry: no {} results match",
+            a.state.to_ascii_uppercase()
+        );
+    }
     let mut out = std::io::stdout().lock();
-    for url in retry_urls(&excuses, &series, &sel, &a.request_url) {
+    for url in urls {
         use std::io::Write;
         writeln!(out, "{url}")?;
     }

@@ -111,14 +111,19 @@ fn selection(inv: &Invocation) -> Result<Selection, UserError> {
     for t in &sel.extra_triggers {
         check_trigger(t).map_err(|e| UserError(e.to_string()))?;
     }
-    if let Some(p) = sel
-        .ppas
+    check_ppas(&sel.ppas).map_err(UserError)?;
+    Ok(sel)
+}
+
+/// Each `--ppa` must be OWNER/NAME (chat and CLI alike).
+pub fn check_ppas(ppas: &[String]) -> Result<(), String> {
+    match ppas
         .iter()
         .find(|p| p.split('/').filter(|s| !s.is_empty()).count() != 2)
     {
-        return Err(UserError(format!("PPA `{p}` must be OWNER/NAME")));
+        Some(p) => Err(format!("PPA `{p}` must be OWNER/NAME")),
+        None => Ok(()),
     }
-    Ok(sel)
 }
 
 /// "refpolicy on amd64 arm64 · trigger libsepol/3.8-1" for a group of requests.
