@@ -51,9 +51,12 @@ impl Config {
             _ => "(unset)",
         };
         let mut out = format!("store: sqlite {}\n", self.store.path.display());
+        let adapter = match self.chat.adapter {
+            super::ChatAdapter::Console => "console",
+        };
         out.push_str(&format!(
-            "chat: {:?} (default user {}, channel {})\n",
-            self.chat.adapter, self.chat.default_user, self.chat.default_channel
+            "chat: {adapter} (default user {}, channel {})\n",
+            self.chat.default_user, self.chat.default_channel
         ));
         match self.webhook.listen {
             Some(a) => out.push_str(&format!(
@@ -93,11 +96,15 @@ impl Config {
             out.push_str(&format!("role {name}: {}\n", r.members.join(", ")));
         }
         for (name, p) in &self.commands {
+            let channels = if p.channels.is_empty() {
+                "anywhere".to_string()
+            } else {
+                p.channels.join(", ")
+            };
             out.push_str(&format!(
-                "command !{name}: role {}, channels [{}], confirm {}\n",
+                "command !{name}: role {}, channels {channels}, {}\n",
                 p.role.as_deref().unwrap_or("(default)"),
-                p.channels.join(", "),
-                p.confirm
+                if p.confirm { "always asks first" } else { "asks when the plan is big or dangerous" }
             ));
         }
         for s in &self.schedules {

@@ -255,6 +255,17 @@ fn tokenize(line: &str, base: usize) -> Result<Vec<Token>, ParseError> {
     Ok(tokens)
 }
 
+/// The command's option within two edits of `typed`, if one is.
+fn closest_flag(spec: &CommandSpec, typed: &str) -> Option<&'static str> {
+    let names = spec.flags.iter().map(|f| f.name);
+    let names = names.chain(spec.writes.then_some("dry-run"));
+    names
+        .map(|n| (super::registry::edit_distance(typed, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
 fn bind(spec: &CommandSpec, tokens: &[Token], name_end: usize) -> Result<Invocation, ParseError> {
     let mut inv = Invocation {
         name: spec.name.to_string(),
@@ -279,7 +290,10 @@ fn bind(spec: &CommandSpec, tokens: &[Token], name_end: usize) -> Result<Invocat
             None => (&tok.text[2..], None),
         };
         let Some(flag) = spec.flag(name) else {
-            return Err((tok.at, format!("unknown option --{name}")));
+            let hint = closest_flag(spec, name)
+                .map(|f| format!(" — did you mean --{f}?"))
+                .unwrap_or_default();
+            return Err((tok.at, format!("unknown option --{name}{hint}")));
         };
         let value = match (flag.kind, inline) {
             (FlagKind::Bool, None) => String::new(),

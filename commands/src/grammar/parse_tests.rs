@@ -134,6 +134,11 @@ fn malformed_input_names_the_position_and_gives_usage() {
     assert_eq!(reason, "--dry-run takes no value");
     let (_, reason, _) = malformed("!jobs 1 2");
     assert_eq!(reason, "too many arguments (2, at most 1)");
+    // Options get a "did you mean", as commands do.
+    let (_, reason, _) = malformed("!copy hello --form a/b --to c/d");
+    assert_eq!(reason, "unknown option --form — did you mean --from?");
+    let (_, reason, _) = malformed("!retry glibc --dryrun");
+    assert_eq!(reason, "unknown option --dryrun — did you mean --dry-run?");
 }
 
 #[test]
