@@ -107,6 +107,9 @@ fn check_config_accepts_the_example_and_redacts_secrets() {
     assert!(stdout.contains("is valid."), "{stdout}");
     assert!(stdout.contains("api key [redacted]"), "{stdout}");
     assert!(!stdout.contains("very-secret-value"), "{stdout}");
+    // User words, not debug names.
+    assert!(stdout.contains("chat: console (default user"), "{stdout}");
+    assert!(stdout.contains("release maas: snaps [maas]"), "{stdout}");
 }
 
 #[test]
