@@ -375,3 +375,21 @@ fn retry_refuses_bad_ppas_and_urls_and_says_when_nothing_matches() {
         "{err}"
     );
 }
+
+/// Logs into a pipe (journald, a file) carry no colour codes.
+#[test]
+fn logs_to_a_pipe_have_no_colour_codes() {
+    let mut child = shepherd()
+        .arg("sandbox")
+        .env("SHEPHERD_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"!jobs\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INFO"), "{err}");
+    assert!(!err.contains('\x1b'), "{err}");
+}

@@ -104,7 +104,11 @@ impl Config {
             out.push_str(&format!(
                 "command !{name}: role {}, channels {channels}, {}\n",
                 p.role.as_deref().unwrap_or("(default)"),
-                if p.confirm { "always asks first" } else { "asks when the plan is big or dangerous" }
+                if p.confirm {
+                    "always asks first"
+                } else {
+                    "asks when the plan is big or dangerous"
+                }
             ));
         }
         for s in &self.schedules {
