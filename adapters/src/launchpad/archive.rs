@@ -133,23 +133,15 @@ impl LaunchpadClient {
 
     /// The processors a PPA builds for; `None` when there is no such PPA.
     pub async fn ppa_processors(&self, reference: &str) -> Result<Option<Vec<String>>, LpError> {
-        let path = ppa_path(reference)
-            .ok_or_else(|| LpError::Invalid(format!("`{reference}` is not OWNER/NAME")))?;
-        let entry = match self.get(&path).await {
+        let entry = match self.ppa(reference).await {
             Ok(e) => e,
             Err(LpError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let Some(link) = entry["processors_collection_link"].as_str() else {
-            return Ok(Some(Vec::new()));
-        };
-        let names = self
-            .entries(link, 50)
-            .await?
-            .iter()
-            .filter_map(|p| p["name"].as_str().map(str::to_string))
-            .collect();
-        Ok(Some(names))
+        match entry["processors_collection_link"].as_str() {
+            Some(link) => self.processor_names(link).await.map(Some),
+            None => Ok(Some(Vec::new())),
+        }
     }
 
     /// The older bulk copy (§3.4): the latest publication of each source in `from`.

@@ -247,4 +247,14 @@ impl LaunchpadClient {
         }
         Self::json(&Method::PATCH, &url, resp).await
     }
+
+    /// The names in a processors collection (a PPA's or a snap's).
+    pub(crate) async fn processor_names(&self, link: &str) -> Result<Vec<String>, LpError> {
+        Ok(self
+            .entries(link, 50)
+            .await?
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect())
+    }
 }

@@ -83,16 +83,10 @@ impl LaunchpadClient {
     /// The architectures a snap builds for (its enabled processors);
     /// `None` when Launchpad does not say.
     pub async fn snap_processors(&self, snap: &Snap) -> Result<Option<Vec<String>>, LpError> {
-        let Some(link) = &snap.processors_collection_link else {
-            return Ok(None);
-        };
-        let names = self
-            .entries(link, 50)
-            .await?
-            .iter()
-            .filter_map(|p| p["name"].as_str().map(str::to_string))
-            .collect();
-        Ok(Some(names))
+        match &snap.processors_collection_link {
+            Some(link) => self.processor_names(link).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     pub async fn snap(&self, owner: &str, name: &str) -> Result<Snap, LpError> {

@@ -29,6 +29,7 @@ use crate::views::Views;
 use shepherd_commands::polls::Poller;
 
 pub use deliveries::WebhookService;
+pub(crate) use shepherd_commands::format::plural;
 
 /// How many steps a preview lists before summarising the rest.
 const PREVIEW_STEPS: usize = 10;
@@ -372,14 +373,6 @@ fn stored_reply(
 
 fn already(id: i64) -> String {
     format!("that request is already plan #{id} — `!show {id}`")
-}
-
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn preview(steps: &[StepDraft]) -> String {

@@ -37,6 +37,15 @@ pub fn step_mark(state: StepState) -> &'static str {
     }
 }
 
+/// "" for one, "s" for any other count: `step{}`.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// `▰▰▰▱▱▱ 3/6` — one line that a progress message can be edited to.
 pub fn progress(done: u32, total: u32) -> String {
     let width = total.clamp(1, 10);

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use shepherd_adapters::launchpad::bugs::BugTask;
 
 use super::milestone::lp_name;
+use crate::plan::format::plural;
 use crate::plan::{Action, PlanDraft, StepDraft};
 use crate::registry::{CommandSpec, FlagKind, FlagSpec};
 use crate::{Command, Context, Invocation, Outcome, UserError};
@@ -124,7 +125,7 @@ impl Command for Bugs {
     }
 
     fn reads(&self, inv: &Invocation) -> bool {
-        inv.positionals.first().map(String::as_str) == Some("list")
+        super::is_list(inv)
     }
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
@@ -167,14 +168,6 @@ impl Command for Bugs {
             ["list", project, milestone] => list(cx, inv, project, milestone).await,
             _ => Err(usage()),
         }
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

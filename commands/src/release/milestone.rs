@@ -81,7 +81,7 @@ impl Command for Milestone {
     }
 
     fn reads(&self, inv: &Invocation) -> bool {
-        inv.positionals.first().map(String::as_str) == Some("list")
+        super::is_list(inv)
     }
 
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {

@@ -11,3 +11,10 @@ pub mod promote;
 pub mod status;
 pub mod version;
 pub mod view;
+
+use crate::Invocation;
+
+/// `!milestone list …`, `!bugs list …`: the read-only form of a command.
+pub(crate) fn is_list(inv: &Invocation) -> bool {
+    inv.positionals.first().map(String::as_str) == Some("list")
+}
