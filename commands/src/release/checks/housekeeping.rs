@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{list, Check, Checker, OPEN};
 use crate::UserError;
+use shepherd_adapters::launchpad::milestones::Milestone;
 
 impl Checker<'_> {
     pub(super) async fn deps(&self) -> Result<Check, UserError> {
@@ -48,10 +49,12 @@ impl Checker<'_> {
         ))
     }
 
-    pub(super) async fn milestone(&self) -> Result<Check, UserError> {
+    /// The milestone check, given the milestone as read (once, for this
+    /// and the bugs check).
+    pub(super) fn milestone(&self, found: Option<&Milestone>) -> Check {
         let (project, name) = (self.p.project(), self.v.tag());
         let title = format!("milestone {project} {name} exists");
-        Ok(match self.cx.launchpad.milestone(project, &name).await? {
+        match found {
             None => Check::new(
                 title,
                 vec!["no such milestone".into()],
@@ -63,13 +66,13 @@ impl Checker<'_> {
                 format!("`!milestone release {project} {name}` once the release is out"),
             ),
             Some(_) => Check::new(title, Vec::new(), None),
-        })
+        }
     }
 
-    pub(super) async fn bugs(&self) -> Result<Check, UserError> {
+    pub(super) async fn bugs(&self, milestone: Option<&Milestone>) -> Result<Check, UserError> {
         let (project, name) = (self.p.project(), self.v.tag());
         // No milestone, no bugs on it: nothing to say until it exists.
-        if self.cx.launchpad.milestone(project, &name).await?.is_none() {
+        if milestone.is_none() {
             return Ok(Check::new(
                 format!("no open bugs on milestone {name} (no milestone yet)"),
                 Vec::new(),

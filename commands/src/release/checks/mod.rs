@@ -133,8 +133,13 @@ impl<'a> Checker<'a> {
         if self.path.iter().any(|s| s.companions) {
             out.push(self.default_track());
         }
-        out.push(self.milestone().await?);
-        out.push(self.bugs().await?);
+        let milestone = self
+            .cx
+            .launchpad
+            .milestone(self.p.project(), &self.v.tag())
+            .await?;
+        out.push(self.milestone(milestone.as_ref()));
+        out.push(self.bugs(milestone.as_ref()).await?);
         if let Some(repo) = &self.p.git_repository {
             out.push(self.tag(repo).await?);
         }
