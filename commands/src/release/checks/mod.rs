@@ -7,8 +7,8 @@
 mod housekeeping;
 mod snaps;
 
-use super::builds::prep_commit;
 use super::product::{Product, Stage};
+use super::version::BuildVersion;
 use super::version::Version;
 use super::view::SnapChannels;
 use crate::{Context, UserError};
@@ -57,6 +57,9 @@ pub(crate) struct Checker<'a> {
     channels: Vec<(String, SnapChannels)>,
     /// The commit the release-prep deb was built from (the build set's).
     commit: Option<String>,
+    /// The release's build in the release-prep PPA (version, arches
+    /// without binaries), read once for the commit and its own check.
+    prep_build: Result<Option<(String, Vec<String>)>, UserError>,
 }
 
 /// `a, b and c` — for arches and names.
@@ -79,15 +82,24 @@ impl<'a> Checker<'a> {
         for snap in snaps {
             channels.push((snap.clone(), cx.release.snap_channels(snap).await?));
         }
-        let commit = prep_commit(cx, p, &v).await?;
-        Ok(Checker {
+        let mut checker = Checker {
             cx,
             p,
             path: p.path(&v),
             v,
             channels,
-            commit,
-        })
+            commit: None,
+            prep_build: Ok(None),
+        };
+        if let Some(prep) = checker.prep_ppa() {
+            checker.prep_build = checker.build_in(&prep).await;
+        }
+        // Any error reading it is the source check's to report.
+        checker.commit = match &checker.prep_build {
+            Ok(Some((version, _))) => version.parse::<BuildVersion>().ok().map(|b| b.sha),
+            _ => None,
+        };
+        Ok(checker)
     }
 
     fn snap(&self, name: &str) -> Option<&SnapChannels> {
@@ -234,8 +246,13 @@ impl<'a> Checker<'a> {
         Ok(Some((version, missing)))
     }
 
+    /// The release-prep stage's PPA, when the product has PPAs.
+    fn prep_ppa(&self) -> Option<String> {
+        self.path.first().and_then(|s| self.p.ppa(s, &self.v))
+    }
+
     async fn source_built(&self) -> Result<Check, UserError> {
-        let Some(prep) = self.path.first().and_then(|s| self.p.ppa(s, &self.v)) else {
+        let Some(prep) = self.prep_ppa() else {
             return Ok(Check::new("no release-prep PPA".into(), Vec::new(), None));
         };
         let (src, series) = (
@@ -243,7 +260,7 @@ impl<'a> Checker<'a> {
             self.p.ubuntu_series.as_deref().unwrap_or_default(),
         );
         let title = format!("{src} {} built and published in ppa:{prep}", self.v.deb());
-        Ok(match self.build_in(&prep).await? {
+        Ok(match self.prep_build.clone()? {
             None => Check::new(
                 title,
                 vec![format!(
