@@ -1,6 +1,7 @@
 //! Shepherd's runtime: configuration, dispatch, the executor, the store, the
 //! scheduler and the HTTP server. The binary (`main.rs`) is a thin CLI on top.
 
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod dispatch;

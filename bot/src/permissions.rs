@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use shepherd_adapters::chat::Incoming;
 use shepherd_commands::{CommandSpec, Policy};
 
 use crate::config::{CommandPolicy, Config, RoleConfig};
@@ -22,6 +23,48 @@ pub enum Refusal {
     WrongChannel {
         allowed: Vec<String>,
     },
+    /// Config keeps this command out of direct messages.
+    NotInDirect {
+        ask: Option<String>,
+    },
+}
+
+/// Who asks, where: the identities a role may be granted to (the person,
+/// and the platform groups they are in) and the channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub actor: &'a str,
+    pub groups: &'a [String],
+    pub channel: &'a str,
+    pub direct: bool,
+}
+
+impl<'a> From<&'a Incoming> for Caller<'a> {
+    fn from(m: &'a Incoming) -> Self {
+        Self {
+            actor: &m.actor,
+            groups: &m.groups,
+            channel: &m.channel,
+            direct: m.direct,
+        }
+    }
+}
+
+impl Caller<'_> {
+    fn is(&self, identity: &str) -> bool {
+        self.actor == identity || self.groups.iter().any(|g| g == identity)
+    }
+}
+
+/// An identity as a person reads it: `console:alice` → alice; on Discord a
+/// mention, which names without pinging (the bot sends no mentions).
+fn shown(identity: &str) -> String {
+    match identity.split_once(':') {
+        Some(("discord", id)) => format!("<@{id}>"),
+        Some(("discord-role", id)) => format!("<@&{id}>"),
+        Some((_, id)) => id.to_string(),
+        None => identity.to_string(),
+    }
 }
 
 impl Refusal {
@@ -49,6 +92,10 @@ impl Refusal {
             Refusal::WrongChannel { allowed } => {
                 format!("!{command} is only available in {}", allowed.join(", "))
             }
+            Refusal::NotInDirect { ask } => match ask {
+                Some(ask) => format!("!{command} is not available in direct messages — ask in {ask}"),
+                None => format!("!{command} is not available in direct messages — ask in a channel"),
+            },
         }
     }
 
@@ -58,6 +105,7 @@ impl Refusal {
             Refusal::NeedsRole { role, .. } => format!("needs role {role}"),
             Refusal::NoOneHolds { role } => format!("role {role} undefined"),
             Refusal::WrongChannel { .. } => "wrong channel".to_string(),
+            Refusal::NotInDirect { .. } => "not in direct messages".to_string(),
         }
     }
 }
@@ -76,21 +124,20 @@ impl Permissions {
         }
     }
 
-    pub fn holds(&self, actor: &str, role: &str) -> bool {
-        self.roles
-            .get(role)
-            .is_some_and(|r| r.members.iter().any(|m| m == actor))
-    }
-
     /// Whether config asks for every plan of this command to be confirmed.
     pub fn forces_confirm(&self, spec: &CommandSpec) -> bool {
         self.policies.get(spec.name).is_some_and(|p| p.confirm)
     }
 
-    /// May `actor` run `spec` in `channel`?
-    pub fn check(&self, actor: &str, channel: &str, spec: &CommandSpec) -> Result<(), Refusal> {
+    /// May the caller run `spec` where they are?
+    pub fn check(&self, caller: Caller<'_>, spec: &CommandSpec) -> Result<(), Refusal> {
         if let Some(policy) = self.policies.get(spec.name) {
-            if !policy.channels.is_empty() && !policy.channels.iter().any(|c| c == channel) {
+            if caller.direct && policy.dm == Some(false) {
+                let role = self.required_role(spec);
+                let ask = role.and_then(|r| self.roles.get(&r)?.ask.clone());
+                return Err(Refusal::NotInDirect { ask });
+            }
+            if !policy.channels.is_empty() && !policy.channels.iter().any(|c| c == caller.channel) {
                 return Err(Refusal::WrongChannel {
                     allowed: policy.channels.clone(),
                 });
@@ -98,32 +145,25 @@ impl Permissions {
         }
         match self.required_role(spec) {
             None => Ok(()),
-            Some(role) => self.check_role(actor, &role),
+            Some(role) => self.check_role(caller, &role),
         }
     }
 
-    /// Does `actor` hold `role`? The refusal says who to ask if not.
-    pub fn check_role(&self, actor: &str, role: &str) -> Result<(), Refusal> {
+    /// Does the caller (or a group they are in) hold `role`? The refusal
+    /// says who to ask if not.
+    pub fn check_role(&self, caller: Caller<'_>, role: &str) -> Result<(), Refusal> {
         let Some(rc) = self.roles.get(role) else {
             return Err(Refusal::NoOneHolds {
                 role: role.to_string(),
             });
         };
-        if rc.members.iter().any(|m| m == actor) {
+        if rc.members.iter().any(|m| caller.is(m)) {
             return Ok(());
         }
         Err(Refusal::NeedsRole {
             role: role.to_string(),
             ask: rc.ask.clone(),
-            holders: rc
-                .members
-                .iter()
-                .map(|m| {
-                    m.split_once(':')
-                        .map_or(m.as_str(), |(_, id)| id)
-                        .to_string()
-                })
-                .collect(),
+            holders: rc.members.iter().map(|m| shown(m)).collect(),
         })
     }
 }
@@ -135,5 +175,86 @@ impl Policy for Permissions {
             None => spec.role?,
         };
         (role != "none").then(|| role.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CommandPolicy, RoleConfig};
+
+    static RETRY: CommandSpec = CommandSpec {
+        name: "retry",
+        aliases: &[],
+        summary: "",
+        usage: "",
+        examples: &[],
+        role: Some("release-team"),
+        writes: true,
+        flags: &[],
+        positionals: (1, 1),
+        positional_names: "PKG",
+    };
+
+    fn permissions(dm: Option<bool>) -> Permissions {
+        let role = RoleConfig {
+            members: vec!["discord:42".into(), "discord-role:7".into()],
+            ask: Some("#release".into()),
+        };
+        let policy = CommandPolicy {
+            dm,
+            ..CommandPolicy::default()
+        };
+        Permissions {
+            roles: [("release-team".to_string(), role)].into(),
+            policies: [("retry".to_string(), policy)].into(),
+        }
+    }
+
+    fn caller<'a>(actor: &'a str, groups: &'a [String], direct: bool) -> Caller<'a> {
+        Caller {
+            actor,
+            groups,
+            channel: "#release",
+            direct,
+        }
+    }
+
+    #[test]
+    fn a_role_is_held_in_person_or_through_a_discord_role() {
+        let p = permissions(None);
+        let role7 = ["discord-role:7".to_string()];
+        let role8 = ["discord-role:8".to_string()];
+        let rows: &[(&str, &[String], bool)] = &[
+            ("discord:42", &[], true),
+            ("discord:43", &role7, true),
+            ("discord:43", &role8, false),
+            ("discord:43", &[], false),
+        ];
+        for (actor, groups, ok) in rows {
+            let got = p.check(caller(actor, groups, false), &RETRY);
+            assert_eq!(got.is_ok(), *ok, "{actor} {groups:?}: {got:?}");
+        }
+        let refusal = p
+            .check(caller("discord:43", &[], false), &RETRY)
+            .unwrap_err();
+        let text = refusal.message("retry");
+        assert!(text.contains("release-team: <@42>, <@&7>"), "{text}");
+    }
+
+    #[test]
+    fn direct_messages_follow_the_command_policy() {
+        let no = permissions(Some(false));
+        let refusal = no
+            .check(caller("discord:42", &[], true), &RETRY)
+            .unwrap_err();
+        assert_eq!(
+            refusal.message("retry"),
+            "!retry is not available in direct messages — ask in #release"
+        );
+        assert!(no.check(caller("discord:42", &[], false), &RETRY).is_ok());
+        assert!(permissions(None)
+            .check(caller("discord:42", &[], true), &RETRY)
+            .is_ok());
     }
 }

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::dispatch::flood::FloodLimit;
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::executor::{Applier, Executor, WorldApplier};
@@ -112,6 +113,7 @@ pub async fn start(
         pollers,
         bulk_concurrency: config.executor.bulk_concurrency.max(1),
         redactor: redactor.clone(),
+        flood: config.chat.flood_limit().map(FloodLimit::new),
     });
     let executor = Executor::new(
         store.clone(),

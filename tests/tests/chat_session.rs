@@ -178,6 +178,8 @@ async fn a_redelivered_message_makes_one_plan() {
         message_id: "msg-42".into(),
         text: "!announce #once hello".into(),
         conversation: "#release".into(),
+        groups: Vec::new(),
+        direct: false,
     };
     h.bot.dispatcher.handle(Event::Chat(msg.clone())).await;
     h.bot.dispatcher.handle(Event::Chat(msg)).await;

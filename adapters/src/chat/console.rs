@@ -182,6 +182,8 @@ impl Chat for ConsoleChat {
                 thread: format!("t{n}"),
                 message_id: format!("{}-{n}", self.session),
                 text: text.to_string(),
+                groups: Vec::new(),
+                direct: false,
             });
         }
     }

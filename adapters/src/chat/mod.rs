@@ -7,6 +7,9 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub mod console;
+#[cfg(feature = "discord")]
+pub mod discord;
+pub mod slash;
 
 /// A message someone sent, as the bot sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,11 @@ pub struct Incoming {
     /// the bot. A chat thread on platforms that have them; a console
     /// channel (lines typed or piped into one terminal are one script).
     pub conversation: String,
+    /// Groups the platform says the actor belongs to, qualified like
+    /// actors (`discord-role:5678`): config may grant a role to one.
+    pub groups: Vec<String>,
+    /// A direct (private) message, not said in a channel.
+    pub direct: bool,
 }
 
 /// Where a reply goes.
@@ -52,14 +60,33 @@ pub enum ChatError {
     Io(#[from] std::io::Error),
     #[error("chat platform refused: {0}")]
     Refused(String),
+    /// The platform is briefly unreachable or asked us to slow down.
+    #[error("chat platform unavailable: {0}")]
+    Unavailable(String),
+    /// The platform refused our credentials: nothing will work until an
+    /// operator fixes them.
+    #[error("chat platform refused the bot's credentials: {0}")]
+    Unauthorized(String),
+}
+
+impl Clone for ChatError {
+    fn clone(&self) -> Self {
+        match self {
+            ChatError::Closed => ChatError::Closed,
+            ChatError::Io(e) => ChatError::Io(std::io::Error::new(e.kind(), e.to_string())),
+            ChatError::Refused(m) => ChatError::Refused(m.clone()),
+            ChatError::Unavailable(m) => ChatError::Unavailable(m.clone()),
+            ChatError::Unauthorized(m) => ChatError::Unauthorized(m.clone()),
+        }
+    }
 }
 
 impl ChatError {
     /// Worth retrying (the executor backs off on these).
     pub fn is_transient(&self) -> bool {
         match self {
-            ChatError::Io(_) => true,
-            ChatError::Closed | ChatError::Refused(_) => false,
+            ChatError::Io(_) | ChatError::Unavailable(_) => true,
+            ChatError::Closed | ChatError::Refused(_) | ChatError::Unauthorized(_) => false,
         }
     }
 }

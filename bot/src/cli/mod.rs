@@ -5,13 +5,11 @@ mod offline;
 mod signals;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use shepherd_adapters::chat::console::ConsoleChat;
 
-use crate::config::{ChatAdapter, Config};
+use crate::config::Config;
 use crate::runtime;
 use signals::Signals;
 
@@ -170,18 +168,18 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
             "no one holds this role: the command is refused to everyone"
         );
     }
-    let chat = match config.chat.adapter {
-        ChatAdapter::Console => Arc::new(ConsoleChat::stdio(
-            &config.chat.default_user,
-            &config.chat.default_channel,
-        )),
-    };
+    // Connected first: a refused token stops here, before anything runs.
+    let chat = crate::chat::connect(&config).await?;
     let signals = Signals::register();
-    let bot = runtime::start(&config, chat, None).await?;
+    let bot = runtime::start(&config, chat.chat(), None).await?;
     tokio::spawn(signals.cancel_on_signal(bot.shutdown_token()));
     tracing::info!("shepherd is running");
-    bot.serve_chat(false).await;
+    bot.serve_chat(chat.stops_the_bot()).await;
+    chat.close().await;
     bot.stop().await;
+    if let Some(why) = chat.failure() {
+        anyhow::bail!(why);
+    }
     tracing::info!("shepherd stopped");
     Ok(())
 }

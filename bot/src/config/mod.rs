@@ -75,33 +75,6 @@ impl Default for StoreConfig {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChatConfig {
-    /// `console` (stdin/stdout). Discord arrives with its own issue.
-    pub adapter: ChatAdapter,
-    /// Console: who a line without `name>` comes from.
-    pub default_user: String,
-    /// Console: the channel of a line without `#channel`.
-    pub default_channel: String,
-}
-
-impl Default for ChatConfig {
-    fn default() -> Self {
-        Self {
-            adapter: ChatAdapter::Console,
-            default_user: "operator".into(),
-            default_channel: "console".into(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ChatAdapter {
-    Console,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where the HTTP server listens (`/healthz`, `/metrics`, `/hooks/…`);
     /// unset = no server.
@@ -217,7 +190,8 @@ impl ConfirmConfig {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
-    /// Chat identities, `platform:id` (e.g. `console:alice`, `discord:1234`).
+    /// Chat identities, `platform:id` (e.g. `console:alice`, `discord:1234`),
+    /// or platform groups (`discord-role:5678`: everyone with that role).
     pub members: Vec<String>,
     /// Where to ask for this role; refusals point there.
     pub ask: Option<String>,
@@ -234,6 +208,8 @@ pub struct CommandPolicy {
     /// Always park this command's plans for `!confirm`.
     #[serde(default)]
     pub confirm: bool,
+    /// May it be used in a direct message? (Default: yes.)
+    pub dm: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -309,6 +285,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "webhook.launchpad_secret",
     ),
     ("SHEPHERD_CHAT_DEFAULT_USER", "chat.default_user"),
+    ("SHEPHERD_DISCORD_TOKEN", "chat.discord.token"),
     ("SHEPHERD_LAUNCHPAD_OAUTH_TOKEN", "launchpad.oauth_token"),
     (
         "SHEPHERD_LAUNCHPAD_OAUTH_TOKEN_SECRET",
@@ -370,6 +347,9 @@ impl Config {
     /// text the bot relays (a service may echo a wrong token back).
     pub fn secrets(&self) -> Vec<SecretString> {
         let mut out: Vec<SecretString> = self.webhook.launchpad_secret.iter().cloned().collect();
+        if let Some(d) = &self.chat.discord {
+            out.extend(d.token.iter().cloned());
+        }
         out.extend(self.webhook.launchpad.iter().map(|h| h.secret.clone()));
         if let Some(lp) = &self.launchpad {
             out.extend(lp.oauth_token.iter().cloned());
@@ -406,17 +386,27 @@ impl Config {
     }
 }
 
-/// Sets `section.key` in the document, creating the section if needed.
+/// Sets `a.b.key` in the document, creating the tables on the way.
 fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
-    let (section, key) = dotted.split_once('.').unwrap_or(("", dotted));
-    let table = doc
-        .entry(section)
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let toml::Value::Table(t) = table {
-        t.insert(key.to_string(), toml::Value::String(value.to_string()));
+    let mut parts: Vec<&str> = dotted.split('.').collect();
+    let Some(key) = parts.pop() else {
+        return;
+    };
+    let mut table = doc;
+    for section in parts {
+        let entry = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(t) = entry else {
+            return;
+        };
+        table = t;
     }
+    table.insert(key.to_string(), toml::Value::String(value.to_string()));
 }
 
+mod chat;
+pub use chat::{ChatAdapter, ChatConfig, DiscordConfig};
 mod crontab;
 pub use crontab::{parse_cron, Cron};
 

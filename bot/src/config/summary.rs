@@ -44,6 +44,40 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
+    fn chat_summary(&self) -> String {
+        let flood = match self.chat.flood_limit() {
+            Some(n) => format!("at most {n} commands a minute each"),
+            None => "no flood limit".into(),
+        };
+        match (&self.chat.adapter, &self.chat.discord) {
+            (super::ChatAdapter::Discord, Some(d)) => {
+                let token = match &d.token {
+                    Some(t) if !t.expose_secret().is_empty() => "[redacted]",
+                    _ => "(unset)",
+                };
+                let mut out = format!(
+                    "chat: discord (token {token}; slash commands in {} guild(s); a post per channel every {} ms at most; {flood})\n",
+                    d.guilds.len(),
+                    d.pace_ms
+                );
+                for (name, id) in &d.channels {
+                    out.push_str(&format!(
+                        "discord channel #{}: {id}\n",
+                        name.trim_start_matches('#')
+                    ));
+                }
+                if let Some(u) = &d.api_url {
+                    out.push_str(&format!("discord api: {}\n", redact_url(u.as_str())));
+                }
+                out
+            }
+            _ => format!(
+                "chat: console (default user {}, channel {}; {flood})\n",
+                self.chat.default_user, self.chat.default_channel
+            ),
+        }
+    }
+
     /// A human summary with every secret redacted, for `check-config`.
     pub fn redacted_summary(&self) -> String {
         let secret = |s: &Option<SecretString>| match s {
@@ -51,13 +85,7 @@ impl Config {
             _ => "(unset)",
         };
         let mut out = format!("store: sqlite {}\n", self.store.path.display());
-        let adapter = match self.chat.adapter {
-            super::ChatAdapter::Console => "console",
-        };
-        out.push_str(&format!(
-            "chat: {adapter} (default user {}, channel {})\n",
-            self.chat.default_user, self.chat.default_channel
-        ));
+        out.push_str(&self.chat_summary());
         match self.webhook.listen {
             Some(a) => out.push_str(&format!(
                 "webhook server: http://{a} (at most {} connections, {} ms to send headers)\n",

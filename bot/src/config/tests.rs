@@ -231,3 +231,81 @@ fn protected_ppas_are_owner_slash_name_patterns() {
     let e = error("[confirm]\nprotected_ppas = ['maas']\n");
     assert!(e.contains("must be OWNER/NAME"), "{e}");
 }
+
+const DISCORD: &str = r##"
+[chat]
+adapter = "discord"
+
+[chat.discord]
+guilds = [81384788765712384]
+
+[chat.discord.channels]
+"#ubuntu-release" = 381870553235193857
+
+[roles.release-team]
+members = ["discord:80351110224678912", "discord-role:41771983423143936"]
+
+[commands.announce]
+channels = ["#ubuntu-release"]
+dm = false
+"##;
+
+#[test]
+fn discord_takes_its_token_from_the_environment_and_redacts_it() {
+    let token = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs";
+    let c = load(DISCORD, &[("SHEPHERD_DISCORD_TOKEN", token)]).unwrap();
+    let d = c.chat.discord.as_ref().unwrap();
+    assert_eq!(d.token.as_ref().unwrap().expose_secret(), token);
+    assert_eq!(d.guilds, [81384788765712384]);
+    assert_eq!(
+        c.chat.flood_limit(),
+        Some(10),
+        "Discord is flood-limited by default"
+    );
+    assert_eq!(c.commands["announce"].dm, Some(false));
+    let summary = c.redacted_summary();
+    assert!(!summary.contains(token), "{summary}");
+    assert!(
+        summary.contains("chat: discord (token [redacted]"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("#ubuntu-release: 381870553235193857"),
+        "{summary}"
+    );
+    assert!(c.secrets().iter().any(|s| s.expose_secret() == token));
+}
+
+#[test]
+fn discord_configuration_mistakes_are_named() {
+    let e = load(DISCORD, &[]).unwrap_err().to_string();
+    assert!(e.contains("SHEPHERD_DISCORD_TOKEN"), "{e}");
+    let e = load(DISCORD, &[("SHEPHERD_DISCORD_TOKEN", "Bot abc")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("without `Bot `"), "{e}");
+    let e = error("[chat]\nadapter = \"discord\"\n");
+    assert!(e.contains("needs a [chat.discord] section"), "{e}");
+    let e = error("[chat.discord]\nguilds = [1]\n");
+    assert!(e.contains("adapter is \"console\""), "{e}");
+    let typo = DISCORD.replace("discord:80351110224678912", "discord:alice");
+    let e = load(&typo, &[("SHEPHERD_DISCORD_TOKEN", "t0ken")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("member `discord:alice`"), "{e}");
+    let unmapped = DISCORD.replace("channels = [\"#ubuntu-release\"]", "channels = [\"#maas\"]");
+    let e = load(&unmapped, &[("SHEPHERD_DISCORD_TOKEN", "t0ken")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("channel #maas is not in [chat.discord.channels]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_console_is_not_flood_limited_unless_asked() {
+    assert_eq!(load("", &[]).unwrap().chat.flood_limit(), None);
+    let c = load("[chat]\ncommands_per_minute = 5\n", &[]).unwrap();
+    assert_eq!(c.chat.flood_limit(), Some(5));
+}

@@ -9,13 +9,15 @@ use super::{parse_cron, Config, ConfigError, MIN_SECRET_BYTES};
 impl Config {
     pub(super) fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        self.chat.validate()?;
         for (role, rc) in &self.roles {
             if let Some(m) = rc.members.iter().find(|m| !is_identity(m)) {
                 return bad(format!(
-                    "[roles.{role}] member `{m}` must be `platform:id`, e.g. `console:alice`"
+                    "[roles.{role}] member `{m}` must be `platform:id`, e.g. `console:alice`, `discord:80351110224678912` or `discord-role:41771983423143936`"
                 ));
             }
         }
+        self.validate_channels()?;
         for (name, policy) in &self.commands {
             match registry.lookup(name) {
                 Some(spec) if spec.name == name => {}
@@ -122,5 +124,42 @@ impl Config {
 }
 
 fn is_identity(m: &str) -> bool {
-    matches!(m.split_once(':'), Some((p, id)) if !p.is_empty() && !id.is_empty())
+    match m.split_once(':') {
+        // Discord's ids are numbers (snowflakes): `discord:alice` is a typo
+        // that would silently grant nothing.
+        Some(("discord" | "discord-role", id)) => {
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())
+        }
+        Some((p, id)) => !p.is_empty() && !id.is_empty(),
+        None => false,
+    }
+}
+
+impl Config {
+    /// Every channel config names must be one the chat platform can reach.
+    fn validate_channels(&self) -> Result<(), ConfigError> {
+        let policies = self.commands.iter().flat_map(|(n, p)| {
+            p.channels
+                .iter()
+                .map(move |c| (format!("[commands.{n}] channels"), c))
+        });
+        let jobs = self.schedules.iter().filter_map(|s| {
+            s.announce
+                .as_ref()
+                .map(|a| (format!("schedule `{}`", s.name), &a.channel))
+        });
+        let hooks = self.webhook.launchpad.iter().filter_map(|h| {
+            h.channel
+                .as_ref()
+                .map(|c| (format!("[[webhook.launchpad]] {}", h.target), c))
+        });
+        for (what, channel) in policies.chain(jobs).chain(hooks) {
+            if !self.chat.knows_channel(channel) {
+                return Err(ConfigError::Invalid(format!(
+                    "{what}: channel {channel} is not in [chat.discord.channels] (name = channel id)"
+                )));
+            }
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@ use shepherd_commands::PlanState;
 
 use crate::dispatch::{plural, Dispatcher, Request};
 use crate::metrics::Metrics;
-use crate::permissions::Refusal;
+use crate::permissions::{Caller, Refusal};
 use crate::store::{now_ms, StoreError};
 
 impl Dispatcher {
@@ -30,7 +30,7 @@ impl Dispatcher {
             return Ok(format!("plan #{id} expired before it was confirmed; nothing was sent. Ask again to start over."));
         }
         if let Err(refusal) = self.may_control(
-            &req.msg.actor,
+            Caller::from(req.msg),
             &plan.requested_by,
             plan.needs_role.as_deref(),
             false,
@@ -63,7 +63,7 @@ impl Dispatcher {
             return Ok(format!("plan #{id} is already {}", plan.state));
         }
         if let Err(refusal) = self.may_control(
-            &req.msg.actor,
+            Caller::from(req.msg),
             &plan.requested_by,
             plan.needs_role.as_deref(),
             true,
@@ -90,17 +90,17 @@ impl Dispatcher {
     /// the requester); cancelling is also open to the requester.
     fn may_control(
         &self,
-        actor: &str,
+        caller: Caller<'_>,
         requester: &str,
         role: Option<&str>,
         requester_may: bool,
     ) -> Result<(), Refusal> {
-        if requester_may && actor == requester {
+        if requester_may && caller.actor == requester {
             return Ok(());
         }
         match role {
-            Some(role) => self.permissions.check_role(actor, role),
-            None if actor == requester => Ok(()),
+            Some(role) => self.permissions.check_role(caller, role),
+            None if caller.actor == requester => Ok(()),
             None => Err(Refusal::NeedsRole {
                 role: "requester".into(),
                 ask: None,

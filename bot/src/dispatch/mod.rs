@@ -7,6 +7,7 @@
 
 mod confirm;
 mod deliveries;
+pub mod flood;
 mod ticks;
 mod watch;
 
@@ -22,10 +23,11 @@ use tokio::sync::Notify;
 use crate::config::ConfirmConfig;
 use crate::events::Event;
 use crate::metrics::Metrics;
-use crate::permissions::{Permissions, Refusal};
+use crate::permissions::{Caller, Permissions, Refusal};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 use crate::views::Views;
+use flood::{FloodLimit, Verdict};
 use shepherd_commands::polls::Poller;
 
 pub use deliveries::WebhookService;
@@ -53,6 +55,8 @@ pub struct Dispatcher {
     pub bulk_concurrency: u32,
     /// Scrubs secrets from what is written to the audit log.
     pub redactor: Arc<Redactor>,
+    /// Commands per person per minute, when limited.
+    pub flood: Option<FloodLimit>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -108,7 +112,16 @@ impl Dispatcher {
     /// The reply to a chat message, if it was a command.
     async fn answer(&self, req: &Request<'_>) -> Result<Option<String>, StoreError> {
         let msg = req.msg;
-        let inv = match parse(&msg.text, &self.registry) {
+        let parsed = parse(&msg.text, &self.registry);
+        let cost = match &parsed {
+            Parsed::NotACommand => return Ok(None),
+            Parsed::Command(_) => 1,
+            Parsed::Unknown { .. } | Parsed::Malformed { .. } => 2,
+        };
+        if let Some(answer) = self.flood_check(req, cost).await? {
+            return Ok(answer);
+        }
+        let inv = match parsed {
             Parsed::NotACommand => return Ok(None),
             Parsed::Unknown { name, suggestion } => {
                 Metrics::bump(&self.metrics.commands_total);
@@ -137,13 +150,24 @@ impl Dispatcher {
         // A read-only use of a writing command (`!bugs list`) needs no
         // role — but still the command's channels.
         let read_only = command.reads(&inv);
-        match self.permissions.check(&msg.actor, &msg.channel, spec) {
+        match self.permissions.check(Caller::from(msg), spec) {
             Err(Refusal::NeedsRole { .. } | Refusal::NoOneHolds { .. }) if read_only => {}
             Err(refusal) => {
                 Metrics::bump(&self.metrics.refusals_total);
                 self.audit(req, None, "refused", &refusal.audit_detail())
                     .await?;
-                return Ok(Some(refusal.message(spec.name)));
+                let mut text = refusal.message(spec.name);
+                // A DM carries no server roles: a role held through one
+                // looks missing there.
+                if msg.direct
+                    && matches!(refusal, Refusal::NeedsRole { .. })
+                    && msg.groups.is_empty()
+                {
+                    text.push_str(
+                        " (in a direct message I cannot see your server roles: ask in a channel)",
+                    );
+                }
+                return Ok(Some(text));
             }
             Ok(()) => {}
         }
@@ -188,6 +212,31 @@ impl Dispatcher {
             Outcome::Watch { kind, name } => self.watch(req, kind, &name, true).await?,
             Outcome::Unwatch { kind, name } => self.watch(req, kind, &name, false).await?,
         }))
+    }
+
+    /// `None`: go on. Otherwise the answer to a message over the flood
+    /// limit (itself `None`: already told, say nothing).
+    async fn flood_check(
+        &self,
+        req: &Request<'_>,
+        cost: u32,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let Some(flood) = &self.flood else {
+            return Ok(None);
+        };
+        Ok(match flood.admit(&req.msg.actor, cost, now_ms()) {
+            Verdict::Admit => None,
+            Verdict::Ignore => Some(None),
+            Verdict::SlowDown { wait_s } => {
+                Metrics::bump(&self.metrics.refusals_total);
+                self.audit(req, None, "refused", "flood limit").await?;
+                Some(Some(format!(
+                    "slow down, {} — more than {} commands in a minute; I'll read yours again in {wait_s} s",
+                    req.msg.display_name,
+                    flood.per_minute()
+                )))
+            }
+        })
     }
 
     async fn store_plan(

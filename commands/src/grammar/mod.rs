@@ -4,3 +4,4 @@
 pub mod help;
 pub mod parse;
 pub mod registry;
+pub mod slash;

@@ -1,0 +1,72 @@
+//! Discord's errors as chat errors, and the retry of the transient ones.
+//!
+//! Matched on status and Discord's numeric `code`, never on message text.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serenity::http::HttpError;
+
+use crate::chat::ChatError;
+
+/// Discord's JSON error codes we act on.
+pub mod code {
+    /// "A thread has already been created for this message".
+    pub const THREAD_EXISTS: isize = 160_004;
+}
+
+/// The status and Discord code of a refused request, if it was one.
+pub fn status_and_code(e: &serenity::Error) -> Option<(u16, isize)> {
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
+            Some((r.status_code.as_u16(), r.error.code))
+        }
+        _ => None,
+    }
+}
+
+pub fn from_serenity(e: serenity::Error) -> ChatError {
+    match &e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
+            let status = r.status_code.as_u16();
+            let what = format!("{status} (code {}): {}", r.error.code, r.error.message);
+            match status {
+                401 => ChatError::Unauthorized(what),
+                429 | 500..=599 => ChatError::Unavailable(what),
+                _ => ChatError::Refused(what),
+            }
+        }
+        serenity::Error::Http(HttpError::Request(_)) | serenity::Error::Io(_) => {
+            ChatError::Unavailable(e.to_string())
+        }
+        _ => ChatError::Refused(e.to_string()),
+    }
+}
+
+/// Attempts of one request before its error is handed up (the executor
+/// then retries the step later, or reports it).
+const ATTEMPTS: u32 = 5;
+
+/// Runs `request` until it succeeds, fails for good, or runs out of
+/// attempts; waits 250 ms, 500 ms, 1 s, 2 s between transient failures.
+/// (Discord's `retry_after` does not survive serenity's error type when its
+/// limiter is off; doubling waits stays clear of a ban either way.)
+pub async fn with_retries<T, F, Fut>(mut request: F) -> Result<T, ChatError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ChatError>>,
+{
+    let mut wait = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "Discord request will be retried");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! Discord, through serenity 0.12: the gateway brings messages and slash
+//! commands in (`gateway.rs`, converted by the pure functions of
+//! `inbound.rs`); replies, announcements and progress edits go out through
+//! one paced queue per channel (`outbox.rs`), split at 2,000 characters
+//! (`split.rs`), never pinging anyone.
+//!
+//! A request said in a channel is answered in a thread started from it; in
+//! a thread, in that thread; in a DM, in the DM. serenity parses nothing of
+//! ours: commands mean the same on Discord, the console and in tests.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serenity::all::{
+    AutoArchiveDuration, ClientBuilder, CreateAllowedMentions, CreateThread, GatewayIntents,
+    GuildId, HttpBuilder,
+};
+use serenity::gateway::{GatewayError, ShardManager};
+use serenity::http::Http;
+use serenity::model::id::{ChannelId, MessageId};
+use tokio::sync::mpsc;
+
+use super::slash::{SlashCommand, SlashRenderer};
+use super::{Chat, ChatError, Incoming, SentMessage, ThreadRef};
+use errors::{code, from_serenity, status_and_code, with_retries};
+use gateway::{Handler, Places};
+use inbound::Place;
+
+mod commands;
+mod errors;
+mod gateway;
+pub mod inbound;
+pub mod names;
+pub mod outbox;
+pub mod split;
+
+pub use names::ChannelNames;
+pub use outbox::Pacing;
+
+/// Everything needed to connect.
+pub struct DiscordSettings {
+    pub token: SecretString,
+    /// Guilds the slash commands are registered in.
+    pub guilds: Vec<u64>,
+    pub channels: ChannelNames,
+    /// Another base URL for Discord's API (a proxy, or the tests' fake).
+    /// serenity's own rate limiter cannot follow a proxy, so it is off
+    /// then, and the outbox's pacing and retries are all there is.
+    pub api_url: Option<String>,
+    pub pacing: Pacing,
+}
+
+/// Messages read but not yet taken by the bot; past this the gateway waits.
+const BACKLOG: usize = 256;
+
+pub struct DiscordChat {
+    http: Arc<Http>,
+    outbox: Arc<outbox::Outbox>,
+    names: ChannelNames,
+    places: Arc<Places>,
+    incoming: tokio::sync::Mutex<mpsc::Receiver<Incoming>>,
+    shards: Arc<ShardManager>,
+    failure: Arc<Mutex<Option<String>>>,
+    bot: u64,
+}
+
+impl DiscordChat {
+    /// Checks the token, registers the slash commands in each guild, then
+    /// connects the gateway. A refused token or registration is an error
+    /// here, before anything runs — not a retry loop.
+    pub async fn connect(
+        settings: DiscordSettings,
+        commands: &[SlashCommand],
+        render: SlashRenderer,
+    ) -> Result<Self, ChatError> {
+        let mut builder = HttpBuilder::new(settings.token.expose_secret())
+            .default_allowed_mentions(CreateAllowedMentions::new());
+        if let Some(url) = &settings.api_url {
+            builder = builder
+                .proxy(url.trim_end_matches('/'))
+                .ratelimiter_disabled(true);
+        }
+        let http = builder.build();
+        let me = http
+            .get_current_user()
+            .await
+            .map_err(|e| match from_serenity(e) {
+                ChatError::Unauthorized(why) => ChatError::Unauthorized(format!(
+                    "Discord refused the bot token ({why}) — check SHEPHERD_DISCORD_TOKEN"
+                )),
+                other => other,
+            })?;
+        let app = http
+            .get_current_application_info()
+            .await
+            .map_err(from_serenity)?;
+        http.set_application_id(app.id);
+        let declared = commands::create_commands(commands);
+        for guild in &settings.guilds {
+            GuildId::new(*guild)
+                .set_commands(&http, declared.clone())
+                .await
+                .map_err(|e| {
+                    ChatError::Refused(format!(
+                        "cannot register slash commands in guild {guild}: {} — is the bot invited there with the applications.commands scope?",
+                        from_serenity(e)
+                    ))
+                })?;
+        }
+        tracing::info!(bot = %me.name, guilds = settings.guilds.len(), commands = commands.len(), "Discord token accepted; slash commands registered");
+
+        let (tx, rx) = mpsc::channel(BACKLOG);
+        let places = Arc::new(Places::default());
+        let handler = Handler {
+            tx,
+            bot: me.id.get(),
+            names: settings.channels.clone(),
+            places: places.clone(),
+            render,
+        };
+        let intents = GatewayIntents::GUILD_MESSAGES
+            | GatewayIntents::DIRECT_MESSAGES
+            | GatewayIntents::MESSAGE_CONTENT;
+        let mut client = ClientBuilder::new_with_http(http, intents)
+            .event_handler(handler)
+            .await
+            .map_err(from_serenity)?;
+        let http = client.http.clone();
+        let shards = client.shard_manager.clone();
+        let failure = Arc::new(Mutex::new(None));
+        let failed = failure.clone();
+        tokio::spawn(async move {
+            // serenity reconnects and resumes by itself; it returns only on
+            // what retrying cannot fix (or a shutdown).
+            if let Err(e) = client.start().await {
+                let why = gateway_failure(&e);
+                tracing::error!(error = %why, "Discord gateway stopped");
+                if let Ok(mut f) = failed.lock() {
+                    *f = Some(why);
+                }
+            }
+        });
+        Ok(Self {
+            outbox: outbox::Outbox::new(http.clone(), settings.pacing),
+            http,
+            names: settings.channels,
+            places,
+            incoming: tokio::sync::Mutex::new(rx),
+            shards,
+            failure,
+            bot: me.id.get(),
+        })
+    }
+
+    /// Why the gateway stopped for good, once it has.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok()?.clone()
+    }
+
+    /// The bot's own user id.
+    pub fn bot_user(&self) -> u64 {
+        self.bot
+    }
+
+    /// Closes the gateway (the bot is stopping).
+    pub async fn close(&self) {
+        self.shards.shutdown_all().await;
+    }
+
+    /// Where a post for `thread` of `channel` goes: the thread (started
+    /// from the request message if need be), or the channel itself with a
+    /// reply reference when no thread can be started there.
+    async fn target(&self, channel: u64, thread: &str) -> Result<(u64, Option<u64>), ChatError> {
+        let anchor: u64 = thread.parse().map_err(|_| {
+            ChatError::Refused(format!("`{thread}` is not a Discord message or thread"))
+        })?;
+        if anchor == channel
+            || matches!(
+                self.places.get(anchor),
+                Some(Place::Thread { .. } | Place::Direct)
+            )
+        {
+            return Ok((anchor, None));
+        }
+        let name = self.places.thread_name(anchor);
+        let started = with_retries(|| async {
+            let create = CreateThread::new(name.clone()).auto_archive_duration(AutoArchiveDuration::OneDay);
+            match ChannelId::new(channel)
+                .create_thread_from_message(&*self.http, MessageId::new(anchor), create)
+                .await
+            {
+                Ok(t) => Ok(Some(t.id.get())),
+                // Started already (by us before a restart, or by someone).
+                Err(e) if status_and_code(&e).is_some_and(|(_, c)| c == code::THREAD_EXISTS) => {
+                    Ok(Some(anchor))
+                }
+                Err(e) => match from_serenity(e) {
+                    e if e.is_transient() => Err(e),
+                    e => {
+                        tracing::warn!(error = %e, channel, anchor, "cannot start a thread; answering in the channel");
+                        Ok(None)
+                    }
+                },
+            }
+        })
+        .await?;
+        Ok(match started {
+            Some(t) => {
+                self.places.remember(t, Place::Thread { parent: channel });
+                (t, None)
+            }
+            None => (channel, Some(anchor)),
+        })
+    }
+
+    async fn post(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        nonce: Option<&str>,
+        merge: bool,
+    ) -> Result<SentMessage, ChatError> {
+        let channel_id = self.names.resolve(channel)?;
+        let (target, reference) = match thread {
+            Some(t) => self.target(channel_id, t).await?,
+            None => (channel_id, None),
+        };
+        let nonce = nonce.map(str::to_string);
+        let id = self
+            .outbox
+            .post(target, text, nonce, merge, reference)
+            .await?;
+        Ok(SentMessage {
+            channel: channel.to_string(),
+            thread: (target != channel_id).then(|| target.to_string()),
+            id: id.to_string(),
+        })
+    }
+}
+
+/// What an operator should do about a gateway that gave up.
+fn gateway_failure(e: &serenity::Error) -> String {
+    match e {
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            "Discord refused the bot token — check SHEPHERD_DISCORD_TOKEN".into()
+        }
+        serenity::Error::Gateway(
+            GatewayError::DisallowedGatewayIntents | GatewayError::InvalidGatewayIntents,
+        ) => "Discord refused the intents — enable MESSAGE CONTENT INTENT under Bot → Privileged Gateway Intents in the developer portal".into(),
+        other => format!("Discord gateway failed: {other}"),
+    }
+}
+
+#[async_trait]
+impl Chat for DiscordChat {
+    fn platform(&self) -> &str {
+        "discord"
+    }
+
+    async fn next_message(&self) -> Option<Incoming> {
+        self.incoming.lock().await.recv().await
+    }
+
+    async fn reply(&self, to: &ThreadRef, text: &str) -> Result<SentMessage, ChatError> {
+        self.post(&to.channel, Some(&to.thread), text, None, false)
+            .await
+    }
+
+    async fn edit(&self, message: &SentMessage, text: &str) -> Result<(), ChatError> {
+        let channel = match &message.thread {
+            Some(t) => t
+                .parse()
+                .map_err(|_| ChatError::Refused(format!("`{t}` is not a Discord channel")))?,
+            None => self.names.resolve(&message.channel)?,
+        };
+        let id: u64 = message.id.parse().map_err(|_| {
+            ChatError::Refused(format!("`{}` is not a Discord message", message.id))
+        })?;
+        self.outbox.edit(channel, id, text).await
+    }
+
+    async fn send(&self, channel: &str, text: &str) -> Result<SentMessage, ChatError> {
+        self.post(channel, None, text, None, true).await
+    }
+
+    async fn post_once(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+        nonce: &str,
+    ) -> Result<SentMessage, ChatError> {
+        self.post(channel, thread, text, Some(nonce), true).await
+    }
+}
