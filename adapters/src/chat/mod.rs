@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub mod console;
+#[cfg(all(feature = "sim", feature = "discord"))]
+pub mod discord_sim;
 
 /// A message someone sent, as the bot sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
