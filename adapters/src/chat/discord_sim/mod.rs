@@ -342,3 +342,12 @@ impl FakeDiscord {
 
 #[cfg(test)]
 mod payload_tests;
+
+#[cfg(test)]
+mod rest_payload_tests;
+
+#[cfg(test)]
+mod e2e_tests;
+
+#[cfg(test)]
+mod e2e_rest;

@@ -1,35 +1,31 @@
-//! Every payload the fake sends or returns deserializes into the serenity
-//! 0.12.5 type the client reads it as. serenity turns a dispatch it cannot
-//! read into `Event::Unknown` without a word (an INTERACTION_CREATE missing
-//! `attachment_size_limit` never reaches the handler), so a field it
-//! requires must not go missing silently: these tests say which.
+//! Every frame the fake sends on the gateway deserializes into the serenity
+//! 0.12.5 type the client reads it as (REST answers: `rest_payload_tests.rs`).
+//! serenity turns a dispatch it cannot read into `Event::Unknown` without a
+//! word (an INTERACTION_CREATE missing `attachment_size_limit` never reaches
+//! the handler), so a field it requires must not go missing silently: these
+//! tests say which.
 
 use serde_json::{json, Value};
-use serenity::builder::{CreateCommand, CreateCommandOption};
-use serenity::model::application::{
-    Command, CommandDataOptionValue, CommandOptionType, CurrentApplicationInfo, Interaction,
-};
-use serenity::model::channel::{Channel, ChannelType, GuildChannel, Message};
+use serenity::model::application::{CommandDataOptionValue, Interaction};
+use serenity::model::channel::Message;
 use serenity::model::event::{Event, GatewayEvent};
 use serenity::model::gateway::Ready;
-use serenity::model::user::CurrentUser;
 use tokio::sync::mpsc;
 
 use super::gateway::{hello, on_frame};
-use super::payloads::{self, Via};
 use super::state::{ChannelDef, Inner, Outgoing};
 use super::{FakeCommandInteraction, FakeUserMessage};
 
-const TOKEN: &str = "fake-token";
-const GUILD: u64 = 500;
-const CHANNEL: u64 = 501;
-const DM: u64 = 502;
-const ALICE: u64 = 4242;
-const ROLE: u64 = 777;
+pub(super) const TOKEN: &str = "fake-token";
+pub(super) const GUILD: u64 = 500;
+pub(super) const CHANNEL: u64 = 501;
+pub(super) const DM: u64 = 502;
+pub(super) const ALICE: u64 = 4242;
+pub(super) const ROLE: u64 = 777;
 
 /// A fake with a guild, a text channel and a DM, identified on connection
 /// 1 whose frames come out of the receiver.
-fn session() -> (Inner, mpsc::UnboundedReceiver<Outgoing>) {
+pub(super) fn session() -> (Inner, mpsc::UnboundedReceiver<Outgoing>) {
     let mut st = Inner::new(TOKEN);
     st.guilds.insert(GUILD);
     st.channels.insert(
@@ -48,7 +44,7 @@ fn session() -> (Inner, mpsc::UnboundedReceiver<Outgoing>) {
     (st, rx)
 }
 
-fn next_text(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> String {
+pub(super) fn next_text(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> String {
     match rx.try_recv() {
         Ok(Outgoing::Text(t)) => t,
         other => panic!("expected a text frame, got {other:?}"),
@@ -56,13 +52,13 @@ fn next_text(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> String {
 }
 
 /// The next frame as serenity's gateway reads it.
-fn next_event(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> GatewayEvent {
+pub(super) fn next_event(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> GatewayEvent {
     let text = next_text(rx);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// The next frame is a dispatch serenity understands (not `Unknown`).
-fn next_dispatch(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> (u64, Event) {
+pub(super) fn next_dispatch(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> (u64, Event) {
     match next_event(rx) {
         GatewayEvent::Dispatch(_, Event::Unknown(u)) => {
             panic!(
@@ -76,12 +72,14 @@ fn next_dispatch(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> (u64, Event) {
 }
 
 /// `d` of the next dispatch, read as `T` directly for a precise error.
-fn next_d<T: serde::de::DeserializeOwned>(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> T {
+pub(super) fn next_d<T: serde::de::DeserializeOwned>(
+    rx: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> T {
     let frame: Value = serde_json::from_str(&next_text(rx)).expect("JSON frame");
     serde_json::from_value(frame["d"].clone()).unwrap_or_else(|e| panic!("{e}: {}", frame["d"]))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(v: Value) -> T {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}"))
 }
 
@@ -229,82 +227,6 @@ fn replies_edits_and_thread_starts_read_as_messages_and_updates() {
 }
 
 #[test]
-fn rest_messages_are_messages_without_guild_or_member() {
-    let (mut st, _rx) = session();
-    let mut m = st.bot_message(CHANNEL, "done");
-    m.nonce = Some(json!("abc"));
-    let v = payloads::message(&st, &m, Via::Rest);
-    let parsed: Message = parse(v);
-    assert!(parsed.guild_id.is_none() && parsed.member.is_none());
-    assert!(parsed.author.bot);
-    assert_eq!(parsed.author.id.get(), st.bot.id);
-    m.nonce = Some(json!(12));
-    let _: Message = parse(payloads::message(&st, &m, Via::Rest));
-}
-
-#[test]
-fn channels_are_channels_of_the_right_kind() {
-    let (mut st, _rx) = session();
-    let Channel::Guild(text) = parse::<Channel>(payloads::channel(&st, CHANNEL).expect("declared"))
-    else {
-        panic!("a text channel is a guild channel")
-    };
-    assert_eq!((text.kind, text.guild_id.get()), (ChannelType::Text, GUILD));
-    let Channel::Private(dm) = parse::<Channel>(payloads::channel(&st, DM).expect("declared"))
-    else {
-        panic!("a DM is a private channel")
-    };
-    assert_eq!(dm.recipient.id.get(), ALICE);
-    let starter = st.bot_message(CHANNEL, "starter");
-    let id = st.store(starter);
-    let answer = super::channels::create_thread(&mut st, CHANNEL, id, &json!({"name": "plan 7"}));
-    let thread: GuildChannel = parse(answer.body.expect("a channel"));
-    assert_eq!(
-        thread.id.get(),
-        id,
-        "a thread's id is its starter message's"
-    );
-    assert_eq!(thread.kind, ChannelType::PublicThread);
-    assert_eq!(thread.parent_id.map(|p| p.get()), Some(CHANNEL));
-    assert!(thread.thread_metadata.is_some());
-}
-
-#[test]
-fn the_current_user_and_application_read() {
-    let st = Inner::new(TOKEN);
-    let me: CurrentUser = parse(payloads::current_user(&st));
-    assert!(me.bot && me.verified == Some(true));
-    let app: CurrentApplicationInfo = parse(payloads::application(&st));
-    assert_eq!(app.id.get(), st.app_id);
-    assert!(!app.integration_types_config.is_empty());
-}
-
-#[test]
-fn slash_commands_come_back_as_commands() {
-    let mut st = Inner::new(TOKEN);
-    st.guilds.insert(GUILD);
-    // What serenity's builder sends for `GuildId::set_commands`.
-    let sent = serde_json::to_value(vec![
-        CreateCommand::new("status")
-            .description("Plan status")
-            .add_option(
-                CreateCommandOption::new(CommandOptionType::Integer, "plan", "Plan id")
-                    .required(true),
-            ),
-        CreateCommand::new("help").description("Help"),
-    ])
-    .expect("builders serialize");
-    let app = st.app_id;
-    let answer = super::interactions::overwrite_commands(&mut st, app, GUILD, &sent);
-    let commands: Vec<Command> = parse(answer.body.expect("the commands"));
-    assert_eq!(commands.len(), 2);
-    assert_eq!(commands[0].name, "status");
-    assert_eq!(commands[0].options[0].kind, CommandOptionType::Integer);
-    assert_eq!(commands[0].guild_id.map(|g| g.get()), Some(GUILD));
-    assert_eq!(commands[0].application_id.get(), app);
-}
-
-#[test]
 fn interactions_are_command_interactions_in_guilds_and_dms() {
     let (mut st, mut rx) = session();
     next_text(&mut rx);
@@ -364,29 +286,6 @@ fn interactions_are_command_interactions_in_guilds_and_dms() {
 }
 
 #[test]
-fn interaction_responses_are_messages() {
-    let (mut st, _rx) = session();
-    st.echo_own = false;
-    let id = st.inject_interaction(FakeCommandInteraction {
-        guild_id: Some(GUILD),
-        channel_id: CHANNEL,
-        name: "status".into(),
-        ..FakeCommandInteraction::default()
-    });
-    let token = st.interactions[&id].token.clone();
-    let app = st.app_id;
-    let ack = super::interactions::callback(&mut st, id, &token, &json!({"type": 5}));
-    assert_eq!(ack.status, 204);
-    let edited =
-        super::interactions::edit_original(&mut st, app, &token, &json!({"content": "ok"}));
-    let m: Message = parse(edited.body.expect("the message"));
-    assert_eq!(m.content, "ok");
-    assert_eq!(m.webhook_id.map(|w| w.get()), Some(app));
-    let f = super::interactions::followup(&mut st, app, &token, &json!({"content": "more"}));
-    let _: Message = parse(f.body.expect("the follow-up"));
-}
-
-#[test]
 fn resumed_is_read_as_resumed() {
     let (mut st, mut rx) = session();
     next_text(&mut rx);
@@ -397,24 +296,4 @@ fn resumed_is_read_as_resumed() {
     let (seq, event) = next_dispatch(&mut rx2);
     assert!(matches!(event, Event::Resumed(_)), "{event:?}");
     assert_eq!(seq, 2);
-}
-
-#[test]
-fn error_bodies_read_as_discord_errors() {
-    let body = super::rest::error(
-        400,
-        160004,
-        "A thread has already been created for this message",
-    )
-    .body
-    .expect("a body");
-    let e: serenity::http::DiscordJsonError = parse(body);
-    assert_eq!(e.code, 160004);
-    let form = super::rest::invalid_form(
-        "content",
-        "BASE_TYPE_MAX_LENGTH",
-        "Must be 2000 or fewer in length.",
-    );
-    let e: serenity::http::DiscordJsonError = parse(form.body.expect("a body"));
-    assert_eq!(e.errors[0].path, "content");
 }
