@@ -176,7 +176,7 @@ fn identify(st: &mut Inner, conn: u64, tx: &mpsc::UnboundedSender<Outgoing>, d: 
     let mut carried: Vec<(String, Value)> = gw
         .history
         .drain(..)
-        .filter(|(seq, _, _)| *seq > gw.delivered)
+        .filter(|(seq, t, _)| *seq > gw.delivered && t != "READY" && t != "RESUMED")
         .map(|(_, t, d)| (t, d))
         .collect();
     carried.append(&mut gw.pending);

@@ -297,3 +297,28 @@ fn resumed_is_read_as_resumed() {
     assert!(matches!(event, Event::Resumed(_)), "{event:?}");
     assert_eq!(seq, 2);
 }
+
+#[test]
+fn a_new_session_gets_what_the_old_one_never_delivered() {
+    let (mut st, mut rx) = session();
+    next_text(&mut rx); // READY
+    st.disconnect();
+    assert!(matches!(rx.try_recv(), Ok(Outgoing::Close(4000, _))));
+    let id = st.inject_message(FakeUserMessage {
+        channel_id: DM,
+        content: "while nobody listened".into(),
+        ..FakeUserMessage::default()
+    });
+    // The client gives up on the session and identifies afresh.
+    let (tx, mut rx2) = mpsc::unbounded_channel();
+    let identify = json!({"op": 2, "d": {"token": TOKEN, "intents": 0}});
+    on_frame(&mut st, 2, &tx, &identify.to_string());
+    let (seq, ready) = next_dispatch(&mut rx2);
+    assert!(matches!(ready, Event::Ready(_)) && seq == 1);
+    let (seq, event) = next_dispatch(&mut rx2);
+    let Event::MessageCreate(m) = event else {
+        panic!("not MESSAGE_CREATE: {event:?}")
+    };
+    assert_eq!((seq, m.message.id.get()), (2, id));
+    assert!(rx2.try_recv().is_err(), "nothing else");
+}
