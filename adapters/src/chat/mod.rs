@@ -9,6 +9,8 @@ use thiserror::Error;
 pub mod console;
 #[cfg(feature = "discord")]
 pub mod discord;
+#[cfg(all(feature = "sim", feature = "discord"))]
+pub mod discord_sim;
 pub mod slash;
 
 /// A message someone sent, as the bot sees it.
