@@ -1,0 +1,336 @@
+//! The bot on Discord: the real serenity client against a fake Discord
+//! (REST and gateway on loopback), the real store, dispatcher and executor.
+//! A person's message arrives on the gateway; what the bot does is read
+//! back from the fake's REST side.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use shepherd::chat::{connect, Connected};
+use shepherd::runtime::{self, Running};
+use shepherd_adapters::chat::discord_sim::{FakeCommandInteraction, FakeDiscord, FakeUserMessage};
+use shepherd_adapters::chat::ChatError;
+use shepherd_tests::{load_config, temp_store, PATIENCE};
+
+const TOKEN: &str = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.fake-token";
+const GUILD: u64 = 1;
+const RELEASE: u64 = 10;
+const OPS: u64 = 11;
+/// The Discord role that holds release-team.
+const RELEASERS: u64 = 7;
+
+struct Bot {
+    fake: FakeDiscord,
+    _running: Arc<Running>,
+    _dir: tempfile::TempDir,
+}
+
+fn config_text(fake: &FakeDiscord, store: &std::path::Path, extra: &str) -> String {
+    format!(
+        r##"
+[store]
+path = "{store}"
+
+[chat]
+adapter = "discord"
+
+[chat.discord]
+token = "{TOKEN}"
+guilds = [{GUILD}]
+api_url = "{api}"
+pace_ms = 50
+
+[chat.discord.channels]
+"#release" = {RELEASE}
+"#ops" = {OPS}
+
+[executor]
+poll_interval_ms = 20
+backoff_base_ms = 20
+backoff_cap_ms = 100
+
+[roles.release-team]
+members = ["discord-role:{RELEASERS}"]
+ask = "#release"
+{extra}
+"##,
+        store = store.display(),
+        api = fake.api_base(),
+    )
+}
+
+async fn start(extra: &str) -> Bot {
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
+    fake.add_text_channel(GUILD, RELEASE, "release");
+    fake.add_text_channel(GUILD, OPS, "ops");
+    let (dir, path) = temp_store();
+    let config = load_config(&config_text(&fake, &path, extra));
+    let chat = connect(&config).await.expect("connects");
+    let running = Arc::new(
+        runtime::start(&config, chat.chat(), None)
+            .await
+            .expect("bot starts"),
+    );
+    let serving = running.clone();
+    tokio::spawn(async move { serving.serve_chat(true).await });
+    // The gateway is up once the client has identified.
+    fake.expect_within("IDENTIFY", PATIENCE, |f| f.gateway_ops().contains(&2))
+        .await;
+    Bot {
+        fake,
+        _running: running,
+        _dir: dir,
+    }
+}
+
+fn said(content: &str, roles: &[u64]) -> FakeUserMessage {
+    FakeUserMessage {
+        author_id: 4242,
+        username: "alice".into(),
+        guild_id: Some(GUILD),
+        channel_id: RELEASE,
+        role_ids: roles.to_vec(),
+        content: content.into(),
+        ..FakeUserMessage::default()
+    }
+}
+
+impl Bot {
+    /// The bot's messages in `channel` (a thread's id is its request's).
+    fn said_in(&self, channel: u64) -> Vec<String> {
+        self.fake
+            .bot_messages(channel)
+            .into_iter()
+            .map(|m| m.content)
+            .collect()
+    }
+
+    async fn expect(&self, channel: u64, needle: &str) -> String {
+        let found = |f: &FakeDiscord| {
+            f.bot_messages(channel)
+                .iter()
+                .any(|m| m.content.contains(needle) || m.edits.iter().any(|e| e.contains(needle)))
+        };
+        self.fake
+            .expect_within(&format!("`{needle}` in {channel}"), PATIENCE, found)
+            .await;
+        self.said_in(channel).join("\n")
+    }
+}
+
+#[tokio::test]
+async fn a_message_becomes_a_plan_answered_in_a_thread_started_from_it() {
+    let bot = start("").await;
+    let mid = bot
+        .fake
+        .send_message(said("!announce #ops the archive is open", &[RELEASERS]));
+    let reply = bot.expect(mid, "plan #1").await;
+    assert!(
+        bot.fake.threads().contains(&(RELEASE, mid)),
+        "{:?}",
+        bot.fake.threads()
+    );
+    bot.expect(OPS, "the archive is open").await;
+    // Nothing the bot sends can ping anyone.
+    for m in bot
+        .fake
+        .bot_messages(mid)
+        .iter()
+        .chain(&bot.fake.bot_messages(OPS))
+    {
+        let none = json!({"parse": [], "roles": [], "users": []});
+        assert_eq!(m.allowed_mentions, Some(none), "{reply}");
+    }
+    // The announcement carried its step's nonce, enforced.
+    let posted = &bot.fake.bot_messages(OPS)[0];
+    assert!(posted.nonce.is_some());
+    let sent = bot.fake.requests();
+    let body = sent
+        .iter()
+        .find(|r| r.path.ends_with(&format!("/channels/{OPS}/messages")))
+        .and_then(|r| r.body.clone())
+        .expect("announcement request");
+    assert_eq!(body["enforce_nonce"], true);
+    // Every command the registry knows was registered as a slash command.
+    let names: Vec<String> = bot
+        .fake
+        .guild_commands(GUILD)
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
+    for expected in ["retry", "why", "announce", "help", "promote", "bugs"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_and_bots_never_run_commands() {
+    let bot = start("").await;
+    let mid = bot.fake.send_message(said("good morning", &[RELEASERS]));
+    bot.fake
+        .edit_user_message(RELEASE, mid, "!announce #ops edited into a command");
+    let mut from_bot = said("!announce #ops from another bot", &[RELEASERS]);
+    from_bot.bot = true;
+    from_bot.author_id = 5;
+    let other = bot.fake.send_message(from_bot);
+    // A real command after them is answered, so the ones before were read.
+    let last = bot.fake.send_message(said("!jobs", &[]));
+    bot.expect(last, "").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        bot.said_in(mid).is_empty(),
+        "an edit ran: {:?}",
+        bot.said_in(mid)
+    );
+    assert!(bot.said_in(other).is_empty(), "a bot was answered");
+    assert!(bot.said_in(OPS).is_empty(), "something was announced");
+    assert_eq!(bot.fake.threads().len(), 1, "{:?}", bot.fake.threads());
+}
+
+#[tokio::test]
+async fn a_role_gated_command_needs_the_discord_role() {
+    let bot = start("").await;
+    let without = bot.fake.send_message(said("!announce #ops not yet", &[8]));
+    let refusal = bot.expect(without, "you need the release-team role").await;
+    assert!(
+        refusal.contains("<@&7>"),
+        "the refusal names the role: {refusal}"
+    );
+    let with = bot
+        .fake
+        .send_message(said("!announce #ops now", &[8, RELEASERS]));
+    bot.expect(with, "plan #1").await;
+    bot.expect(OPS, "now").await;
+    assert!(!bot.said_in(OPS).iter().any(|m| m.contains("not yet")));
+}
+
+#[tokio::test]
+async fn a_slash_command_and_its_bang_form_make_the_same_plan() {
+    let bot = start("").await;
+    let bang = bot
+        .fake
+        .send_message(said("!announce #ops same plan --dry-run", &[RELEASERS]));
+    let by_bang = bot.expect(bang, "dry run").await;
+    let id = bot.fake.send_interaction(FakeCommandInteraction {
+        user_id: 4242,
+        username: "alice".into(),
+        guild_id: Some(GUILD),
+        channel_id: RELEASE,
+        role_ids: vec![RELEASERS],
+        name: "announce".into(),
+        options: vec![
+            ("channel".into(), json!("#ops")),
+            ("text".into(), json!("same plan")),
+            ("dry-run".into(), json!(true)),
+        ],
+        ..FakeCommandInteraction::default()
+    });
+    // Deferred, then the original response shows the command; the reply
+    // is in a thread started from it.
+    let original = {
+        let f = bot.fake.clone();
+        bot.fake
+            .expect_within("the interaction's original response", PATIENCE, |_| {
+                f.interaction_original(id)
+                    .is_some_and(|m| !m.content.is_empty())
+            })
+            .await;
+        bot.fake.interaction_original(id).expect("original")
+    };
+    assert_eq!(bot.fake.interaction_responses(id)[0]["type"], 5);
+    assert_eq!(original.content, "`!announce #ops same plan --dry-run`");
+    let by_slash = bot.expect(original.id, "dry run").await;
+    assert!(by_bang.starts_with("plan #1 (dry run"), "{by_bang}");
+    assert_eq!(
+        by_bang.replace("plan #1", "plan #2"),
+        by_slash,
+        "the same plan, in the same words"
+    );
+}
+
+#[tokio::test]
+async fn commands_past_the_flood_limit_get_one_answer() {
+    let bot = start("").await;
+    let ids: Vec<u64> = (0..13)
+        .map(|_| bot.fake.send_message(said("!jobs", &[])))
+        .collect();
+    bot.expect(
+        ids[10],
+        "slow down, alice — more than 10 commands in a minute",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (i, id) in ids.iter().enumerate() {
+        let answered = !bot.said_in(*id).is_empty();
+        assert_eq!(answered, i <= 10, "message {i}: {:?}", bot.said_in(*id));
+    }
+}
+
+#[tokio::test]
+async fn the_bot_resumes_after_a_disconnect_and_survives_429s() {
+    let bot = start("").await;
+    bot.fake.disconnect();
+    let mid = bot.fake.send_message(said("!jobs", &[]));
+    bot.expect(mid, "").await;
+    assert!(
+        bot.fake.gateway_ops().contains(&6),
+        "RESUME: {:?}",
+        bot.fake.gateway_ops()
+    );
+    bot.fake.rate_limit_next(2);
+    let later = bot.fake.send_message(said("!help why", &[]));
+    bot.expect(later, "!why").await;
+    assert_eq!(bot.fake.rate_limited_count(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_token_is_a_clear_error_at_connect() {
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
+    let (_dir, path) = temp_store();
+    let text = config_text(&fake, &path, "").replace(TOKEN, "not-the-token");
+    let config = load_config(&text);
+    let err = match connect(&config).await {
+        Err(e) => e,
+        Ok(Connected::Console(_)) | Ok(_) => panic!("a bad token connected"),
+    };
+    assert!(matches!(err, ChatError::Unauthorized(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("SHEPHERD_DISCORD_TOKEN"), "{text}");
+    assert!(
+        !text.contains("not-the-token"),
+        "the token is never echoed: {text}"
+    );
+    assert_eq!(
+        fake.gateway_connections(),
+        0,
+        "no gateway without a valid token"
+    );
+}
+
+#[tokio::test]
+async fn direct_messages_are_answered_in_place_and_follow_the_policy() {
+    let bot = start("[commands.announce]\ndm = false\n").await;
+    const DM: u64 = 77;
+    let dm = |content: &str| FakeUserMessage {
+        author_id: 4242,
+        username: "alice".into(),
+        guild_id: None,
+        channel_id: DM,
+        content: content.into(),
+        ..FakeUserMessage::default()
+    };
+    bot.fake.send_message(dm("!announce #ops from a DM"));
+    bot.expect(
+        DM,
+        "!announce is not available in direct messages — ask in #release",
+    )
+    .await;
+    bot.fake.send_message(dm("!help why"));
+    bot.expect(DM, "!why").await;
+    assert!(bot.fake.threads().is_empty(), "no threads in a DM");
+    assert!(bot.said_in(OPS).is_empty());
+}
