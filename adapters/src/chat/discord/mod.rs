@@ -102,9 +102,12 @@ impl DiscordChat {
                 .set_commands(&http, declared.clone())
                 .await
                 .map_err(|e| {
+                    let why = match from_serenity(e) {
+                        ChatError::Refused(m) | ChatError::Unavailable(m) | ChatError::Unauthorized(m) => m,
+                        other => other.to_string(),
+                    };
                     ChatError::Refused(format!(
-                        "cannot register slash commands in guild {guild}: {} — is the bot invited there with the applications.commands scope?",
-                        from_serenity(e)
+                        "cannot register slash commands in guild {guild} ({why}) — is the bot invited there with the applications.commands scope?"
                     ))
                 })?;
         }
