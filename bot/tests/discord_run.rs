@@ -112,3 +112,27 @@ fn a_good_token_connects_and_sigterm_stops_it() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn a_gateway_closed_for_good_ends_run_with_the_reason() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = rt
+        .block_on(FakeDiscord::start(TOKEN))
+        .expect("fake Discord");
+    fake.add_guild(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = config(dir.path(), &fake);
+    let mut child = shepherd(&path, TOKEN);
+    let identified =
+        rt.block_on(fake.wait_until(Duration::from_secs(15), |f| f.gateway_ops().contains(&2)));
+    assert!(identified, "the gateway identified");
+    // What Discord does when the portal's MESSAGE CONTENT switch is off.
+    fake.close_gateway(4014, "Disallowed intent(s).");
+    let status = wait(&mut child, Duration::from_secs(20));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr read");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("MESSAGE CONTENT INTENT"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -158,7 +158,9 @@ pub fn incoming(said: Said, place: Place, names: &ChannelNames) -> Incoming {
         thread: thread.to_string(),
         message_id: said.id,
         text: said.text,
-        conversation: format!("discord:{conversation}"),
+        // One person's requests in a place are answered in order; other
+        // people's beside them (each request has its own thread anyway).
+        conversation: format!("discord:{conversation}:{}", said.author),
         groups: said
             .roles
             .iter()

@@ -85,7 +85,7 @@ fn places_decide_channel_thread_and_conversation() {
     let said = || said_in_message(&message(json!({"channel_id": "55"})), BOT).expect("read");
     let t = incoming(said(), Place::Thread { parent: 3 }, &names);
     assert_eq!((t.channel.as_str(), t.thread.as_str()), ("#release", "55"));
-    assert_eq!(t.conversation, "discord:55");
+    assert_eq!(t.conversation, "discord:55:42");
     let unnamed = incoming(said(), Place::Channel, &names);
     assert_eq!(
         (unnamed.channel.as_str(), unnamed.thread.as_str()),

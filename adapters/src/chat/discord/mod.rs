@@ -19,7 +19,7 @@ use serenity::all::{
 use serenity::gateway::{GatewayError, ShardManager};
 use serenity::http::Http;
 use serenity::model::id::{ChannelId, MessageId};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::slash::{SlashCommand, SlashRenderer};
 use super::{Chat, ChatError, Incoming, SentMessage, ThreadRef};
@@ -60,6 +60,10 @@ pub struct DiscordChat {
     names: ChannelNames,
     places: Arc<Places>,
     incoming: tokio::sync::Mutex<mpsc::Receiver<Incoming>>,
+    /// Turns true when the gateway has stopped for good: serenity keeps
+    /// the event handler (and so the sender of `incoming`) alive, so the
+    /// channel alone would never say so.
+    stopped: watch::Receiver<bool>,
     shards: Arc<ShardManager>,
     failure: Arc<Mutex<Option<String>>>,
     bot: u64,
@@ -133,6 +137,7 @@ impl DiscordChat {
         let shards = client.shard_manager.clone();
         let failure = Arc::new(Mutex::new(None));
         let failed = failure.clone();
+        let (stop, stopped) = watch::channel(false);
         tokio::spawn(async move {
             // serenity reconnects and resumes by itself; it returns only on
             // what retrying cannot fix (or a shutdown).
@@ -143,6 +148,7 @@ impl DiscordChat {
                     *f = Some(why);
                 }
             }
+            let _ = stop.send(true);
         });
         Ok(Self {
             outbox: outbox::Outbox::new(http.clone(), settings.pacing),
@@ -150,6 +156,7 @@ impl DiscordChat {
             names: settings.channels,
             places,
             incoming: tokio::sync::Mutex::new(rx),
+            stopped,
             shards,
             failure,
             bot: me.id.get(),
@@ -263,7 +270,12 @@ impl Chat for DiscordChat {
     }
 
     async fn next_message(&self) -> Option<Incoming> {
-        self.incoming.lock().await.recv().await
+        let mut stopped = self.stopped.clone();
+        let mut incoming = self.incoming.lock().await;
+        tokio::select! {
+            m = incoming.recv() => m,
+            _ = stopped.wait_for(|s| *s) => None,
+        }
     }
 
     async fn reply(&self, to: &ThreadRef, text: &str) -> Result<SentMessage, ChatError> {

@@ -272,10 +272,14 @@ impl Inner {
     /// Closes the live connection with a resumable code (4000): the client
     /// should reconnect and RESUME the session.
     pub fn disconnect(&mut self) {
+        self.close_gateway(UNKNOWN_ERROR, "Unknown error.");
+    }
+
+    /// Closes the live connection with `code` (4014: disallowed intents,
+    /// which no reconnect can fix).
+    pub fn close_gateway(&mut self, code: u16, reason: &'static str) {
         if let Some(live) = self.gateway.live.take() {
-            let _ = live
-                .tx
-                .send(Outgoing::Close(UNKNOWN_ERROR, "Unknown error."));
+            let _ = live.tx.send(Outgoing::Close(code, reason));
         }
     }
 }

@@ -202,6 +202,13 @@ impl FakeDiscord {
         self.inner().disconnect();
     }
 
+    /// Closes the gateway connection with a close code of Discord's, e.g.
+    /// 4014 (disallowed intents: the portal's switch is off), after which
+    /// the client must give up rather than reconnect.
+    pub fn close_gateway(&self, code: u16, reason: &'static str) {
+        self.inner().close_gateway(code, reason);
+    }
+
     /// The next `n` REST requests answer 429 with Discord's body and headers.
     pub fn rate_limit_next(&self, n: usize) {
         self.inner().rate_limit_pending += n;
