@@ -131,22 +131,35 @@ impl Permissions {
 
     /// May the caller run `spec` where they are?
     pub fn check(&self, caller: Caller<'_>, spec: &CommandSpec) -> Result<(), Refusal> {
-        if let Some(policy) = self.policies.get(spec.name) {
-            if caller.direct && policy.dm == Some(false) {
-                let role = self.required_role(spec);
-                let ask = role.and_then(|r| self.roles.get(&r)?.ask.clone());
-                return Err(Refusal::NotInDirect { ask });
-            }
-            if !policy.channels.is_empty() && !policy.channels.iter().any(|c| c == caller.channel) {
-                return Err(Refusal::WrongChannel {
-                    allowed: policy.channels.clone(),
-                });
-            }
-        }
-        match self.required_role(spec) {
+        let role = self.required_role(spec);
+        self.check_place(caller, spec.name, role.as_deref())?;
+        match role {
             None => Ok(()),
             Some(role) => self.check_role(caller, &role),
         }
+    }
+
+    /// Is `command` (needing `role`) allowed where the caller is: in a DM,
+    /// in this channel? Also asked when confirming a plan of that command.
+    pub fn check_place(
+        &self,
+        caller: Caller<'_>,
+        command: &str,
+        role: Option<&str>,
+    ) -> Result<(), Refusal> {
+        let Some(policy) = self.policies.get(command) else {
+            return Ok(());
+        };
+        if caller.direct && policy.dm == Some(false) {
+            let ask = role.and_then(|r| self.roles.get(r)?.ask.clone());
+            return Err(Refusal::NotInDirect { ask });
+        }
+        if !policy.channels.is_empty() && !policy.channels.iter().any(|c| c == caller.channel) {
+            return Err(Refusal::WrongChannel {
+                allowed: policy.channels.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Does the caller (or a group they are in) hold `role`? The refusal

@@ -200,3 +200,52 @@ async fn progress_is_one_message_edited_in_place_and_threads_are_reused() {
     assert_eq!(fake.bot_messages(thread).len(), 3);
     assert_eq!(fake.threads().len(), 1, "no thread started from a thread");
 }
+
+#[tokio::test]
+async fn after_a_restart_a_reply_finds_its_thread() {
+    let (fake, chat) = connect(Pacing::default()).await;
+    let to = request(&fake, &chat, "!rebuild maas").await;
+    chat.reply(&to, "plan #9: building").await.expect("sent");
+    let thread: u64 = to.thread.parse().expect("an id");
+    // A second adapter knows nothing of the first's threads, as after a restart.
+    let settings = DiscordSettings {
+        token: TOKEN.to_string().into(),
+        guilds: vec![GUILD],
+        channels: ChannelNames::new([("release".to_string(), RELEASE)]),
+        api_url: Some(fake.api_base()),
+        pacing: Pacing::default(),
+    };
+    let again = DiscordChat::connect(settings, &[], Arc::new(|_: &_| None))
+        .await
+        .expect("connects");
+    again.reply(&to, "plan #9: built ✓").await.expect("sent");
+    let sent: Vec<String> = fake
+        .bot_messages(thread)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(sent, ["plan #9: building", "plan #9: built ✓"]);
+    assert_eq!(fake.threads().len(), 1);
+}
+
+#[tokio::test]
+async fn a_guild_the_bot_is_not_in_is_an_error_at_connect() {
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
+    let settings = DiscordSettings {
+        token: TOKEN.to_string().into(),
+        guilds: vec![404],
+        channels: ChannelNames::default(),
+        api_url: Some(fake.api_base()),
+        pacing: Pacing::default(),
+    };
+    let Err(e) = DiscordChat::connect(settings, &[], Arc::new(|_: &_| None)).await else {
+        panic!("connected to a guild it is not in");
+    };
+    let text = e.to_string();
+    assert!(
+        text.contains("cannot register slash commands in guild 404"),
+        "{text}"
+    );
+    assert!(text.contains("applications.commands"), "{text}");
+    assert_eq!(fake.gateway_connections(), 0);
+}

@@ -158,7 +158,9 @@ fn check_config(path: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn run(path: PathBuf) -> anyhow::Result<()> {
-    init_logging("info");
+    // serenity's request spans carry URLs (an interaction's holds its
+    // token): its own logs from warnings up only.
+    init_logging("info,serenity=warn");
     let registry = runtime::registry()?;
     let config = Config::load(&path, &registry)?;
     for (command, role) in config.unheld_roles(&registry) {

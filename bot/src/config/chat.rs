@@ -59,10 +59,11 @@ pub enum ChatAdapter {
 pub struct DiscordConfig {
     /// The bot token; better from `SHEPHERD_DISCORD_TOKEN` than the file.
     pub token: Option<SecretString>,
-    /// Guild (server) ids the slash commands are registered in.
+    /// Guild (server) ids Shepherd serves: slash commands are registered
+    /// there, and messages from any other guild are ignored.
     #[serde(default)]
     pub guilds: Vec<u64>,
-    /// Channel names as config and commands write them → Discord channel ids.
+    /// Channel names as config and commands write them (`#name`) → ids.
     #[serde(default)]
     pub channels: BTreeMap<String, u64>,
     /// Least milliseconds between two posts in one channel; announcements
@@ -87,15 +88,23 @@ impl ChatConfig {
         Some(self.commands_per_minute.unwrap_or(default)).filter(|n| *n > 0)
     }
 
-    /// Is a channel name known to the platform? (Any name is, on the console.)
-    pub fn knows_channel(&self, channel: &str) -> bool {
-        match (self.adapter, &self.discord) {
-            (ChatAdapter::Discord, Some(d)) => {
-                let bare = channel.trim_start_matches('#');
-                channel.parse::<u64>().is_ok()
-                    || d.channels.keys().any(|k| k.trim_start_matches('#') == bare)
-            }
-            _ => true,
+    /// Why a channel as config names it cannot be reached, if it cannot.
+    /// (Any name can, on the console.) Names are matched exactly, as the
+    /// permission check does: `#ubuntu-release`, not `ubuntu-release`.
+    pub fn unknown_channel(&self, channel: &str) -> Option<String> {
+        let (ChatAdapter::Discord, Some(d)) = (self.adapter, &self.discord) else {
+            return None;
+        };
+        if d.channels.contains_key(channel) {
+            return None;
+        }
+        match channel.parse::<u64>() {
+            Ok(id) => d.channels.iter().find(|(_, v)| **v == id).map(|(name, _)| {
+                format!("channel {channel} is {name} in [chat.discord.channels]: write {name}")
+            }),
+            Err(_) => Some(format!(
+                "channel {channel} is not in [chat.discord.channels] (\"#name\" = channel id)"
+            )),
         }
     }
 
@@ -116,12 +125,61 @@ impl ChatConfig {
                 if d.pace_ms == 0 {
                     return bad("[chat.discord] pace_ms must be at least 1");
                 }
-                Ok(())
+                d.validate_ids()?;
+                d.validate_api_url()
             }
-            (ChatAdapter::Console, Some(_)) => {
+            // A token alone may come from the environment of a console run.
+            (ChatAdapter::Console, Some(d))
+                if !d.guilds.is_empty() || !d.channels.is_empty() || d.api_url.is_some() =>
+            {
                 bad("[chat.discord] is set but [chat] adapter is \"console\": set adapter = \"discord\" or remove the section")
             }
+            (ChatAdapter::Console, Some(_)) => Ok(()),
             (ChatAdapter::Console, None) => Ok(()),
         }
+    }
+}
+
+impl DiscordConfig {
+    fn validate_ids(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.guilds.is_empty() {
+            return bad("[chat.discord] guilds is empty: give the id of each server Shepherd serves (messages from others are ignored)".into());
+        }
+        if self.guilds.contains(&0) {
+            return bad("[chat.discord] guilds: 0 is not a Discord id".into());
+        }
+        for (name, id) in &self.channels {
+            if !name.starts_with('#') || name.len() < 2 {
+                return bad(format!("[chat.discord.channels] `{name}`: write the name as commands do, with # (\"#{}\")", name.trim_start_matches('#')));
+            }
+            if *id == 0 {
+                return bad(format!(
+                    "[chat.discord.channels] {name}: 0 is not a Discord id"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token goes to `api_url`: only over TLS, except to this machine
+    /// (the tests' fake), and never with credentials of its own.
+    fn validate_api_url(&self) -> Result<(), ConfigError> {
+        let Some(url) = &self.api_url else {
+            return Ok(());
+        };
+        let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !local {
+            return Err(ConfigError::Invalid(
+                "[chat.discord] api_url must be https (the bot token travels with every request)"
+                    .into(),
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ConfigError::Invalid(
+                "[chat.discord] api_url must not carry credentials".into(),
+            ));
+        }
+        Ok(())
     }
 }

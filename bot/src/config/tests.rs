@@ -309,3 +309,54 @@ fn the_console_is_not_flood_limited_unless_asked() {
     let c = load("[chat]\ncommands_per_minute = 5\n", &[]).unwrap();
     assert_eq!(c.chat.flood_limit(), Some(5));
 }
+
+#[test]
+fn discord_ids_names_and_api_url_are_checked() {
+    let env = [("SHEPHERD_DISCORD_TOKEN", "t0ken")];
+    let rows: &[(&str, &str, &str)] = &[
+        (
+            "guilds = [81384788765712384]",
+            "guilds = []",
+            "guilds is empty",
+        ),
+        (
+            "guilds = [81384788765712384]",
+            "guilds = [0]",
+            "0 is not a Discord id",
+        ),
+        (
+            "\"#ubuntu-release\" = 381870553235193857",
+            "\"ubuntu-release\" = 381870553235193857",
+            "with # (\"#ubuntu-release\")",
+        ),
+        (
+            "channels = [\"#ubuntu-release\"]",
+            "channels = [\"381870553235193857\"]",
+            "write #ubuntu-release",
+        ),
+        (
+            "guilds = [81384788765712384]",
+            "guilds = [81384788765712384]\napi_url = \"http://proxy.example:8080\"",
+            "api_url must be https",
+        ),
+        (
+            "guilds = [81384788765712384]",
+            "guilds = [81384788765712384]\napi_url = \"https://u:p@proxy.example\"",
+            "must not carry credentials",
+        ),
+    ];
+    for (from, to, expected) in rows {
+        assert!(DISCORD.contains(from), "{from}");
+        let e = load(&DISCORD.replace(from, to), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{to}: {e}");
+    }
+    let local = DISCORD.replace(
+        "guilds = [81384788765712384]",
+        "guilds = [81384788765712384]\napi_url = \"http://127.0.0.1:9999\"",
+    );
+    assert!(load(&local, &env).is_ok(), "the tests' fake on loopback");
+    // A token in the environment of a console run is no error.
+    assert!(load("", &env).is_ok());
+}

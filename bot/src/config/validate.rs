@@ -154,10 +154,8 @@ impl Config {
                 .map(|c| (format!("[[webhook.launchpad]] {}", h.target), c))
         });
         for (what, channel) in policies.chain(jobs).chain(hooks) {
-            if !self.chat.knows_channel(channel) {
-                return Err(ConfigError::Invalid(format!(
-                    "{what}: channel {channel} is not in [chat.discord.channels] (name = channel id)"
-                )));
+            if let Some(why) = self.chat.unknown_channel(channel) {
+                return Err(ConfigError::Invalid(format!("{what}: {why}")));
             }
         }
         Ok(())

@@ -29,12 +29,24 @@ impl Dispatcher {
                 .await?;
             return Ok(format!("plan #{id} expired before it was confirmed; nothing was sent. Ask again to start over."));
         }
-        if let Err(refusal) = self.may_control(
-            Caller::from(req.msg),
-            &plan.requested_by,
-            plan.needs_role.as_deref(),
-            false,
-        ) {
+        // Confirming is doing: where the plan's command may not be used
+        // (a DM, another channel), it may not be confirmed either.
+        let allowed = self
+            .permissions
+            .check_place(
+                Caller::from(req.msg),
+                &plan.command,
+                plan.needs_role.as_deref(),
+            )
+            .and_then(|()| {
+                self.may_control(
+                    Caller::from(req.msg),
+                    &plan.requested_by,
+                    plan.needs_role.as_deref(),
+                    false,
+                )
+            });
+        if let Err(refusal) = allowed {
             Metrics::bump(&self.metrics.refusals_total);
             self.audit(req, Some(id), "refused", &refusal.audit_detail())
                 .await?;

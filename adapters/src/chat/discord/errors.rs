@@ -45,10 +45,10 @@ pub fn from_serenity(e: serenity::Error) -> ChatError {
 
 /// Attempts of one request before its error is handed up (the executor
 /// then retries the step later, or reports it).
-const ATTEMPTS: u32 = 5;
+const ATTEMPTS: u32 = 6;
 
 /// Runs `request` until it succeeds, fails for good, or runs out of
-/// attempts; waits 250 ms, 500 ms, 1 s, 2 s between transient failures.
+/// attempts; waits 250 ms, 500 ms, 1 s, 2 s, 4 s between transient failures.
 /// (Discord's `retry_after` does not survive serenity's error type when its
 /// limiter is off; doubling waits stays clear of a ban either way.)
 pub async fn with_retries<T, F, Fut>(mut request: F) -> Result<T, ChatError>

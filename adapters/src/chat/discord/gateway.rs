@@ -55,6 +55,13 @@ impl Places {
         }
     }
 
+    /// Was `anchor` a request read since start (a message, not a thread)?
+    pub(super) fn is_request(&self, anchor: u64) -> bool {
+        self.thread_names
+            .lock()
+            .is_ok_and(|n| n.contains_key(&anchor))
+    }
+
     pub(super) fn thread_name(&self, anchor: u64) -> String {
         let name = self
             .thread_names
@@ -96,6 +103,9 @@ impl Places {
 }
 
 pub(super) struct Handler {
+    /// Guilds we serve; messages from any other are ignored (a bot someone
+    /// else invited elsewhere must not take commands there).
+    pub(super) guilds: std::collections::HashSet<u64>,
     pub(super) tx: mpsc::Sender<Incoming>,
     pub(super) bot: u64,
     pub(super) names: ChannelNames,
@@ -104,6 +114,10 @@ pub(super) struct Handler {
 }
 
 impl Handler {
+    fn serves(&self, guild: Option<u64>) -> bool {
+        guild.is_none_or(|g| self.guilds.contains(&g))
+    }
+
     async fn deliver(&self, said: super::inbound::Said, place: Place) {
         if place == Place::Channel {
             self.places.name_thread(said.anchor, &said.text);
@@ -121,6 +135,9 @@ impl EventHandler for Handler {
         let Some(said) = said_in_message(&m, self.bot) else {
             return;
         };
+        if !self.serves(said.guild) {
+            return;
+        }
         let place = match said.guild {
             None => Place::Direct,
             Some(_) => self.places.place(&ctx.http, said.channel).await,
@@ -132,13 +149,20 @@ impl EventHandler for Handler {
         let Interaction::Command(cmd) = interaction else {
             return;
         };
+        if !self.serves(cmd.guild_id.map(|g| g.get())) {
+            return;
+        }
         // Discord wants an answer within 3 s; planning may take longer.
         if let Err(e) = cmd.defer(&ctx.http).await {
-            tracing::warn!(error = %e, "cannot acknowledge a slash command");
+            // Its URL holds the interaction's token: log what Discord said only.
+            tracing::warn!(error = %quiet(&e), "cannot acknowledge a slash command");
             return;
         }
         let text = (self.render)(&slash_invocation(&cmd.data));
         let shown = match &text {
+            Some(t) if t.chars().count() > 1900 => {
+                format!("`{}…`", t.chars().take(1900).collect::<String>())
+            }
             Some(t) => format!("`{t}`"),
             None => format!(
                 "/{} is not a command here any more — `!help` lists what I can do",
@@ -151,7 +175,7 @@ impl EventHandler for Handler {
         let anchor = match cmd.edit_response(&ctx.http, edit).await {
             Ok(m) => m.id.get(),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot answer a slash command");
+                tracing::warn!(error = %quiet(&e), "cannot answer a slash command");
                 return;
             }
         };
@@ -161,7 +185,11 @@ impl EventHandler for Handler {
         let guild = cmd.guild_id.map(|g| g.get());
         let place = match (&cmd.channel, guild) {
             (_, None) => Place::Direct,
-            (Some(c), _) => Place::of(c.kind, c.parent_id.map(|p| p.get())),
+            (Some(c), _) => {
+                let place = Place::of(c.kind, c.parent_id.map(|p| p.get()));
+                self.places.remember(c.id.get(), place);
+                place
+            }
             (None, _) => self.places.place(&ctx.http, cmd.channel_id.get()).await,
         };
         let said = said_in_slash(
@@ -182,5 +210,22 @@ impl EventHandler for Handler {
 
     async fn resume(&self, _ctx: Context, _: ResumedEvent) {
         tracing::info!("Discord session resumed");
+    }
+}
+
+/// A serenity error without the request URL (an interaction's URL holds
+/// its token): the status and Discord's code and message, or the kind.
+fn quiet(e: &serenity::Error) -> String {
+    match super::errors::status_and_code(e) {
+        Some((status, code)) => format!("{status} (code {code})"),
+        None => match e {
+            serenity::Error::Http(serenity::http::HttpError::Request(r)) if r.is_timeout() => {
+                "timed out".into()
+            }
+            serenity::Error::Http(serenity::http::HttpError::Request(_)) => {
+                "could not reach Discord".into()
+            }
+            other => other.to_string(),
+        },
     }
 }

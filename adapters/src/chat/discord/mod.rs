@@ -18,6 +18,7 @@ use serenity::all::{
 };
 use serenity::gateway::{GatewayError, ShardManager};
 use serenity::http::Http;
+use serenity::model::channel::Channel;
 use serenity::model::id::{ChannelId, MessageId};
 use tokio::sync::{mpsc, watch};
 
@@ -51,7 +52,10 @@ pub struct DiscordSettings {
     pub pacing: Pacing,
 }
 
-/// Messages read but not yet taken by the bot; past this the gateway waits.
+/// Messages read but not yet taken by the bot; past this the event
+/// handlers wait. (serenity runs each event's handler on its own task, so
+/// two messages a person sends within milliseconds may be taken in either
+/// order; a human's pace keeps them in order.)
 const BACKLOG: usize = 256;
 
 pub struct DiscordChat {
@@ -65,6 +69,8 @@ pub struct DiscordChat {
     /// channel alone would never say so.
     stopped: watch::Receiver<bool>,
     shards: Arc<ShardManager>,
+    /// Held while a post's thread is found or started and the post queued.
+    threading: tokio::sync::Mutex<()>,
     failure: Arc<Mutex<Option<String>>>,
     bot: u64,
 }
@@ -120,6 +126,7 @@ impl DiscordChat {
         let (tx, rx) = mpsc::channel(BACKLOG);
         let places = Arc::new(Places::default());
         let handler = Handler {
+            guilds: settings.guilds.iter().copied().collect(),
             tx,
             bot: me.id.get(),
             names: settings.channels.clone(),
@@ -158,6 +165,7 @@ impl DiscordChat {
             incoming: tokio::sync::Mutex::new(rx),
             stopped,
             shards,
+            threading: tokio::sync::Mutex::new(()),
             failure,
             bot: me.id.get(),
         })
@@ -178,24 +186,42 @@ impl DiscordChat {
         self.shards.shutdown_all().await;
     }
 
-    /// Where a post for `thread` of `channel` goes: the thread (started
-    /// from the request message if need be), or the channel itself with a
-    /// reply reference when no thread can be started there.
+    /// Where a post for `thread` of `channel` goes: a thread (started from
+    /// the request message if need be), or the channel itself with a reply
+    /// reference when no thread can be started there.
     async fn target(&self, channel: u64, thread: &str) -> Result<(u64, Option<u64>), ChatError> {
         let anchor: u64 = thread.parse().map_err(|_| {
             ChatError::Refused(format!("`{thread}` is not a Discord message or thread"))
         })?;
-        if anchor == channel
-            || matches!(
-                self.places.get(anchor),
-                Some(Place::Thread { .. } | Place::Direct)
-            )
-        {
+        if anchor == channel {
             return Ok((anchor, None));
+        }
+        match self.places.get(anchor) {
+            Some(Place::Thread { .. } | Place::Direct) => return Ok((anchor, None)),
+            Some(Place::Channel) => return Ok((channel, Some(anchor))),
+            None => {}
+        }
+        // Not seen since start (a restart, a slash command said in a
+        // thread): ask whether it is a thread before treating it as a
+        // message to start one from. Requests read since start are known
+        // to be messages.
+        if !self.places.is_request(anchor) {
+            match ChannelId::new(anchor).to_channel(&*self.http).await {
+                // A channel of its own (a thread, most likely): post in it.
+                Ok(Channel::Guild(c)) => {
+                    let place = Place::of(c.kind, c.parent_id.map(|p| p.get()));
+                    self.places.remember(anchor, place);
+                    return Ok((anchor, None));
+                }
+                Ok(_) => return Ok((anchor, None)),
+                Err(e) if status_and_code(&e).is_some_and(|(s, _)| s == 404) => {}
+                Err(e) => return Err(from_serenity(e)),
+            }
         }
         let name = self.places.thread_name(anchor);
         let started = with_retries(|| async {
-            let create = CreateThread::new(name.clone()).auto_archive_duration(AutoArchiveDuration::OneDay);
+            let create = CreateThread::new(name.clone())
+                .auto_archive_duration(AutoArchiveDuration::OneDay);
             match ChannelId::new(channel)
                 .create_thread_from_message(&*self.http, MessageId::new(anchor), create)
                 .await
@@ -220,7 +246,10 @@ impl DiscordChat {
                 self.places.remember(t, Place::Thread { parent: channel });
                 (t, None)
             }
-            None => (channel, Some(anchor)),
+            None => {
+                self.places.remember(anchor, Place::Channel);
+                (channel, Some(anchor))
+            }
         })
     }
 
@@ -232,16 +261,28 @@ impl DiscordChat {
         nonce: Option<&str>,
         merge: bool,
     ) -> Result<SentMessage, ChatError> {
+        if text.trim().is_empty() {
+            return Err(ChatError::Refused(
+                "an empty message cannot be posted".into(),
+            ));
+        }
         let channel_id = self.names.resolve(channel)?;
-        let (target, reference) = match thread {
-            Some(t) => self.target(channel_id, t).await?,
-            None => (channel_id, None),
+        // Finding (or starting) the thread and queueing the post happen
+        // under one lock, so two posts for a new thread start it once and
+        // keep the order they were made in.
+        let (target, sent) = {
+            let _one_at_a_time = self.threading.lock().await;
+            let (target, reference) = match thread {
+                Some(t) => self.target(channel_id, t).await?,
+                None => (channel_id, None),
+            };
+            let nonce = nonce.map(str::to_string);
+            (
+                target,
+                self.outbox.post(target, text, nonce, merge, reference),
+            )
         };
-        let nonce = nonce.map(str::to_string);
-        let id = self
-            .outbox
-            .post(target, text, nonce, merge, reference)
-            .await?;
+        let id = sent.await?;
         Ok(SentMessage {
             channel: channel.to_string(),
             thread: (target != channel_id).then(|| target.to_string()),

@@ -44,16 +44,18 @@ impl Default for Pacing {
     }
 }
 
+pub(super) struct Post {
+    pub(super) text: String,
+    pub(super) nonce: Option<String>,
+    /// An announcement: may share a message with its neighbours.
+    pub(super) merge: bool,
+    /// Answer to this message (when a thread could not be started).
+    pub(super) reference: Option<u64>,
+    pub(super) done: oneshot::Sender<Result<u64, ChatError>>,
+}
+
 pub(super) enum Job {
-    Post {
-        text: String,
-        nonce: Option<String>,
-        /// An announcement: may share a message with its neighbours.
-        merge: bool,
-        /// Answer to this message (when a thread could not be started).
-        reference: Option<u64>,
-        done: oneshot::Sender<Result<u64, ChatError>>,
-    },
+    Post(Post),
     Edit {
         message: u64,
         text: String,
@@ -80,25 +82,26 @@ impl Outbox {
         })
     }
 
-    /// Posts `text` (split as needed) in `channel`; the id of its last message.
-    pub(super) async fn post(
+    /// Queues `text` (split as needed) for `channel` at once, so posts keep
+    /// the order of these calls; the answer is the id of its last message.
+    pub(super) fn post(
         self: &Arc<Self>,
         channel: u64,
         text: &str,
         nonce: Option<String>,
         merge: bool,
         reference: Option<u64>,
-    ) -> Result<u64, ChatError> {
+    ) -> impl std::future::Future<Output = Result<u64, ChatError>> {
         let (done, answer) = oneshot::channel();
-        let job = Job::Post {
+        let job = Job::Post(Post {
             text: text.to_string(),
             nonce,
             merge,
             reference,
             done,
-        };
+        });
         self.enqueue(channel, job);
-        answer.await.map_err(|_| ChatError::Closed)?
+        async move { answer.await.map_err(|_| ChatError::Closed)? }
     }
 
     pub(super) async fn edit(
@@ -157,7 +160,7 @@ impl Outbox {
                     }
                 }
             }
-            let merging = matches!(queue.front(), Some(Job::Post { merge: true, .. }));
+            let merging = matches!(queue.front(), Some(Job::Post(Post { merge: true, .. })));
             let wait_until = if merging {
                 next_at.max(Instant::now() + self.pacing.window)
             } else {
@@ -171,8 +174,8 @@ impl Outbox {
                 continue;
             };
             match job {
-                Job::Post { .. } => {
-                    let batch = take_merged(job, &mut queue);
+                Job::Post(post) => {
+                    let batch = take_merged(post, &mut queue);
                     self.send_batch(channel, batch).await;
                 }
                 Job::Edit {
@@ -264,40 +267,34 @@ pub(super) struct Batch {
 
 /// The first post and, if it is an announcement, the announcements queued
 /// right behind it (up to what fits in one message; the rest wait).
-pub(super) fn take_merged(first: Job, queue: &mut VecDeque<Job>) -> Batch {
-    let Job::Post {
-        text,
-        nonce,
-        merge,
-        reference,
-        done,
-    } = first
-    else {
-        unreachable!("take_merged is given a post");
-    };
+///
+/// A merged message's nonce stands for all of its members (a hash of
+/// theirs): re-sending exactly that set after a crash posts it once, and a
+/// member re-sent in other company is posted again rather than lost in a
+/// message that never held it (at least once, never zero times).
+pub(super) fn take_merged(first: Post, queue: &mut VecDeque<Job>) -> Batch {
     let mut batch = Batch {
-        text,
-        nonce,
-        reference,
-        done: vec![done],
+        text: first.text,
+        nonce: None,
+        reference: first.reference,
+        done: vec![first.done],
     };
-    if !merge {
-        return batch;
-    }
-    while let Some(Job::Post {
-        text, merge: true, ..
-    }) = queue.front()
-    {
-        if batch.text.len() + 1 + text.len() > MAX_MESSAGE {
-            break;
-        }
-        let Some(Job::Post { text, done, .. }) = queue.pop_front() else {
+    let mut nonces: Vec<String> = first.nonce.into_iter().collect();
+    let joins = |job: Option<&Job>, len: usize| matches!(job, Some(Job::Post(n)) if n.merge && len + 1 + n.text.len() <= MAX_MESSAGE);
+    while first.merge && joins(queue.front(), batch.text.len()) {
+        let Some(Job::Post(next)) = queue.pop_front() else {
             break;
         };
         batch.text.push('\n');
-        batch.text.push_str(&text);
-        batch.done.push(done);
+        batch.text.push_str(&next.text);
+        batch.done.push(next.done);
+        nonces.extend(next.nonce);
     }
+    batch.nonce = match nonces.len() {
+        0 => None,
+        1 => nonces.pop(),
+        _ => Some(crate::chat::nonce_for(&nonces.join(" "))),
+    };
     batch
 }
 
@@ -321,7 +318,7 @@ pub(super) fn newest_edit(
                 }
             }
             // Posts after an edit stay after it.
-            Job::Post { .. } => break,
+            Job::Post(_) => break,
             _ => i += 1,
         }
     }
@@ -332,16 +329,23 @@ pub(super) fn newest_edit(
 mod tests {
     use super::*;
 
-    fn post(text: &str, merge: bool) -> (Job, oneshot::Receiver<Result<u64, ChatError>>) {
+    fn post(text: &str, merge: bool) -> (Post, oneshot::Receiver<Result<u64, ChatError>>) {
         let (done, rx) = oneshot::channel();
-        let job = Job::Post {
+        let post = Post {
             text: text.into(),
             nonce: Some(format!("n-{text}")),
             merge,
             reference: None,
             done,
         };
-        (job, rx)
+        (post, rx)
+    }
+
+    fn queued(posts: &[(&str, bool)]) -> VecDeque<Job> {
+        posts
+            .iter()
+            .map(|(t, m)| Job::Post(post(t, *m).0))
+            .collect()
     }
 
     fn edit(message: u64, text: &str) -> Job {
@@ -356,24 +360,31 @@ mod tests {
     #[test]
     fn announcements_merge_replies_do_not() {
         let (first, _a) = post("a", true);
-        let mut queue: VecDeque<Job> = ["b", "c"].iter().map(|t| post(t, true).0).collect();
-        queue.push_back(post("reply", false).0);
-        queue.push_back(post("d", true).0);
+        let mut queue = queued(&[("b", true), ("c", true), ("reply", false), ("d", true)]);
         let batch = take_merged(first, &mut queue);
         assert_eq!(batch.text, "a\nb\nc");
-        assert_eq!(batch.nonce.as_deref(), Some("n-a"));
         assert_eq!(batch.done.len(), 3);
+        // The merged message's nonce is none of its members' alone.
+        let nonce = batch.nonce.expect("a nonce");
+        assert_eq!(nonce, crate::chat::nonce_for("n-a n-b n-c"));
         assert_eq!(queue.len(), 2, "the reply and what follows it wait");
-        let reply = queue.pop_front().expect("reply");
+        let Some(Job::Post(reply)) = queue.pop_front() else {
+            panic!("the reply is next");
+        };
         let batch = take_merged(reply, &mut queue);
         assert_eq!(batch.text, "reply", "a reply is never merged");
+        assert_eq!(
+            batch.nonce.as_deref(),
+            Some("n-reply"),
+            "alone, its own nonce"
+        );
     }
 
     #[test]
     fn merging_stops_at_a_full_message() {
         let long = "x".repeat(1200);
         let (first, _a) = post(&long, true);
-        let mut queue: VecDeque<Job> = VecDeque::from([post(&long, true).0]);
+        let mut queue = queued(&[(&long, true)]);
         let batch = take_merged(first, &mut queue);
         assert_eq!(batch.text.len(), 1200);
         assert_eq!(queue.len(), 1);
@@ -388,7 +399,7 @@ mod tests {
         assert_eq!(waiting.len(), 3);
         assert_eq!(queue.len(), 1, "another message's edit stays");
         let (done, _rx) = oneshot::channel();
-        let mut queue = VecDeque::from([post("p", false).0, edit(1, "later")]);
+        let mut queue = VecDeque::from([Job::Post(post("p", false).0), edit(1, "later")]);
         let (text, _) = newest_edit(1, "now".into(), done, &mut queue);
         assert_eq!(text, "now", "an edit never jumps over a post");
     }
