@@ -37,6 +37,16 @@ fn shepherd(config: &std::path::Path, token: &str) -> std::process::Child {
         .expect("shepherd runs")
 }
 
+/// A fake Discord (with guild 1) on its own runtime, and a directory.
+fn fake_discord() -> (tokio::runtime::Runtime, FakeDiscord, tempfile::TempDir) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = rt
+        .block_on(FakeDiscord::start(TOKEN))
+        .expect("fake Discord");
+    fake.add_guild(1);
+    (rt, fake, tempfile::tempdir().expect("temp dir"))
+}
+
 fn wait(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
@@ -78,14 +88,8 @@ fn a_bad_token_is_a_clear_error_at_start() {
 
 #[test]
 fn a_good_token_connects_and_sigterm_stops_it() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = rt
-        .block_on(FakeDiscord::start(TOKEN))
-        .expect("fake Discord");
-    fake.add_guild(1);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = config(dir.path(), &fake);
-    let mut child = shepherd(&path, TOKEN);
+    let (rt, fake, dir) = fake_discord();
+    let mut child = shepherd(&config(dir.path(), &fake), TOKEN);
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     for line in lines.by_ref() {
         if line.expect("log line").contains("shepherd is running") {
@@ -115,14 +119,8 @@ fn a_good_token_connects_and_sigterm_stops_it() {
 
 #[test]
 fn a_gateway_closed_for_good_ends_run_with_the_reason() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = rt
-        .block_on(FakeDiscord::start(TOKEN))
-        .expect("fake Discord");
-    fake.add_guild(1);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = config(dir.path(), &fake);
-    let mut child = shepherd(&path, TOKEN);
+    let (rt, fake, dir) = fake_discord();
+    let mut child = shepherd(&config(dir.path(), &fake), TOKEN);
     let identified =
         rt.block_on(fake.wait_until(Duration::from_secs(15), |f| f.gateway_ops().contains(&2)));
     assert!(identified, "the gateway identified");
