@@ -114,6 +114,7 @@ pub async fn start(
         bulk_concurrency: config.executor.bulk_concurrency.max(1),
         redactor: redactor.clone(),
         flood: config.chat.flood_limit().map(FloodLimit::new),
+        links: Arc::new(config.links()),
     });
     let executor = Executor::new(
         store.clone(),

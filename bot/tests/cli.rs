@@ -68,7 +68,7 @@ fn sandbox_runs_plans_to_the_end_before_exiting() {
     );
     assert!(out.contains("[#release] hello world"), "{out}");
     assert!(
-        out.contains("[t2] plan #2 done ✓"),
+        out.contains("[t2] plan #2 · ▰ 1/1 — done ✓"),
         "drained before exit: {out}"
     );
     assert!(

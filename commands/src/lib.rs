@@ -13,6 +13,7 @@ pub mod announce;
 pub mod deliveries;
 pub mod grammar;
 pub mod launchpad;
+pub mod links;
 pub mod plan;
 pub mod plans;
 pub mod polls;
@@ -122,6 +123,8 @@ pub struct Context<'a> {
     pub migration: &'a dyn proposed_migration::MigrationView,
     pub launchpad: &'a dyn launchpad::LaunchpadView,
     pub release: &'a dyn release::view::ReleaseView,
+    /// Where a person's links point (the configured services' web pages).
+    pub links: &'a links::Links,
 }
 
 /// The commands every Shepherd has, whatever adapters are configured.

@@ -104,7 +104,7 @@ async fn a_plan_runs_and_reports_in_its_thread() {
         .say("!announce #ubuntu-release 'freeze at 18:00 UTC'")
         .await;
     h.expect(&t, "plan #1 · 1 step queued ✓").await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     h.expect("#ubuntu-release", "freeze at 18:00 UTC").await;
     let show = h.ask("!show 1", "1. ✓ announce in #ubuntu-release").await;
     assert!(show.contains("→ posted to #ubuntu-release"), "{show}");
@@ -134,7 +134,7 @@ async fn big_plans_wait_for_a_permitted_confirm() {
         "plan #1 confirmed by carol · 3 steps queued ✓",
     )
     .await;
-    h.expect(&t, "plan #1 done ✓ ▰▰▰ 3/3").await;
+    h.expect(&t, "plan #1 · ▰▰▰ 3/3 — done ✓").await;
     h.ask("!confirm 1", "plan #1 is done; there is nothing to confirm")
         .await;
     for c in ["#a", "#b", "#c"] {

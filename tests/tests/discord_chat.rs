@@ -162,7 +162,9 @@ async fn progress_is_one_message_edited_in_place_and_threads_are_reused() {
             .await
             .expect("edited");
     }
-    chat.reply(&to, "plan #3 done ✓").await.expect("sent");
+    chat.reply(&to, "plan #3 · ▰ 1/1 — done ✓")
+        .await
+        .expect("sent");
     let thread: u64 = to.thread.parse().expect("an id");
     let sent = fake.bot_messages(thread);
     assert_eq!(sent.len(), 2, "{sent:#?}");

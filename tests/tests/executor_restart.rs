@@ -65,7 +65,7 @@ fn plan_killed_between_steps_resumes_without_repeating_the_first() {
             "step 1 ran once; step 2 was interrupted once and then applied"
         );
         // The resumed plan still reports to the thread it came from.
-        h.expect("t1", "plan #1 done ✓").await;
+        h.expect("t1", "— done ✓").await;
         h.finish().await;
     });
 

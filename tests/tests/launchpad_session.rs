@@ -39,14 +39,23 @@ async fn copy_previews_then_copies_each_series_once_and_follows_to_published() {
     let t = h
         .say("!copy hello --from ppa-owner/next --to ppa-owner/stable")
         .await;
-    h.expect(&t, "plan #2 done ✓ ▰▰ 2/2").await;
+    let done = h.expect(&t, "plan #2 · ▰▰ 2/2 — done ✓").await;
+    // The final line names what was made, with the page to see it on.
+    assert!(
+        done.contains(
+            "  · hello 2.10-5 published in ppa:ppa-owner/stable (jammy) · http://127.0.0.1:"
+        ) && done.contains("/~ppa-owner/+archive/ubuntu/stable/+packages"),
+        "{done}"
+    );
     let show = h.ask("!show 2", "2. ✓").await;
     assert!(
-        show.contains("→ published in ppa:ppa-owner/stable (noble)"),
+        show.contains(
+            "→ hello 2.10-5 published in ppa:ppa-owner/stable (noble) · http://127.0.0.1:"
+        ),
         "{show}"
     );
     assert!(
-        show.contains("→ published in ppa:ppa-owner/stable (jammy)"),
+        show.contains("→ hello 2.10-5 published in ppa:ppa-owner/stable (jammy)"),
         "{show}"
     );
     assert_eq!(sim.writes().copies.len(), 2, "one copy per series");
@@ -80,7 +89,7 @@ async fn a_copy_already_in_the_destination_is_not_copied_again() {
     let t = h
         .say("!copy hello --from ppa-owner/next --to ppa-owner/stable")
         .await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let show = h.ask("!show 1", "2. ✓").await;
     assert!(
         show.contains("already published in ppa:ppa-owner/stable (noble); not copied again"),
@@ -182,8 +191,16 @@ async fn rebuild_retries_the_failed_arch_and_follows_the_build() {
         "plan #1 · 1 step queued ✓ — rebuild ~maas-committers/maas on ppc64el (failed last time)",
     )
     .await;
-    let failed = h.expect(&t, "plan #1 failed at step 1: build").await;
-    assert!(failed.contains("on ppc64el: Failed to build · https://launchpad.net/~maas-committers/+snap/maas/+build/"), "{failed}");
+    let failed = h.expect(&t, "— failed at step 1: build").await;
+    // The link is to the configured Launchpad's page (here, the simulator's).
+    assert!(
+        failed.contains("on ppc64el: Failed to build · http://127.0.0.1:"),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("/~maas-committers/+snap/maas/+build/"),
+        "{failed}"
+    );
     assert_eq!(
         sim.writes().builds,
         vec![("maas".to_string(), "ppc64el".to_string())]
@@ -191,7 +208,13 @@ async fn rebuild_retries_the_failed_arch_and_follows_the_build() {
 
     // Named arches are built even when their last build succeeded.
     let t = h.say("!rebuild maas amd64 --owner maas-committers").await;
-    h.expect(&t, "plan #2 done ✓").await;
+    let done = h.expect(&t, "— done ✓").await;
+    // The final line names the build and links its page.
+    assert!(
+        done.contains("on amd64: Successfully built (store: Uploaded) · http://127.0.0.1:")
+            && done.contains("/~maas-committers/+snap/maas/+build/"),
+        "{done}"
+    );
     let show = h.ask("!show 2", "1. ✓").await;
     assert!(
         show.contains("on amd64: Successfully built (store: Uploaded)"),
@@ -244,7 +267,7 @@ async fn a_registered_webhook_delivers_with_the_secret_only_the_store_knows() {
     let t = h
         .say("!webhook register /~maas-committers/+snap/maas --channel #maas-builds")
         .await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let hooks = sim.webhooks();
     assert_eq!(hooks.len(), 1);
     assert_eq!(
@@ -291,7 +314,7 @@ async fn launchpad_build_deliveries_follow_up_in_the_rebuild_thread() {
         Some(SecretString::from("hook-secret-long-enough".to_string()));
     let mut h = Harness::start(&config, None).await;
     let t = h.say("!rebuild maas").await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let built = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/999", "action": "status-changed", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
     assert_eq!(
         post_signed(&h, "hook-secret-long-enough", "lp-1", built).await,
@@ -346,7 +369,7 @@ async fn a_copy_into_a_protected_ppa_waits_for_confirmation() {
     .await;
     assert!(sim.writes().copies.is_empty());
     h.ask("carol> !confirm 1", "confirmed by carol").await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     assert_eq!(sim.writes().copies.len(), 1);
     h.finish().await;
 }
@@ -359,13 +382,13 @@ async fn a_followed_build_whose_store_upload_fails_is_reported() {
     world.snaps[0].failing_uploads = vec!["arm64".into()];
     let (_d, mut h, sim) = bot(world, "sandbox-token").await;
     let t = h.say("!rebuild maas arm64").await;
-    let failed = h.expect(&t, "plan #1 failed at step 1").await;
+    let failed = h.expect(&t, "— failed at step 1").await;
     assert!(
         failed.contains("built, but the store upload failed (Failed to upload: Binary upload failed: the store rejected the snap (review required).)"),
         "{failed}"
     );
     assert!(
-        failed.contains("https://launchpad.net/~maas-committers/+snap/maas/+build/"),
+        failed.contains("/~maas-committers/+snap/maas/+build/"),
         "{failed}"
     );
     assert_eq!(sim.writes().builds.len(), 1);

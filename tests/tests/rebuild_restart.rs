@@ -84,7 +84,7 @@ async fn a_snap_without_a_distro_series_builds_with_its_last_builds_series_or_se
     let (_d, path) = temp_store();
     let mut h = Harness::start(&config(&sim, &path), None).await;
     let t = h.say("!rebuild maas-agent").await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let t = h.say("!rebuild maas-agent arm64 --dry-run").await;
     h.expect(&t, "maas-agent names no Ubuntu series and has no earlier build on arm64 to take one from — add `--series SERIES`").await;
     let t = h.say("!rebuild maas-agent arm64 --series noble").await;
@@ -118,7 +118,7 @@ async fn a_queued_build_past_the_first_page_is_followed_and_not_doubled() {
     // Asked again while it is queued: the queued build is seen.
     h.ask("!rebuild maas", "nothing to rebuild").await;
     sim.freeze_builds(false);
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     h.finish().await;
     assert_eq!(sim.writes().builds.len(), 1, "{:?}", sim.writes().builds);
 }

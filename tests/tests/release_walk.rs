@@ -115,7 +115,7 @@ async fn promote_version(h: &mut Harness, version: &str, stage: &str, reason: &s
         .take_while(char::is_ascii_digit)
         .collect();
     h.ask(&format!("!confirm {id}"), "confirmed").await;
-    h.expect(&t, &format!("plan #{id} done ✓")).await
+    h.expect(&t, "— done ✓").await
 }
 
 fn revisions(w: &World, channel: &str) -> Vec<Option<u64>> {
@@ -141,7 +141,7 @@ async fn a_release_walks_from_release_prep_to_stable() {
 
     assert_eq!(next(&mut h).await, "next: `!promote 3.6.0 stable`");
     let done = promote(&mut h, "stable", "stable release").await;
-    assert!(done.contains("plan #3 done ✓"), "{done}");
+    assert!(done.contains("— done ✓"), "{done}");
     assert_eq!(revisions(&w, "3.6/stable"), built);
     for (i, arch) in ARCHES.iter().enumerate() {
         assert_eq!(
@@ -188,7 +188,7 @@ async fn a_release_walks_from_release_prep_to_stable() {
         "next: `!milestone create maas 3.6 3.6.0`"
     );
     let t = h.say("!milestone create maas 3.6 3.6.0").await;
-    h.expect(&t, "plan #4 done ✓").await;
+    h.expect(&t, "— done ✓").await;
 
     let tag = next(&mut h).await;
     assert!(
@@ -409,7 +409,7 @@ async fn bug_housekeeping_moves_each_task_once_across_a_restart() {
     let t = h.say("!bugs release maas 3.6.0").await;
     h.expect(&t, "needs confirmation").await;
     h.ask("!confirm 2", "confirmed").await;
-    h.expect(&t, "plan #2 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let released =
         w.lp.tasks("maas")
             .iter()

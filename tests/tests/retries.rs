@@ -25,7 +25,7 @@ async fn transient_failures_are_retried_then_succeed() {
         "hit a temporary error (503 Service Unavailable); retrying in",
     )
     .await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
     assert_eq!(
         (d.steps[0].state, d.steps[0].attempts),
@@ -40,7 +40,7 @@ async fn giving_up_after_max_attempts_fails_the_plan() {
     applier.transient.lock().await.push(("#down".into(), 99));
     let (_d, mut h, applier) = with(applier).await;
     let t = h.say("!announce #down hello --also #next").await;
-    let text = h.expect(&t, "plan #1 failed at step 1").await;
+    let text = h.expect(&t, "— failed at step 1").await;
     assert!(text.contains("gave up after 3 attempts"), "{text}");
     let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
     assert_eq!(d.plan.state, PlanState::Failed);
@@ -58,7 +58,7 @@ async fn permanent_failure_is_reported_without_retrying() {
     let t = h.say("!announce #gone hi").await;
     h.expect(
         &t,
-        "plan #1 failed at step 1: #gone does not exist — `!show 1` for details",
+        "— failed at step 1: #gone does not exist — `!show 1` for details",
     )
     .await;
     let d = h.bot.store.plan_detail(1).await.unwrap().unwrap();
@@ -133,7 +133,7 @@ async fn a_panicking_step_fails_alone_and_the_executor_goes_on() {
     };
     let (_d, mut h, applier) = with(applier).await;
     let t = h.say("!announce #boom hi").await;
-    h.expect(&t, "plan #1 failed at step 1: internal error (a bug in Shepherd, logged): adapter bug while posting to #boom").await;
+    h.expect(&t, "— failed at step 1: internal error (a bug in Shepherd, logged): adapter bug while posting to #boom").await;
     // Four workers, four more plans: none of them is lost to a dead worker.
     for i in 0..4 {
         h.ask(&format!("!announce #ok{i} hello"), "done ✓").await;

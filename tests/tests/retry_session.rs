@@ -79,7 +79,7 @@ async fn why_then_retry_sends_each_request_exactly_once() {
 
     let t = h.say("!retry libsepol --trigger libselinux/3.8-1").await;
     h.expect(&t, "plan #2 · 6 steps queued ✓").await;
-    h.expect(&t, "plan #2 done ✓ ▰▰▰▰▰▰ 6/6").await;
+    h.expect(&t, "plan #2 · ▰▰▰▰▰▰ 6/6 — done ✓").await;
     let jobs = sim.accepted();
     assert_eq!(jobs.len(), 6);
     assert!(jobs
@@ -103,9 +103,11 @@ async fn why_then_retry_sends_each_request_exactly_once() {
     .await;
     let show = h.ask("!show 2", "6. ✓").await;
     assert!(
-        show.contains("→ queued ✓ (requester shepherd-bot)"),
+        show.contains("→ queued ✓ (requester shepherd-bot) · http://127.0.0.1:"),
         "{show}"
     );
+    // A queued retry links autopkgtest-cloud's running page.
+    assert!(show.contains("/running#pkg-"), "{show}");
     h.finish().await;
     assert_eq!(sim.accepted().len(), 6, "still exactly once");
 }
@@ -132,7 +134,7 @@ async fn tests_already_running_are_skipped_and_said_so() {
         ),
         "{reply}"
     );
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     assert_eq!(sim.accepted().len(), 5);
     assert!(sim.accepted().iter().all(|j| j.arch != "s390x"));
 }
@@ -144,7 +146,7 @@ async fn transient_failures_retry_and_refusals_explain() {
     let (_d, mut h) = bot(&sim).await;
     let t = h.say("!retry libsepol --arch amd64").await;
     h.expect(&t, "temporary error").await;
-    h.expect(&t, "plan #1 done ✓").await;
+    h.expect(&t, "— done ✓").await;
     assert_eq!(sim.accepted().len(), 1, "503s were retried, then sent once");
 
     let e = h
@@ -175,7 +177,7 @@ async fn transient_failures_retry_and_refusals_explain() {
         .await;
     h.expect(
         &t,
-        "plan #2 failed at step 1: libsepol/9.9-1 is not published in plucky",
+        "— failed at step 1: libsepol/9.9-1 is not published in plucky",
     )
     .await;
 }

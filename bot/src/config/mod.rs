@@ -369,6 +369,15 @@ impl Config {
         out
     }
 
+    /// Where the links the bot gives point: the configured services' web
+    /// pages (production's for what is not configured).
+    pub fn links(&self) -> shepherd_commands::links::Links {
+        shepherd_commands::links::Links::from_roots(
+            self.launchpad.as_ref().map(|l| l.service_root.as_str()),
+            self.autopkgtest.as_ref().map(|a| a.request_url.as_str()),
+        )
+    }
+
     /// Roles that commands need by default but nobody holds here: those
     /// commands are refused to everyone (fail closed). Worth a warning.
     pub fn unheld_roles(&self, registry: &Registry) -> Vec<(String, String)> {

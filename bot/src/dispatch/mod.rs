@@ -28,6 +28,7 @@ use crate::redaction::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
 use crate::views::Views;
 use flood::{FloodLimit, Verdict};
+use shepherd_commands::links::Links;
 use shepherd_commands::polls::Poller;
 
 pub use deliveries::WebhookService;
@@ -57,6 +58,7 @@ pub struct Dispatcher {
     pub redactor: Arc<Redactor>,
     /// Commands per person per minute, when limited.
     pub flood: Option<FloodLimit>,
+    pub links: Arc<Links>,
 }
 
 /// A request being answered: who, where, and the reply target.
@@ -183,6 +185,7 @@ impl Dispatcher {
             migration: self.views.migration.as_ref(),
             launchpad: self.views.launchpad.as_ref(),
             release: self.views.release.as_ref(),
+            links: &self.links,
         };
         let outcome = match command.plan(&inv, &cx).await {
             Ok(o) => o,

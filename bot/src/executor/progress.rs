@@ -14,23 +14,19 @@ impl Executor {
     /// message edited in place, and a fresh reply when it fails.
     pub(super) async fn report(&self, step: &ClaimedStep, outcome: &StepOutcome, p: &PlanProgress) {
         let id = p.plan_id;
+        // Every line about a plan has one shape: `plan #2 · ▰▱ 1/2 — …`.
+        let head = format!("plan #{id} · {} —", progress(p.done, p.total));
         let (text, fresh) = match (p.state, outcome) {
             (PlanState::Done, _) => {
                 self.audit_end(p, "done", "").await;
-                (
-                    format!(
-                        "plan #{id} done ✓ {} — {}",
-                        progress(p.done, p.total),
-                        p.summary
-                    ),
-                    false,
-                )
+                let made = self.what_was_made(p).await;
+                (format!("{head} done ✓ {}{made}", p.summary), false)
             }
             (PlanState::Failed, StepOutcome::Failed(e)) => {
                 self.audit_end(p, "failed", e).await;
                 (
                     format!(
-                        "plan #{id} failed at step {}: {e} — `!show {id}` for details",
+                        "{head} failed at step {}: {e} — `!show {id}` for details",
                         step.seq
                     ),
                     true,
@@ -41,29 +37,43 @@ impl Executor {
                 if step.last_result.as_deref() == Some(note.as_str()) {
                     return;
                 }
+                (format!("{head} step {}: {note}", step.seq), false)
+            }
+            (_, StepOutcome::Retry { error, not_before }) => {
+                let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
                 (
                     format!(
-                        "plan #{id} · {} · step {}: {note}",
-                        progress(p.done, p.total),
+                        "{head} step {} hit a temporary error ({error}); retrying in {secs} s",
                         step.seq
                     ),
                     false,
                 )
             }
-            (_, StepOutcome::Retry { error, not_before }) => {
-                let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
-                (format!("plan #{id} · step {} hit a temporary error ({error}); retrying in {secs} s", step.seq), false)
-            }
             // One edit per cell of the bar, not per step: a 1,000-task plan
             // edits its message ten times, not a thousand (chat platforms
             // rate-limit edits).
-            _ if p.total > 1 && bar(p.done, p.total) != bar(p.done.saturating_sub(1), p.total) => (
-                format!("plan #{id} · {} {}", progress(p.done, p.total), p.summary),
-                false,
-            ),
+            _ if p.total > 1 && bar(p.done, p.total) != bar(p.done.saturating_sub(1), p.total) => {
+                (format!("{head} {}", p.summary), false)
+            }
             _ => return,
         };
         self.say(p, &text, fresh).await;
+    }
+
+    /// The final line's list of what each step made (a build and its
+    /// link, a published version and its page) — for plans short enough
+    /// to list; longer ones point at `!show`.
+    async fn what_was_made(&self, p: &PlanProgress) -> String {
+        if p.total > MADE_LISTED {
+            return format!("\n  · each step's result: `!show {}`", p.plan_id);
+        }
+        match self.store.step_results(p.plan_id, MADE_LISTED).await {
+            Ok(results) => results.iter().map(|r| format!("\n  · {r}")).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, plan = p.plan_id, "could not read the plan's results");
+                String::new()
+            }
+        }
     }
 
     pub(super) async fn audit_end(&self, p: &PlanProgress, outcome: &str, detail: &str) {
@@ -111,6 +121,9 @@ impl Executor {
         }
     }
 }
+
+/// Plans with at most this many steps list each step's result when done.
+const MADE_LISTED: u32 = 5;
 
 /// The bar of a progress line, without its count.
 fn bar(done: u32, total: u32) -> String {

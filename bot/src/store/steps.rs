@@ -261,6 +261,20 @@ impl Store {
         Ok(n)
     }
 
+    /// What each of a plan's first `limit` steps made (done ones, in order).
+    pub async fn step_results(&self, plan_id: i64, limit: u32) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT result FROM steps
+              WHERE plan_id = $1 AND state = 'done' AND result IS NOT NULL
+              ORDER BY seq LIMIT $2",
+        )
+        .bind(plan_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(r,)| r).collect())
+    }
+
     /// The earliest `not_before` of a waiting retry, so the executor can sleep until then.
     pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
         // ORDER BY … LIMIT 1 walks the index and stops at the first step

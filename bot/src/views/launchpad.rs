@@ -203,7 +203,9 @@ pub async fn install(
     }
     wiring.receivers.push(receiver.clone());
     wiring.webhooks.push(WebhookService {
-        reactions: Arc::new(LaunchpadDeliveries),
+        reactions: Arc::new(LaunchpadDeliveries {
+            links: config.links(),
+        }),
         hooks: hooks
             .iter()
             .map(|h| Hook {

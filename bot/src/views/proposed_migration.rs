@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, InFlight};
 use shepherd_adapters::britney::fetch::{FetchError, Fetched, SiteClient, Validators};
 use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
+use shepherd_commands::links::Links;
 use shepherd_commands::polls::Poller;
 use shepherd_commands::proposed_migration::announce::poll_announcements;
 use shepherd_commands::proposed_migration::{MigrationSnapshot, MigrationView};
@@ -48,6 +49,8 @@ pub struct ProposedMigration {
     current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
     /// Held while a stored snapshot is being loaded into `current`.
     loading: Mutex<()>,
+    /// Where announcements' links point.
+    links: Links,
 }
 
 /// How long a read made to answer a command may take.
@@ -91,7 +94,14 @@ impl ProposedMigration {
             site,
             current: Mutex::new(HashMap::new()),
             loading: Mutex::new(()),
+            links: Links::default(),
         })
+    }
+
+    /// Announcements link to these pages (the configured services').
+    pub fn with_links(mut self, links: Links) -> Self {
+        self.links = links;
+        self
     }
 
     pub fn default_series_name(&self) -> &str {
@@ -367,6 +377,7 @@ impl Poller for ProposedMigration {
             &transitions,
             subscriptions,
             &self.config.teams,
+            &self.links,
             step_key,
         );
         tracing::info!(
@@ -391,11 +402,10 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
         .transpose()
         .map_err(|e| MigrationError::Client(e.to_string()))?;
     if let Some(m) = &config.proposed_migration {
-        let p = Arc::new(ProposedMigration::new(
-            store.clone(),
-            m.clone(),
-            config.autopkgtest.as_ref(),
-        )?);
+        let p = Arc::new(
+            ProposedMigration::new(store.clone(), m.clone(), config.autopkgtest.as_ref())?
+                .with_links(config.links()),
+        );
         wiring.views.migration = p.clone();
         wiring.pollers.push(p.clone());
         wiring.handles.proposed = Some(p);

@@ -3,6 +3,7 @@
 //! the package it is about, and the threads of recent `!rebuild`s of the
 //! snap whose build settled. Pure; what it says is `reactions`.
 
+use crate::links::Links;
 use serde_json::Value;
 use shepherd_adapters::launchpad::webhooks::target::{delivery_target, hears};
 
@@ -11,7 +12,11 @@ use crate::deliveries::{Announcements, DeliveryReactions, Hook, StoredDelivery, 
 use crate::{Action, PlanDraft, StepDraft};
 
 /// Launchpad's webhook deliveries (shared reference launchpad-api, §7).
-pub struct LaunchpadDeliveries;
+/// Launchpad's deliveries in words, with links to `links`' Launchpad.
+#[derive(Default)]
+pub struct LaunchpadDeliveries {
+    pub links: Links,
+}
 
 impl DeliveryReactions for LaunchpadDeliveries {
     fn source(&self) -> &'static str {
@@ -29,7 +34,7 @@ impl DeliveryReactions for LaunchpadDeliveries {
         step_key: &dyn Fn(usize) -> String,
     ) -> Option<Announcements> {
         let payload: Value = serde_json::from_slice(d.body).unwrap_or(Value::Null);
-        let reaction = react(d.event_type, &payload);
+        let reaction = react(d.event_type, &payload, &self.links);
         if reaction.is_empty() {
             return None;
         }
@@ -259,7 +264,7 @@ mod tests {
                 body: body.as_bytes(),
                 hook_target: verified_by,
             };
-            let got = LaunchpadDeliveries.react(&d, &around(), &|i| format!("k/{i}"));
+            let got = LaunchpadDeliveries::default().react(&d, &around(), &|i| format!("k/{i}"));
             let heard: Vec<(String, Option<String>)> = got
                 .as_ref()
                 .map(|a| {

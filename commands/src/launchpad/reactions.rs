@@ -2,10 +2,9 @@
 //! up who hears it (the verifying hook's channels, a package's watchers,
 //! the threads of recent `!rebuild`s) and plans the announcements.
 
+use crate::links::Links;
 use serde_json::Value;
 use shepherd_adapters::launchpad::webhooks::payload::{migration_tag, Bug, SnapBuild};
-
-const WEB: &str = "https://launchpad.net";
 
 /// A delivery's announcements, before anyone is chosen to hear them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,7 +34,7 @@ impl Reaction {
 
 /// What `event_type` with this payload says. Unknown types and pings say
 /// nothing (they are recorded).
-pub fn react(event_type: &str, payload: &Value) -> Reaction {
+pub fn react(event_type: &str, payload: &Value, links: &Links) -> Reaction {
     let text = |k: &str, or: &'static str| {
         payload
             .get(k)
@@ -48,10 +47,10 @@ pub fn react(event_type: &str, payload: &Value) -> Reaction {
     };
     match event_type {
         "snap:build:0.1" => serde_json::from_value::<SnapBuild>(payload.clone())
-            .map(|b| snap_build(&b))
+            .map(|b| snap_build(&b, links))
             .unwrap_or_default(),
         "bug:0.1" | "bug:comment:0.1" => serde_json::from_value::<Bug>(payload.clone())
-            .map(|b| bug(&b))
+            .map(|b| bug(&b, links))
             .unwrap_or_default(),
         "git:push:0.1" => {
             let refs: Vec<String> = payload
@@ -70,9 +69,9 @@ pub fn react(event_type: &str, payload: &Value) -> Reaction {
             ))
         }
         "merge-proposal:0.1" => line(format!(
-            "merge proposal {}: {WEB}{}",
+            "merge proposal {}: {}",
             text("action", "changed"),
-            text("merge_proposal", "?")
+            links.launchpad(&text("merge_proposal", "?"))
         )),
         "livefs:build:0.1" | "ci:build:0.1" => {
             let build = ["livefs_build", "build"]
@@ -81,9 +80,10 @@ pub fn react(event_type: &str, payload: &Value) -> Reaction {
                 .and_then(Value::as_str)
                 .unwrap_or("?");
             line(format!(
-                "{} {} · {WEB}{build}",
+                "{} {} · {}",
                 event_type.trim_end_matches(":0.1"),
-                text("status", "?")
+                text("status", "?"),
+                links.launchpad(build)
             ))
         }
         _ => Reaction::default(),
@@ -92,8 +92,8 @@ pub fn react(event_type: &str, payload: &Value) -> Reaction {
 
 /// Failed builds and failed store uploads for the snap's channel (with a
 /// `!rebuild` hint), and a settled build for the threads that asked for it.
-fn snap_build(b: &SnapBuild) -> Reaction {
-    let link = format!("{WEB}{}", b.snap_build);
+fn snap_build(b: &SnapBuild, links: &Links) -> Reaction {
+    let link = links.launchpad(&b.snap_build);
     let (name, id) = (b.snap_name(), b.build_id());
     let mut lines = Vec::new();
     if b.build_failed() {
@@ -135,10 +135,10 @@ fn snap_build(b: &SnapBuild) -> Reaction {
 }
 
 /// `block-proposed[-SERIES]` / `update-excuse` tags added or removed.
-fn bug(bug: &Bug) -> Reaction {
+fn bug(bug: &Bug, links: &Links) -> Reaction {
     let pkg = bug.source_package();
     let n = bug.number();
-    let link = format!("https://bugs.launchpad.net/bugs/{n}");
+    let link = links.bug(n);
     let mut lines = Vec::new();
     for t in bug.added_tags().into_iter().filter(|t| migration_tag(t)) {
         let what = if t == "update-excuse" {
@@ -173,7 +173,7 @@ mod tests {
     use serde_json::json;
 
     fn lines(event: &str, payload: Value) -> Vec<String> {
-        react(event, &payload).lines
+        react(event, &payload, &Links::default()).lines
     }
 
     #[test]
@@ -235,6 +235,7 @@ mod tests {
         let done = react(
             "snap:build:0.1",
             &json!({"snap_build": "/~maas-committers/+snap/maas/+build/9", "snap": "/~maas-committers/+snap/maas", "status": "Successfully built", "store_upload_status": "Uploaded"}),
+            &Links::default(),
         );
         assert_eq!(
             done.rebuild_follow_up,
@@ -247,11 +248,13 @@ mod tests {
         let uploading = react(
             "snap:build:0.1",
             &json!({"snap_build": "/~m/+snap/maas/+build/9", "snap": "/~m/+snap/maas", "status": "Successfully built", "store_upload_status": "Pending"}),
+            &Links::default(),
         );
         assert!(uploading.is_empty(), "{uploading:?}");
         let tagged = react(
             "bug:0.1",
             &json!({"target": "/ubuntu/+source/glibc", "bug": "/bugs/5", "new": {"tags": ["block-proposed"]}, "old": {"tags": []}}),
+            &Links::default(),
         );
         assert_eq!(tagged.package.as_deref(), Some("glibc"));
     }

@@ -247,10 +247,10 @@ impl Command for Builds {
                 .map(|s| format!(" · store {s}"))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "\n  {mark} {} {}{store} · build {}",
+                "\n  {mark} {} {}{store} · {}",
                 b.arch(),
                 b.buildstate,
-                b.id()
+                cx.links.snap_build(&owner, name, &b.id())
             ));
         }
         if !failed.is_empty() {

@@ -2,6 +2,7 @@
 //! coalesced message per channel per poll (TRANSCRIPTS.md: "announcements
 //! only say what changed").
 
+use crate::links::Links;
 use std::collections::BTreeMap;
 
 use shepherd_adapters::britney::{Change, Leaving, Transition};
@@ -72,7 +73,7 @@ fn heading(c: &Change) -> (u8, &'static str) {
     }
 }
 
-fn phrase(t: &Transition) -> String {
+fn phrase(t: &Transition, links: &Links) -> String {
     let s = &t.source;
     match &t.change {
         Change::Left {
@@ -98,7 +99,7 @@ fn phrase(t: &Transition) -> String {
                 .unwrap_or_default();
             format!("{test} on {arch} ({s}{now})")
         }
-        Change::Blocked { bug } => format!("{s} by LP: #{bug} (block-proposed)"),
+        Change::Blocked { bug } => format!("{s} by LP: #{bug} (block-proposed) {}", links.bug(bug)),
         Change::Unblocked { bug } => format!("{s} (LP: #{bug} no longer blocks)"),
         Change::BecameCandidate => s.clone(),
         Change::VerdictChanged { from, to } => format!("{s} {from} → {to}"),
@@ -109,13 +110,13 @@ fn phrase(t: &Transition) -> String {
 }
 
 /// One message for one channel: a heading line, then one line per kind of change.
-pub fn render(series: &str, when: &str, transitions: &[&Transition]) -> String {
+pub fn render(series: &str, when: &str, transitions: &[&Transition], links: &Links) -> String {
     let mut groups: BTreeMap<(u8, &str), Vec<String>> = BTreeMap::new();
     for t in transitions {
         groups
             .entry(heading(&t.change))
             .or_default()
-            .push(phrase(t));
+            .push(phrase(t, links));
     }
     let mut out = format!("[proposed-migration · {series}, {when} run]");
     for ((_, title), items) in groups {
@@ -132,6 +133,7 @@ pub fn poll_announcements(
     transitions: &[Transition],
     subs: &[Subscription],
     teams: &BTreeMap<String, Vec<String>>,
+    links: &Links,
     step_key: &(dyn Fn(&str) -> String + Sync),
 ) -> Option<PlanDraft> {
     let routed = route(transitions, subs, teams);
@@ -147,7 +149,7 @@ pub fn poll_announcements(
             key: step_key(channel),
             action: Action::Announce {
                 channel: channel.clone(),
-                text: render(series, &when, ts),
+                text: render(series, &when, ts, links),
                 thread: None,
             },
         })
@@ -257,7 +259,7 @@ mod tests {
         ];
         let refs: Vec<&Transition> = ts.iter().collect();
         assert_eq!(
-            render("plucky", "14:05", &refs),
+            render("plucky", "14:05", &refs, &Links::default()),
             "[proposed-migration · plucky, 14:05 run]\n\
              migrated: glibc 2.41-1ubuntu2, systemd 257.2-3ubuntu1\n\
              new regression: python3.13 → breaks pytest-xdist on arm64\n\
@@ -300,6 +302,7 @@ mod tests {
                 std::slice::from_ref(&migrated),
                 &subs,
                 &teams,
+                &Links::default(),
                 &key,
             );
             let got = got.map(|d| {

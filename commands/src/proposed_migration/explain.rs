@@ -2,6 +2,7 @@
 //! by `!why` and the offline `shepherd why`. Leads with the answer, then
 //! the evidence, and ends with the next step (TRANSCRIPTS.md).
 
+use crate::links::Links;
 use std::collections::BTreeMap;
 
 use shepherd_adapters::britney::{Excuse, Excuses, Status, UpdateOutput};
@@ -82,7 +83,7 @@ fn by_test(e: &Excuse, pick: impl Fn(&Status) -> bool) -> Vec<(String, Vec<&str>
 }
 
 /// The account of one item. `output` adds what migrating would break.
-pub fn explain(e: &Excuse, output: Option<&UpdateOutput>) -> String {
+pub fn explain(e: &Excuse, output: Option<&UpdateOutput>, links: &Links) -> String {
     let mut lines = vec![format!(
         "{} {} → {} · {}{}",
         e.source,
@@ -128,12 +129,16 @@ pub fn explain(e: &Excuse, output: Option<&UpdateOutput>) -> String {
     }
     for (bug, since) in &e.block_bugs {
         lines.push(format!(
-            "⛔ block-proposed by LP: #{bug} (since {})",
-            date(*since)
+            "⛔ block-proposed by LP: #{bug} (since {}) · {}",
+            date(*since),
+            links.bug(bug)
         ));
     }
     for (bug, _) in &e.update_excuse_bugs {
-        lines.push(format!("· update-excuse: LP: #{bug} explains this upload"));
+        lines.push(format!(
+            "· update-excuse: LP: #{bug} explains this upload · {}",
+            links.bug(bug)
+        ));
     }
     if !e.missing_builds.is_empty() {
         lines.push(format!(

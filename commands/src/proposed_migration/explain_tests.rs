@@ -1,4 +1,5 @@
 use super::*;
+use crate::links::Links;
 use shepherd_adapters::britney::{output, parse};
 
 use crate::test_data::{fixture, plucky};
@@ -6,7 +7,7 @@ use crate::test_data::{fixture, plucky};
 #[test]
 fn libsepol_reads_like_the_transcript() {
     let x = plucky();
-    let text = explain(x.for_source("libsepol").unwrap(), None);
+    let text = explain(x.for_source("libsepol").unwrap(), None, &Links::default());
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].starts_with("libsepol 3.7-1 → 3.8-1 · blocked by autopkgtest · 3"),
@@ -40,7 +41,7 @@ fn update_output_says_what_would_break() {
         parse(&std::fs::read_to_string(fixture(&format!("{dir}/excuses.yaml"))).unwrap()).unwrap();
     let o = output::parse(&std::fs::read_to_string(fixture(&format!("{dir}/output.txt"))).unwrap());
     let item = x.get("-libc6").expect("removal item in the fixture");
-    let text = explain(item, Some(&o));
+    let text = explain(item, Some(&o), &Links::default());
     assert!(
         text.contains("· if libc6 migrates, libgreen1 becomes uninstallable on powerpc"),
         "{text}"
@@ -54,7 +55,7 @@ fn every_fixture_item_has_an_account_ending_in_a_next_step() {
         let x = parse(&std::fs::read_to_string(d.unwrap().path().join("excuses.yaml")).unwrap())
             .unwrap();
         for e in &x.items {
-            let text = explain(e, None);
+            let text = explain(e, None, &Links::default());
             assert!(text.lines().last().unwrap().starts_with("next: "), "{text}");
         }
     }
@@ -64,5 +65,14 @@ fn every_fixture_item_has_an_account_ending_in_a_next_step() {
         .iter()
         .find(|e| !e.block_bugs.is_empty())
         .expect("plucky has block-proposed bugs");
-    assert!(explain(blocked, None).contains("⛔ block-proposed by LP: #"));
+    let text = explain(blocked, None, &Links::default());
+    assert!(text.contains("⛔ block-proposed by LP: #"), "{text}");
+    // Each bug links its page on the configured Launchpad.
+    let bug = &blocked.block_bugs[0].0;
+    assert!(
+        text.contains(&format!("· https://bugs.launchpad.net/bugs/{bug}")),
+        "{text}"
+    );
+    let sim = Links::from_roots(Some("http://127.0.0.1:9/devel/"), None);
+    assert!(explain(blocked, None, &sim).contains(&format!("· http://127.0.0.1:9/bugs/{bug}")));
 }

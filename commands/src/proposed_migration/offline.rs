@@ -31,7 +31,8 @@ pub fn retry_urls(excuses: &Excuses, series: &str, sel: &Selection, base: &str) 
 /// The `!why` text for `pkg`, or the "not in -proposed" answer as the error.
 pub fn why(excuses: &Excuses, pkg: &str, output: Option<&UpdateOutput>) -> Result<String, String> {
     match excuses.for_source(pkg) {
-        Some(item) => Ok(explain(item, output)),
+        // Offline there is no configured Launchpad: production's pages.
+        Some(item) => Ok(explain(item, output, &crate::links::Links::default())),
         None => Err(not_found(pkg, excuses)),
     }
 }

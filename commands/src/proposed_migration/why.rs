@@ -39,7 +39,7 @@ impl Command for Why {
         let pkg = &inv.positionals[0];
         let snap = snapshot_for(cx.migration, inv.flag("series")).await?;
         Ok(Outcome::Reply(match snap.excuses.for_source(pkg) {
-            Some(item) => explain(item, snap.output.as_ref()),
+            Some(item) => explain(item, snap.output.as_ref(), cx.links),
             None => not_found(pkg, &snap.excuses),
         }))
     }

@@ -268,8 +268,12 @@ pub fn context<'a>(registry: &'a Registry, migration: &'a FakeMigration) -> Cont
         migration,
         launchpad: &FakeLaunchpad,
         release: &*FAKE_RELEASE,
+        links: &LINKS,
     }
 }
+
+static LINKS: std::sync::LazyLock<crate::links::Links> =
+    std::sync::LazyLock::new(crate::links::Links::default);
 
 #[cfg(test)]
 mod tests {

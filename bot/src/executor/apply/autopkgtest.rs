@@ -4,6 +4,7 @@ use shepherd_adapters::autopkgtest::queues::find;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, ClientError, TestRequest};
 
 use crate::executor::ApplyError;
+use shepherd_commands::links::Links;
 
 /// Reads before it writes: a test already queued or running (say, after a
 /// crash between sending and recording) is not requested a second time.
@@ -29,8 +30,9 @@ pub async fn request_test(
     }
     match client.request(r).await {
         Ok(s) => Ok(format!(
-            "queued ✓ (requester {})",
-            s.field("requester").unwrap_or("?")
+            "queued ✓ (requester {}) · {}",
+            s.field("requester").unwrap_or("?"),
+            Links::from_roots(None, Some(client.request_url())).running(&r.package)
         )),
         Err(ClientError::Refused(e)) if e.is_duplicate() => {
             Ok(format!("{e} on autopkgtest-cloud; not sent twice"))

@@ -181,7 +181,8 @@ impl<'a> Checker<'a> {
                 None => {
                     problems.push(format!("ppa:{ppa} does not exist"));
                     next.get_or_insert(format!(
-                        "create ppa:{ppa} on Launchpad: https://launchpad.net/~{owner}/+activate-ppa"
+                        "create ppa:{ppa} on Launchpad: {}",
+                        self.cx.links.launchpad(&format!("~{owner}/+activate-ppa"))
                     ));
                 }
                 Some(builds) => {
@@ -196,8 +197,11 @@ impl<'a> Checker<'a> {
                         problems.push(format!("ppa:{ppa} does not build {}", list(&missing)));
                         let (o, n) = ppa.split_once('/').unwrap_or((ppa, ""));
                         next.get_or_insert(format!(
-                            "enable {} for ppa:{ppa}: https://launchpad.net/~{o}/+archive/ubuntu/{n}/+edit",
-                            list(&missing)
+                            "enable {} for ppa:{ppa}: {}",
+                            list(&missing),
+                            self.cx
+                                .links
+                                .launchpad(&format!("~{o}/+archive/ubuntu/{n}/+edit"))
                         ));
                     }
                 }
@@ -279,8 +283,8 @@ impl<'a> Checker<'a> {
                     .map(|a| format!("no {a} binary published"))
                     .collect(),
                 format!(
-                    "wait for (or retry) the failed builds: https://launchpad.net/~{}/+packages",
-                    prep.replace('/', "/+archive/ubuntu/")
+                    "wait for (or retry) the failed builds: {}",
+                    self.cx.links.ppa_packages(&prep)
                 ),
             ),
         })

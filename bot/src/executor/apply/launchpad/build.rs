@@ -53,7 +53,8 @@ impl LaunchpadApplier {
         // A built snap is followed on until its store upload settles too.
         let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
         if b.is_final() && !uploading {
-            return finished(&b).map(Applied::Done);
+            let link = self.links.snap_build(ask.owner, name, &b.id());
+            return finished(&b, &link).map(Applied::Done);
         }
         if !Self::in_time(step, self.build_timeout) {
             return Err(ApplyError::Permanent(format!(
@@ -167,8 +168,8 @@ fn distro_arch_series(
         })
 }
 
-fn finished(b: &SnapBuild) -> Result<String, ApplyError> {
-    let link = b.web_link.clone().unwrap_or_else(|| b.self_link.clone());
+/// A settled build in words, with `link` to its page.
+fn finished(b: &SnapBuild, link: &str) -> Result<String, ApplyError> {
     let upload = b.store_upload_status.as_deref().unwrap_or("");
     if b.succeeded() && matches!(upload, "Failed to upload" | "Failed to release to channels") {
         let why = b
@@ -188,7 +189,7 @@ fn finished(b: &SnapBuild) -> Result<String, ApplyError> {
             .map(|s| format!(" (store: {s})"))
             .unwrap_or_default();
         Ok(format!(
-            "build {} on {}: Successfully built{store}",
+            "build {} on {}: Successfully built{store} · {link}",
             b.id(),
             b.arch()
         ))

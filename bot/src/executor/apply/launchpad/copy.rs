@@ -31,10 +31,11 @@ impl LaunchpadApplier {
             .await
             .map_err(apply_error)?;
         if state.as_deref() == Some("Published") {
+            let page = self.links.ppa_packages(to);
             return Ok(Applied::Done(if step.following {
-                format!("published in ppa:{to} ({series})")
+                format!("{name} {version} published in ppa:{to} ({series}) · {page}")
             } else {
-                format!("already published in ppa:{to} ({series}); not copied again")
+                format!("{name} {version} already published in ppa:{to} ({series}); not copied again · {page}")
             }));
         }
         if state.is_none() && !step.following {

@@ -22,6 +22,7 @@ use crate::executor::{Applied, ApplyError, StepCall};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, Store};
 use shepherd_adapters::launchpad::webhooks::receiver::LaunchpadReceiver;
+use shepherd_commands::links::Links;
 
 /// How long one look at a followed copy or build may take.
 const LOOK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +47,8 @@ pub struct LaunchpadApplier {
     poll: Duration,
     copy_timeout: Duration,
     build_timeout: Duration,
+    /// Pages the results link to (this Launchpad's).
+    links: Links,
 }
 
 impl LaunchpadApplier {
@@ -77,6 +80,7 @@ impl LaunchpadApplier {
             poll,
             copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
             build_timeout: Duration::from_secs(c.build_timeout_mins * 60),
+            links: Links::from_roots(Some(c.service_root.as_str()), None),
         })
     }
 
