@@ -250,7 +250,7 @@ impl Command for Builds {
                 "\n  {mark} {} {}{store} · {}",
                 b.arch(),
                 b.buildstate,
-                cx.links.snap_build(&owner, name, &b.id())
+                cx.links.snap_build(&owner, name, b.id())
             ));
         }
         if !failed.is_empty() {
