@@ -53,7 +53,7 @@ impl LaunchpadApplier {
         // A built snap is followed on until its store upload settles too.
         let uploading = b.succeeded() && b.store_upload_status.as_deref() == Some("Pending");
         if b.is_final() && !uploading {
-            let link = self.links.snap_build(ask.owner, name, &b.id());
+            let link = self.links.snap_build(ask.owner, name, b.id());
             return finished(&b, &link).map(Applied::Done);
         }
         if !Self::in_time(step, self.build_timeout) {
