@@ -67,6 +67,20 @@ impl Links {
         self.launchpad(&format!("~{owner}/+snap/{snap}/+build/{id}"))
     }
 
+    /// A test's result history on autopkgtest-cloud (britney's history_url:
+    /// the package under its pool prefix, `libf` for `libfoo`).
+    pub fn history(&self, package: &str, release: &str, arch: &str) -> String {
+        let prefix: String = if package.starts_with("lib") {
+            package.chars().take(4).collect()
+        } else {
+            package.chars().take(1).collect()
+        };
+        format!(
+            "{}/packages/{prefix}/{package}/{release}/{arch}",
+            self.autopkgtest
+        )
+    }
+
     /// autopkgtest-cloud's running page, at a package's entry.
     pub fn running(&self, package: &str) -> String {
         format!("{}/running#pkg-{package}", self.autopkgtest)

@@ -37,6 +37,12 @@ async fn sim() -> AutopkgtestSim {
 }
 
 async fn bot(sim: &AutopkgtestSim) -> (tempfile::TempDir, Harness) {
+    bot_waiting(sim, 0).await
+}
+
+/// A bot that waits `result_wait_mins` for a finished test's result to
+/// show in the excuses (0: it ends at "finished running").
+async fn bot_waiting(sim: &AutopkgtestSim, result_wait_mins: u64) -> (tempfile::TempDir, Harness) {
     let (dir, path) = temp_store();
     let mut config = load_config(&config_text(&path));
     config.confirm.max_unconfirmed_steps = 20;
@@ -44,6 +50,8 @@ async fn bot(sim: &AutopkgtestSim) -> (tempfile::TempDir, Harness) {
         request_url: sim.request_url().parse().unwrap(),
         api_key: Some(SecretString::from(KEY.to_string())),
         session_cookie: None,
+        follow_interval_ms: 20,
+        result_wait_mins,
     });
     config.proposed_migration = Some(MigrationConfig {
         series: "plucky".into(),
@@ -59,6 +67,18 @@ async fn bot(sim: &AutopkgtestSim) -> (tempfile::TempDir, Harness) {
         .await
         .unwrap();
     (dir, h)
+}
+
+/// The simulator's accepted jobs, once there are `n` (the plan's steps
+/// are sent one after another after its reply).
+async fn all_accepted(sim: &AutopkgtestSim, n: usize) -> Vec<Job> {
+    let deadline = tokio::time::Instant::now() + shepherd_tests::PATIENCE;
+    while sim.accepted().len() < n && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let jobs = sim.accepted();
+    assert_eq!(jobs.len(), n, "{jobs:?}");
+    jobs
 }
 
 #[tokio::test]
@@ -79,8 +99,15 @@ async fn why_then_retry_sends_each_request_exactly_once() {
 
     let t = h.say("!retry libsepol --trigger libselinux/3.8-1").await;
     h.expect(&t, "plan #2 · 6 steps queued ✓").await;
-    h.expect(&t, "plan #2 · ▰▰▰▰▰▰ 6/6 — done ✓").await;
-    let jobs = sim.accepted();
+    // Each test is followed: queued, with autopkgtest-cloud's running page.
+    let queued = h
+        .expect(
+            &t,
+            "refpolicy on amd64: queued ✓ (requester shepherd-bot) · http://127.0.0.1:",
+        )
+        .await;
+    assert!(queued.contains("/running#pkg-refpolicy"), "{queued}");
+    let jobs = all_accepted(&sim, 6).await;
     assert_eq!(jobs.len(), 6);
     assert!(jobs
         .iter()
@@ -93,9 +120,13 @@ async fn why_then_retry_sends_each_request_exactly_once() {
         "nothing sent — 6 skipped, already running or queued: refpolicy on amd64 arm64 armhf i386 ppc64el s390x",
     )
     .await;
+    // They run, then finish; with no wait for the excuses configured, the
+    // plan ends pointing at each test's history.
+    sim.advance();
+    h.expect(&t, ": running · http://127.0.0.1:").await;
+    sim.advance();
+    h.expect(&t, "plan #2 · ▰▰▰▰▰▰ 6/6 — done ✓").await;
     // Once they have run, the same retry of the same failures is still one request each.
-    sim.advance();
-    sim.advance();
     h.ask(
         "!retry libsepol --trigger libselinux/3.8-1",
         "nothing new: already requested by plan #2",
@@ -103,11 +134,10 @@ async fn why_then_retry_sends_each_request_exactly_once() {
     .await;
     let show = h.ask("!show 2", "6. ✓").await;
     assert!(
-        show.contains("→ queued ✓ (requester shepherd-bot) · http://127.0.0.1:"),
+        show.contains("→ refpolicy on amd64: finished running; its result is on http://127.0.0.1:")
+            && show.contains("/packages/r/refpolicy/plucky/amd64"),
         "{show}"
     );
-    // A queued retry links autopkgtest-cloud's running page.
-    assert!(show.contains("/running#pkg-"), "{show}");
     h.finish().await;
     assert_eq!(sim.accepted().len(), 6, "still exactly once");
 }
@@ -134,6 +164,9 @@ async fn tests_already_running_are_skipped_and_said_so() {
         ),
         "{reply}"
     );
+    all_accepted(&sim, 5).await;
+    sim.advance();
+    sim.advance();
     h.expect(&t, "— done ✓").await;
     assert_eq!(sim.accepted().len(), 5);
     assert!(sim.accepted().iter().all(|j| j.arch != "s390x"));
@@ -146,6 +179,9 @@ async fn transient_failures_retry_and_refusals_explain() {
     let (_d, mut h) = bot(&sim).await;
     let t = h.say("!retry libsepol --arch amd64").await;
     h.expect(&t, "temporary error").await;
+    all_accepted(&sim, 1).await;
+    sim.advance();
+    sim.advance();
     h.expect(&t, "— done ✓").await;
     assert_eq!(sim.accepted().len(), 1, "503s were retried, then sent once");
 
@@ -180,4 +216,62 @@ async fn transient_failures_retry_and_refusals_explain() {
         "— failed at step 1: libsepol/9.9-1 is not published in plucky",
     )
     .await;
+}
+
+/// refpolicy's amd64 and arm64 results for libsepol as the fixture has
+/// them, and as britney's next run shows them after the retries.
+const AMD64_BEFORE: &str = "- REGRESSION\n        - https://objectstorage.prodstack5.canonical.com/swift/v1/AUTH_0f9aae918d5b4744bf7b827671c86842/autopkgtest-plucky/plucky/amd64/r/refpolicy/20250313_105554_19f3d@/log.gz";
+const AMD64_AFTER: &str = "- PASS\n        - https://objectstorage.prodstack5.canonical.com/swift/v1/AUTH_0f9aae918d5b4744bf7b827671c86842/autopkgtest-plucky/plucky/amd64/r/refpolicy/20251129_020000_aaaaa@/log.gz";
+const ARM64_BEFORE: &str = "- REGRESSION\n        - https://objectstorage.prodstack5.canonical.com/swift/v1/AUTH_0f9aae918d5b4744bf7b827671c86842/autopkgtest-plucky/plucky/arm64/r/refpolicy/20250313_105505_182c6@/log.gz";
+const ARM64_AFTER: &str = "- REGRESSION\n        - https://objectstorage.prodstack5.canonical.com/swift/v1/AUTH_0f9aae918d5b4744bf7b827671c86842/autopkgtest-plucky/plucky/arm64/r/refpolicy/20251129_020100_bbbbb@/log.gz";
+
+#[tokio::test]
+async fn a_retry_is_followed_until_the_excuses_show_its_result() {
+    let sim = sim().await;
+    let (_d, mut h) = bot_waiting(&sim, 60).await;
+    let t = h.say("!retry libsepol --arch amd64 --arch arm64").await;
+    h.expect(&t, "plan #1 · 2 steps queued ✓").await;
+    all_accepted(&sim, 2).await;
+    sim.advance();
+    sim.advance();
+    h.expect(
+        &t,
+        "refpolicy on arm64: finished running; its result shows in britney's next excuses",
+    )
+    .await;
+    // Britney runs: amd64 passes now, arm64 fails again.
+    let bytes = xz_text(&plucky_bytes());
+    assert!(bytes.contains(AMD64_BEFORE) && bytes.contains(ARM64_BEFORE));
+    let next = bytes
+        .replace(AMD64_BEFORE, AMD64_AFTER)
+        .replace(ARM64_BEFORE, ARM64_AFTER);
+    let proposed: Arc<_> = h.bot.handles.proposed.clone().unwrap();
+    proposed
+        .ingest("plucky", next.into_bytes(), (None, None), None)
+        .await
+        .unwrap();
+    let done = h.expect(&t, "plan #1 · ▰▰ 2/2 — done ✓").await;
+    assert!(
+        done.contains(
+            "refpolicy on amd64: ✓ passed · https://objectstorage.prodstack5.canonical.com/"
+        ) && done.contains("20251129_020000_aaaaa@/log.gz"),
+        "{done}"
+    );
+    assert!(
+        done.contains("refpolicy on arm64: ✗ REGRESSION · https://")
+            && done.contains("20251129_020100_bbbbb@/log.gz"),
+        "{done}"
+    );
+    // Each result was said once as it came (the last one by the done line,
+    // which lists them all).
+    let fresh = done
+        .lines()
+        .filter(|l| l.contains("— step") && (l.contains("✓ passed") || l.contains("✗ REGRESSION")))
+        .count();
+    assert_eq!(fresh, 1, "the first result on its own line: {done}");
+    assert_eq!(sim.accepted().len(), 2, "requested once each");
+}
+
+fn xz_text(bytes: &[u8]) -> String {
+    shepherd_adapters::britney::decompress(bytes).expect("the fixture decompresses")
 }

@@ -42,6 +42,22 @@ pub struct AutopkgtestConfig {
     pub request_url: url::Url,
     pub api_key: Option<SecretString>,
     pub session_cookie: Option<SecretString>,
+    /// How often a requested test is looked at (queued, running, result).
+    #[serde(default = "default_follow_ms")]
+    pub follow_interval_ms: u64,
+    /// How long after a test finished running its result may take to show
+    /// in the excuses (britney runs every 30–60 min) before the bot stops
+    /// waiting and points at the test's history page.
+    #[serde(default = "default_result_wait")]
+    pub result_wait_mins: u64,
+}
+
+fn default_follow_ms() -> u64 {
+    60_000
+}
+
+fn default_result_wait() -> u64 {
+    120
 }
 
 impl AutopkgtestConfig {

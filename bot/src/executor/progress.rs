@@ -39,6 +39,11 @@ impl Executor {
                 }
                 (format!("{head} step {}: {note}", step.seq), false)
             }
+            // A followed step's end is news (a test's result, a build
+            // done): its own line, once — in plans small enough to read.
+            (_, StepOutcome::Done(result)) if step.following && p.total <= SAID_EACH => {
+                (format!("{head} step {}: {result}", step.seq), true)
+            }
             (_, StepOutcome::Retry { error, not_before }) => {
                 let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
                 (
@@ -124,6 +129,8 @@ impl Executor {
 
 /// Plans with at most this many steps list each step's result when done.
 const MADE_LISTED: u32 = 5;
+/// Plans with at most this many steps say each followed step's end.
+const SAID_EACH: u32 = 10;
 
 /// The bar of a progress line, without its count.
 fn bar(done: u32, total: u32) -> String {

@@ -78,7 +78,7 @@ pub fn launchpad_world() -> LpWorld {
 }
 
 /// How often the simulated autopkgtest queue moves on.
-const SIM_STEP: Duration = Duration::from_secs(20);
+const SIM_STEP: Duration = Duration::from_secs(3);
 
 /// How long to wait at end of input for queued plans to finish.
 const DRAIN: Duration = Duration::from_secs(30);
@@ -202,6 +202,10 @@ async fn simulate(
             .map_err(|e| ConfigError::Invalid(format!("simulator URL: {e}")))?,
         api_key: Some(SecretString::from(SIM_KEY.to_string())),
         session_cookie: None,
+        // Its queue moves every SIM_STEP; its excuses never change, so a
+        // finished test's result is the history page at once.
+        follow_interval_ms: 200,
+        result_wait_mins: 0,
     });
     config.proposed_migration = Some(MigrationConfig {
         series: series.to_string(),

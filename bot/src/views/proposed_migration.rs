@@ -2,6 +2,7 @@
 //! conditional GETs, stored as snapshots, parsed once and kept in memory,
 //! and diffed against the previous run to find what changed.
 
+use crate::executor::apply::autopkgtest::AutopkgtestApplier;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -395,12 +396,7 @@ impl Poller for ProposedMigration {
 /// object: both read the same snapshots), and the executor's request.cgi
 /// client, the one that sends test requests.
 pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<(), WiringError> {
-    wiring.appliers.autopkgtest = config
-        .autopkgtest
-        .as_ref()
-        .map(|c| c.client(Duration::from_secs(60)))
-        .transpose()
-        .map_err(|e| MigrationError::Client(e.to_string()))?;
+    let mut results: Option<Arc<dyn MigrationView>> = None;
     if let Some(m) = &config.proposed_migration {
         let p = Arc::new(
             ProposedMigration::new(store.clone(), m.clone(), config.autopkgtest.as_ref())?
@@ -408,7 +404,19 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
         );
         wiring.views.migration = p.clone();
         wiring.pollers.push(p.clone());
+        results = Some(p.clone());
         wiring.handles.proposed = Some(p);
+    }
+    if let Some(c) = &config.autopkgtest {
+        let client = c
+            .client(Duration::from_secs(60))
+            .map_err(|e| MigrationError::Client(e.to_string()))?;
+        wiring.appliers.autopkgtest = Some(Arc::new(AutopkgtestApplier::new(
+            client,
+            results,
+            Duration::from_millis(c.follow_interval_ms.max(10)),
+            Duration::from_secs(c.result_wait_mins * 60),
+        )));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ pub mod snapstore;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shepherd_adapters::autopkgtest::{AutopkgtestClient, TestRequest};
+use shepherd_adapters::autopkgtest::TestRequest;
 use shepherd_adapters::chat::{nonce_for, Chat};
 use shepherd_commands::Action;
 
@@ -18,7 +18,7 @@ use launchpad::LaunchpadApplier;
 /// Each service's write client, when the service is configured.
 #[derive(Default)]
 pub struct ServiceAppliers {
-    pub autopkgtest: Option<AutopkgtestClient>,
+    pub autopkgtest: Option<Arc<autopkgtest::AutopkgtestApplier>>,
     pub launchpad: Option<Arc<LaunchpadApplier>>,
     pub snapstore: Option<Arc<snapstore::SnapStoreApplier>>,
 }
@@ -38,7 +38,7 @@ impl Applier for WorldApplier {
                 text,
                 thread,
             } => self.announce(channel, thread.as_deref(), text, step).await,
-            Action::RequestAutopkgtest { .. } => self.request_test(step.action).await,
+            Action::RequestAutopkgtest { .. } => self.request_test(step).await,
             Action::CopyPackage {
                 name,
                 version,
@@ -151,7 +151,8 @@ impl WorldApplier {
         }
     }
 
-    async fn request_test(&self, action: &Action) -> Result<Applied, ApplyError> {
+    async fn request_test(&self, step: &StepCall<'_>) -> Result<Applied, ApplyError> {
+        let action = step.action;
         let Action::RequestAutopkgtest {
             release,
             arch,
@@ -163,7 +164,7 @@ impl WorldApplier {
         else {
             return Err(ApplyError::Permanent("not a test request".into()));
         };
-        let Some(client) = &self.services.autopkgtest else {
+        let Some(tests) = &self.services.autopkgtest else {
             return Err(ApplyError::Permanent(
                 "autopkgtest-cloud is not configured".into(),
             ));
@@ -176,9 +177,7 @@ impl WorldApplier {
             all_proposed: *all_proposed,
             ppas: ppas.clone(),
         };
-        autopkgtest::request_test(client, &request)
-            .await
-            .map(Applied::Done)
+        tests.apply(&request, step).await
     }
 
     fn store(&self) -> Result<&snapstore::SnapStoreApplier, ApplyError> {
