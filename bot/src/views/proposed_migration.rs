@@ -48,6 +48,11 @@ pub struct ProposedMigration {
     current: Mutex<HashMap<String, Arc<MigrationSnapshot>>>,
     /// Held while a stored snapshot is being loaded into `current`.
     loading: Mutex<()>,
+    /// Held for a whole poll (fetch, store, diff): a second poll at the
+    /// same time (a cron slot and a `!poll`, two `!poll`s) then sees the
+    /// first one's validators and gets a 304, rather than announcing the
+    /// same change twice.
+    polling: Mutex<()>,
 }
 
 /// How long a read made to answer a command may take.
@@ -91,6 +96,7 @@ impl ProposedMigration {
             site,
             current: Mutex::new(HashMap::new()),
             loading: Mutex::new(()),
+            polling: Mutex::new(()),
         })
     }
 
@@ -185,6 +191,7 @@ impl ProposedMigration {
     /// Fetches the series' excuses if they changed (conditional GET).
     /// `None` = not modified since the last fetch.
     pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
+        let _polling = self.polling.lock().await;
         let url = self
             .excuses_url(series)
             .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
