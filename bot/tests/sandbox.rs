@@ -80,10 +80,10 @@ fn webhook_register_talks_to_the_launchpad_simulator() {
     let mut sb = Sandbox::start(&[]);
     let url = sb.hooks_url.clone();
     sb.say("!webhook register /~maas-committers/+snap/maas-agent --channel #maas-builds");
-    sb.expect(&format!(
+    let queued = format!(
         "[t1] plan #1 · 1 step queued ✓ — Launchpad webhook on /~maas-committers/+snap/maas-agent → {url}"
-    ));
-    sb.expect("[t1] plan #1 done ✓");
+    );
+    sb.expect_all(&[&queued, "[t1] plan #1 done ✓"]);
     sb.say("!show 1");
     let step = sb.expect("registered: http://127.0.0.1:");
     assert!(
@@ -109,12 +109,12 @@ fn watch_then_poll_announces_what_changed_in_the_watching_channel() {
     sb.say("#qa bob> !watch pkg shepherd-demo-held");
     sb.expect("[t2] #qa will hear about package shepherd-demo-held");
     sb.say("!poll");
-    sb.expect("[t3] polled: plan #1 announces the changes in #release");
-    sb.expect("[#release] [proposed-migration · resolute, ");
-    sb.expect(
+    sb.expect_all(&[
+        "[t3] polled: plan #1 announces the changes in #release",
+        "[#release] [proposed-migration · resolute, ",
         "[#release] cleared: demo-consumer on amd64 (shepherd-demo-lib, now PASS), demo-consumer on arm64 (shepherd-demo-lib, now PASS)",
-    );
-    sb.expect("[#release] now a valid candidate: shepherd-demo-lib");
+        "[#release] now a valid candidate: shepherd-demo-lib",
+    ]);
     // Fetched once: the second poll's conditional GET finds nothing new.
     sb.say("!poll");
     sb.expect("[t4] polled: nothing to announce");
@@ -125,6 +125,29 @@ fn watch_then_poll_announces_what_changed_in_the_watching_channel() {
     assert_eq!(said.matches("[proposed-migration · ").count(), 1, "{said}");
     // shepherd-demo-held did not change: #qa hears nothing.
     assert!(!said.contains("[#qa]"), "{said}");
+}
+
+/// Two conversations poll at once: the change is announced once, by
+/// whichever poll fetched it first; the other finds it already seen.
+#[test]
+fn two_polls_at_once_announce_a_change_once() {
+    let mut sb = Sandbox::start(&[]);
+    sb.say("!watch pkg shepherd-demo-lib");
+    sb.expect("[t1] #release will hear about package shepherd-demo-lib");
+    sb.say("!poll\n#qa bob> !poll");
+    let first = sb.expect_where("both polls answered", |l| {
+        l.starts_with("[t2] polled") || l.starts_with("[t3] polled")
+    });
+    let second = sb.expect_where("both polls answered", |l| {
+        (l.starts_with("[t2] polled") || l.starts_with("[t3] polled")) && l[..4] != first[..4]
+    });
+    let said = sb.finish();
+    let announced = [&first, &second]
+        .iter()
+        .filter(|l| l.contains("announces the changes in #release"))
+        .count();
+    assert_eq!(announced, 1, "{said}");
+    assert_eq!(said.matches("[proposed-migration · ").count(), 1, "{said}");
 }
 
 #[test]

@@ -112,6 +112,17 @@ impl Sandbox {
         self.expect_where(needle, |line| line.contains(needle))
     }
 
+    /// Waits until each of `needles` has been said (each in a line of its
+    /// own, in any order: a reply and an announcement race each other).
+    pub fn expect_all(&mut self, needles: &[&str]) {
+        let mut missing: Vec<&str> = needles.to_vec();
+        while let Some(next) = missing.first().copied() {
+            let what = format!("{next:?} (and {} more)", missing.len() - 1);
+            let line = self.expect_where(&what, |l| missing.iter().any(|n| l.contains(n)));
+            missing.retain(|n| !line.contains(n));
+        }
+    }
+
     /// Waits for the next stdout line that `is_it` accepts and returns it;
     /// `what` describes it if none comes.
     pub fn expect_where(&mut self, what: &str, is_it: impl Fn(&str) -> bool) -> String {
