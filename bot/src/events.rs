@@ -48,6 +48,12 @@ pub fn schedule_step_key(job: &str, slot_ms: i64, part: Option<&str>) -> String 
     }
 }
 
+/// The key of the announcement to `channel` of a poll asked for in chat
+/// (the sandbox's `!poll`), whose request key is the message's.
+pub fn poll_step_key(request_key: &str, channel: &str) -> String {
+    format!("poll/{request_key}/{channel}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +76,10 @@ mod tests {
         assert_eq!(
             schedule_step_key("poll", 5, Some("#x")),
             "schedule/poll/5/#x"
+        );
+        assert_eq!(
+            poll_step_key("chat:console:s-2", "#x"),
+            "poll/chat:console:s-2/#x"
         );
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::registry::RegistryError;
-use shepherd_commands::Registry;
+use shepherd_commands::{Command, Registry};
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -39,6 +39,8 @@ pub enum RuntimeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("the HTTP listener has no address: {0}")]
+    ListenerAddr(std::io::Error),
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
@@ -47,7 +49,25 @@ pub enum RuntimeError {
 
 /// Every command this build knows.
 pub fn registry() -> Result<Registry, RegistryError> {
-    Registry::new(shepherd_commands::builtins())
+    registry_with(Vec::new())
+}
+
+/// The built-in commands and `extra` ones (the sandbox's `!poll`).
+pub fn registry_with(extra: Vec<Box<dyn Command>>) -> Result<Registry, RegistryError> {
+    let mut commands = shepherd_commands::builtins();
+    commands.extend(extra);
+    Registry::new(commands)
+}
+
+/// What a caller adds to the bot its config describes.
+#[derive(Default)]
+pub struct Extras {
+    /// Commands only this caller offers (the sandbox's `!poll`), beside the built-in ones.
+    pub commands: Vec<Box<dyn Command>>,
+    /// The HTTP server's socket, bound by the caller (instead of
+    /// `webhook.listen`) so it knows the port before start — the sandbox
+    /// puts it in `webhook.public_url`.
+    pub listener: Option<tokio::net::TcpListener>,
 }
 
 /// A started bot. Drop-safe, but `stop` is the orderly way out.
@@ -70,6 +90,16 @@ pub async fn start(
     config: &Config,
     chat: Arc<dyn Chat>,
     applier: Option<Arc<dyn Applier>>,
+) -> Result<Running, RuntimeError> {
+    start_with(config, chat, applier, Extras::default()).await
+}
+
+/// [`start`], with what the caller adds.
+pub async fn start_with(
+    config: &Config,
+    chat: Arc<dyn Chat>,
+    applier: Option<Arc<dyn Applier>>,
+    extras: Extras,
 ) -> Result<Running, RuntimeError> {
     let store = Store::open(&config.store.path).await?;
     let redactor = Arc::new(Redactor::new(config.secrets()));
@@ -102,7 +132,7 @@ pub async fn start(
     let shutdown = CancellationToken::new();
     let dispatcher = Arc::new(Dispatcher {
         store: store.clone(),
-        registry: Arc::new(registry()?),
+        registry: Arc::new(registry_with(extras.commands)?),
         permissions: Arc::new(Permissions::from_config(config)),
         chat: chat.clone(),
         confirm: config.confirm.clone(),
@@ -140,8 +170,17 @@ pub async fn start(
         shutdown.clone(),
     )));
 
-    let webhook_addr = match config.webhook.listen {
-        Some(addr) => {
+    let listener = match (extras.listener, config.webhook.listen) {
+        (Some(bound), _) => Some(bound),
+        (None, Some(addr)) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| RuntimeError::Listen { addr, source })?,
+        ),
+        (None, None) => None,
+    };
+    let webhook_addr = match listener {
+        Some(listener) => {
             let web = WebState {
                 store: store.clone(),
                 metrics: metrics.clone(),
@@ -150,7 +189,7 @@ pub async fn start(
                 processor,
                 body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
             };
-            let (bound, task) = start_http(addr, web, config, shutdown.clone()).await?;
+            let (bound, task) = start_http(listener, web, config, shutdown.clone())?;
             tasks.push(task);
             Some(bound)
         }
@@ -188,19 +227,14 @@ async fn start_workers(
         .collect())
 }
 
-/// Binds `addr` and serves the HTTP server until `shutdown`.
-async fn start_http(
-    addr: SocketAddr,
+/// Serves the HTTP server on `listener` until `shutdown`.
+fn start_http(
+    listener: tokio::net::TcpListener,
     state: WebState,
     config: &Config,
     shutdown: CancellationToken,
 ) -> Result<(SocketAddr, JoinHandle<()>), RuntimeError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| RuntimeError::Listen { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| RuntimeError::Listen { addr, source })?;
+    let bound = listener.local_addr().map_err(RuntimeError::ListenerAddr)?;
     tracing::info!(%bound, "HTTP server listening");
     let limits = http::Limits {
         max_connections: config.webhook.max_connections,

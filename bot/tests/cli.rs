@@ -1,20 +1,11 @@
 //! The `shepherd` binary as release engineers run it.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The binary with every `SHEPHERD_*` variable of the caller's environment
-/// removed: the bot rejects unknown ones, and a developer's own settings
-/// must not change what a test sees.
-fn shepherd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_shepherd"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SHEPHERD_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+use common::shepherd;
 
 fn sandbox(input: &str) -> (String, String, i32) {
     let mut child = shepherd()

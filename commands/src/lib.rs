@@ -69,6 +69,10 @@ pub enum Outcome {
         kind: watch::WatchKind,
         name: String,
     },
+    /// Run a poller now, as a cron slot of its job would: `job` as
+    /// [`polls::Poller::job`] names it, `arg` its argument (e.g. a series).
+    /// Only the sandbox's `!poll` asks for this.
+    Poll { job: String, arg: Option<String> },
 }
 
 /// A channel's `!watch`: a package, a maintainer or a team. Announcements

@@ -87,6 +87,15 @@ pub struct Harness {
 impl Harness {
     /// Starts the bot on `config`; `applier` defaults to the real one (chat announcements).
     pub async fn start(config: &Config, applier: Option<Arc<dyn Applier>>) -> Self {
+        Self::start_with(config, applier, runtime::Extras::default()).await
+    }
+
+    /// [`Harness::start`] with what a caller adds (the sandbox's `!poll`).
+    pub async fn start_with(
+        config: &Config,
+        applier: Option<Arc<dyn Applier>>,
+        extras: runtime::Extras,
+    ) -> Self {
         let (input, bot_in) = tokio::io::duplex(1 << 16);
         let (bot_out, out) = tokio::io::duplex(1 << 16);
         let chat = Arc::new(ConsoleChat::new(
@@ -96,7 +105,7 @@ impl Harness {
             &config.chat.default_channel,
         ));
         let bot = Arc::new(
-            runtime::start(config, chat, applier)
+            runtime::start_with(config, chat, applier, extras)
                 .await
                 .expect("bot starts"),
         );

@@ -4,6 +4,8 @@
 
 use shepherd::config::{MigrationConfig, PollExcusesJob, ScheduleConfig};
 use shepherd::events::Event;
+use shepherd::runtime::Extras;
+use shepherd::sandbox::poll::Poll;
 use shepherd_adapters::britney::site::ExcusesSite;
 use shepherd_tests::{config_text, load_config, temp_store, Harness};
 
@@ -218,4 +220,68 @@ async fn a_broken_download_keeps_the_last_good_snapshot() {
         "✗ demo-consumer 2.0-1 regressed on amd64 arm64",
     )
     .await;
+}
+
+/// The sandbox's `!poll` is the job's slot run now: it and the cron slots
+/// share the stored snapshot and its validators, and a broken download is
+/// told to the asker, announced to nobody, and keeps the last good snapshot.
+#[tokio::test]
+async fn a_poll_asked_for_in_chat_runs_the_slots_poll() {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    site.put("proposed-migration/update_output.txt", b"".to_vec());
+    let (_d, path) = temp_store();
+    let cfg = config(&path, &site);
+    let extras = Extras {
+        commands: vec![Box::new(Poll)],
+        listener: None,
+    };
+    let mut h = Harness::start_with(&cfg, None, extras).await;
+    h.ask(
+        "!watch pkg shepherd-demo-lib",
+        "#release will hear about package shepherd-demo-lib",
+    )
+    .await;
+    assert_eq!(tick(&h, 1_000).await, None, "the slot fetches the seed");
+
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        next_run().into_bytes(),
+    );
+    h.ask("!poll", "polled: plan #1 announces the changes in #release")
+        .await;
+    h.expect(
+        "#release",
+        "cleared: demo-consumer on arm64 (shepherd-demo-lib, now PASS)",
+    )
+    .await;
+    assert_eq!(
+        tick(&h, 2_000).await,
+        None,
+        "the next slot's conditional GET: 304, `!poll` already fetched it"
+    );
+    h.ask("!poll", "polled: nothing to announce").await;
+    assert_eq!(site.counts().1, 2, "two 304s for the excuses");
+
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        b"<html>502 Bad Gateway</html>".to_vec(),
+    );
+    h.ask("!poll", "the poll failed: ").await;
+    // The last good snapshot: the next run's, arm64 cleared, amd64 not.
+    h.ask(
+        "!why shepherd-demo-lib",
+        "✗ demo-consumer 2.0-1 regressed on amd64  log (amd64)",
+    )
+    .await;
+    h.ask("!audit 1", "!poll → failed").await;
+    let transcript = h.finish().await;
+    assert_eq!(
+        transcript.matches("[#release] [proposed-migration").count(),
+        1,
+        "{transcript}"
+    );
 }

@@ -214,6 +214,7 @@ impl Dispatcher {
             Outcome::Cancel(id) => self.cancel(req, id).await?,
             Outcome::Watch { kind, name } => self.watch(req, kind, &name, true).await?,
             Outcome::Unwatch { kind, name } => self.watch(req, kind, &name, false).await?,
+            Outcome::Poll { job, arg } => self.poll_now(req, &job, arg.as_deref()).await?,
         }))
     }
 

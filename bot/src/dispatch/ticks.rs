@@ -1,13 +1,17 @@
 //! What a cron slot does: post a configured announcement, or ask a
 //! service's poller what changed and announce it to the channels watching.
+//! A poll asked for in chat (the sandbox's `!poll`) takes the same path.
 
-use shepherd_commands::{Action, PlanDraft, StepDraft};
+use shepherd_commands::{Action, PlanDraft, StepDraft, UserError};
 
 use crate::config::ScheduleConfig;
-use crate::dispatch::Dispatcher;
-use crate::events::schedule_step_key;
+use crate::dispatch::{Dispatcher, Request};
+use crate::events::{poll_step_key, schedule_step_key};
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Inserted, NewPlan, Origin, StoreError};
+
+/// A step key for one channel's announcement.
+type StepKey<'a> = &'a (dyn for<'k> Fn(&'k str) -> String + Sync);
 
 impl Dispatcher {
     /// Plans a cron slot of a configured job. Config is the approval, so
@@ -36,9 +40,15 @@ impl Dispatcher {
             };
             (draft, announce.channel.clone())
         } else if let Some((poller_job, arg)) = schedule.poll() {
-            match self.poll(job, poller_job, arg, slot_ms).await? {
-                Some(draft) => (draft, "(watchers)".to_string()),
-                None => return Ok(None),
+            let step_key = |channel: &str| schedule_step_key(job, slot_ms, Some(channel));
+            match self.poll(poller_job, arg, slot_ms, &step_key).await? {
+                Ok(Some(draft)) => (draft, "(watchers)".to_string()),
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    // The next slot tries again; a failed poll never replaces the last good state.
+                    tracing::warn!(job, error = %e, "poll failed");
+                    return Ok(None);
+                }
             }
         } else {
             return Ok(None);
@@ -79,28 +89,69 @@ impl Dispatcher {
         Ok(inserted.id())
     }
 
-    /// Asks the job's poller what changed and drafts one announcement per
-    /// watching channel. `None` = nothing to say.
+    /// Asks the poller serving `poller_job` what changed and drafts one
+    /// announcement per watching channel, keyed by `step_key`. `Ok(None)`
+    /// = nothing to say; the inner `Err` = the poll failed (or nothing here
+    /// serves that job).
     async fn poll(
         &self,
-        job: &str,
         poller_job: &str,
         arg: Option<&str>,
         slot_ms: i64,
-    ) -> Result<Option<PlanDraft>, StoreError> {
+        step_key: StepKey<'_>,
+    ) -> Result<Result<Option<PlanDraft>, UserError>, StoreError> {
         let Some(poller) = self.pollers.iter().find(|p| p.job() == poller_job) else {
-            tracing::warn!(job, poller_job, "no service configured for this job");
-            return Ok(None);
+            return Ok(Err(UserError(format!(
+                "no service is configured for `{poller_job}`"
+            ))));
         };
         let subs = self.store.subscriptions(None).await?;
-        let step_key = |channel: &str| schedule_step_key(job, slot_ms, Some(channel));
-        match poller.poll(arg, slot_ms, &subs, &step_key).await {
-            Ok(draft) => Ok(draft),
-            Err(e) => {
-                // The next slot tries again; a failed poll never replaces the last good state.
-                tracing::warn!(job, error = %e, "poll failed");
-                Ok(None)
+        Ok(poller.poll(arg, slot_ms, &subs, step_key).await)
+    }
+
+    /// A poll asked for in chat (the sandbox's `!poll`): the poller runs
+    /// now and its announcements are planned as a cron slot's are, keyed
+    /// by the request, so a redelivered message makes no second plan.
+    pub(crate) async fn poll_now(
+        &self,
+        req: &Request<'_>,
+        poller_job: &str,
+        arg: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let step_key = |channel: &str| poll_step_key(&req.key, channel);
+        let draft = match self.poll(poller_job, arg, now_ms(), &step_key).await? {
+            Ok(Some(draft)) => draft,
+            Ok(None) => {
+                self.audit(req, None, "nothing new", "").await?;
+                return Ok("polled: nothing to announce — nothing changed since the last poll, or no channel watches what did".into());
             }
-        }
+            Err(e) => {
+                self.audit(req, None, "failed", &e.0).await?;
+                return Ok(format!("the poll failed: {e} — nothing announced"));
+            }
+        };
+        let mut channels: Vec<&str> = draft
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Announce { channel, .. } => Some(channel.as_str()),
+                _ => None,
+            })
+            .collect();
+        channels.dedup();
+        let origin = Origin {
+            kind: "chat".into(),
+            channel: req.msg.channel.clone(),
+            // No thread: like a cron slot's, the plan speaks only through its announcements.
+            thread: None,
+        };
+        let id = self
+            .insert_released_plan(&req.key, "poll", &req.msg.actor, &origin, &draft)
+            .await?;
+        self.audit(req, Some(id), "queued", "").await?;
+        Ok(format!(
+            "polled: plan #{id} announces the changes in {}",
+            channels.join(", ")
+        ))
     }
 }

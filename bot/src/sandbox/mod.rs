@@ -2,11 +2,14 @@
 //! console, with its own embedded configuration and seed data — a
 //! newcomer's first command. autopkgtest-cloud, Launchpad and Snap Store
 //! simulators run on loopback, so `!retry`, `!copy`, `!rebuild` and
-//! `!promote` really send requests (to them, not to Ubuntu).
+//! `!promote` really send requests (to them, not to Ubuntu); an excuses
+//! site simulator feeds `!poll`, and `/hooks/launchpad` takes deliveries.
 
+pub mod excuses;
+pub mod poll;
 pub mod release;
+pub mod webhook;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use shepherd_commands::proposed_migration::offline::series_of;
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication, SnapDef};
 use shepherd_adapters::snapstore::sim::SnapStoreSim;
 
-use crate::config::{AutopkgtestConfig, Config, ConfigError, LaunchpadConfig, MigrationConfig};
+use crate::config::{AutopkgtestConfig, Config, ConfigError, LaunchpadConfig};
 use crate::runtime::{self, RuntimeError};
 use crate::views::proposed_migration::MigrationError;
 
@@ -100,7 +103,7 @@ pub enum SandboxError {
     Migration(#[from] MigrationError),
     #[error("the excuses file is unusable: {0}")]
     Excuses(#[from] britney::ExcusesError),
-    #[error("cannot start the autopkgtest simulator: {0}")]
+    #[error("cannot start a simulator or the HTTP server: {0}")]
     Sim(std::io::Error),
 }
 
@@ -207,13 +210,6 @@ async fn simulate(
         follow_interval_ms: 200,
         result_wait_mins: 0,
     });
-    config.proposed_migration = Some(MigrationConfig {
-        series: series.to_string(),
-        excuses_url: "sandbox: loaded at start".into(),
-        output_url: None,
-        series_urls: BTreeMap::new(),
-        teams: BTreeMap::new(),
-    });
     Ok((sim, lp, store))
 }
 
@@ -233,15 +229,31 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
     let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
     let (sim, lp, _store) = simulate(&mut config, &series, &excuses).await?;
     drop(excuses);
+    // Only the built-in seed has a next run: it is what `!poll` announces.
+    let next = opts
+        .excuses
+        .is_none()
+        .then(|| excuses::NEXT_EXCUSES.as_bytes().to_vec());
+    let site = excuses::Site::start(bytes, output, next)
+        .await
+        .map_err(SandboxError::Sim)?;
+    config.proposed_migration = Some(site.config(&series));
+    let listener = webhook::listen(&mut config).await?;
 
     let chat = Arc::new(ConsoleChat::stdio(
         &config.chat.default_user,
         &config.chat.default_channel,
     ));
-    let bot = runtime::start(&config, chat, None).await?;
+    let extras = runtime::Extras {
+        commands: vec![Box::new(poll::Poll)],
+        listener: Some(listener),
+    };
+    let bot = runtime::start_with(&config, chat, None, extras).await?;
     if let Some(p) = &bot.handles.proposed {
-        p.ingest(&series, bytes, (None, None), output).await?;
+        // The first run, fetched as a poll job's first slot fetches it.
+        p.poll(&series).await?;
     }
+    site.move_on();
     let web = bot
         .webhook_addr
         .map(|a| format!("http://{a}/healthz"))
@@ -252,10 +264,14 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         .map_or("the built-in seed".to_string(), |p| p.display().to_string());
     eprintln!(
         "shepherd sandbox — store {}, HTTP {web}\n\
-         excuses: {source} (series {series}); autopkgtest-cloud: simulator at {}; Launchpad: simulator at {}\n\
+         excuses: {source} (series {series}), served by an excuses site simulator at {}; `!poll` polls it now\n\
+         {}\n\
+         autopkgtest-cloud: simulator at {}; Launchpad: simulator at {}\n\
          you are alice (release-team) in #release; `bob> !cmd` speaks as bob (no role), `#chan name> !cmd` elsewhere.\n\
-         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run · !builds maas · !release-status 3.6.0b1 · !jobs",
+         try: !help · !why shepherd-demo-lib · !retry shepherd-demo-lib --dry-run · !watch pkg shepherd-demo-lib then !poll · !copy hello --from ppa-owner/next --to ppa-owner/stable --dry-run · !builds maas · !release-status 3.6.0b1 · !jobs",
         config.store.path.display(),
+        site.excuses_url(),
+        webhook::banner(&config),
         sim.request_url(),
         lp.service_root()
     );

@@ -52,6 +52,11 @@ pub struct ProposedMigration {
     loading: Mutex<()>,
     /// Where announcements' links point.
     links: Links,
+    /// Held for a whole poll (fetch, store, diff): a second poll at the
+    /// same time (a cron slot and a `!poll`, two `!poll`s) then sees the
+    /// first one's validators and gets a 304, rather than announcing the
+    /// same change twice.
+    polling: Mutex<()>,
 }
 
 /// How long a read made to answer a command may take.
@@ -96,6 +101,7 @@ impl ProposedMigration {
             current: Mutex::new(HashMap::new()),
             loading: Mutex::new(()),
             links: Links::default(),
+            polling: Mutex::new(()),
         })
     }
 
@@ -196,6 +202,7 @@ impl ProposedMigration {
     /// Fetches the series' excuses if they changed (conditional GET).
     /// `None` = not modified since the last fetch.
     pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
+        let _polling = self.polling.lock().await;
         let url = self
             .excuses_url(series)
             .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
