@@ -34,10 +34,11 @@ use crate::views::{self, Handles, Wiring, WiringError};
 pub enum RuntimeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot listen on {addr}: {source}")]
+    // The cause is in the message, so not also a `source()` (said twice).
+    #[error("cannot listen on {addr}: {cause}")]
     Listen {
         addr: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -196,10 +197,10 @@ async fn start_http(
 ) -> Result<(SocketAddr, JoinHandle<()>), RuntimeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| RuntimeError::Listen { addr, source })?;
+        .map_err(|cause| RuntimeError::Listen { addr, cause })?;
     let bound = listener
         .local_addr()
-        .map_err(|source| RuntimeError::Listen { addr, source })?;
+        .map_err(|cause| RuntimeError::Listen { addr, cause })?;
     tracing::info!(%bound, "HTTP server listening");
     let limits = http::Limits {
         max_connections: config.webhook.max_connections,

@@ -2,7 +2,10 @@
 //! check, and the offline tools that work on a local file.
 
 mod offline;
+mod report;
 mod signals;
+
+pub use report::report;
 
 use std::path::PathBuf;
 

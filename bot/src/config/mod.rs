@@ -14,12 +14,14 @@ use serde::Deserialize;
 use shepherd_commands::Registry;
 use thiserror::Error;
 
+// A cause is part of its message, never also a `source()`: a chain is
+// printed whole at the binary's edge, and would say it twice.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
@@ -302,9 +304,9 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
 impl Config {
     /// Reads `path`, applies the process environment, validates.
     pub fn load(path: &Path, registry: &Registry) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         let env: Vec<(String, String)> = std::env::vars().collect();
         Self::from_toml(&text, path, &env, registry)

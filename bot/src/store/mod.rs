@@ -38,14 +38,28 @@ pub use steps::{ClaimedStep, StepOutcome};
 pub use subscriptions::Subscription;
 pub use webhooks::RegisteredHook;
 
+// Causes are part of the message, not also `source()`: a chain printed
+// whole would say them twice (sqlx's own errors already repeat theirs).
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(e)
+    }
 }
 
 /// A handle on the database; cheap to clone.
