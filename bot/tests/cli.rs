@@ -321,6 +321,48 @@ fn run_exits_promptly_on_sigterm_with_stdin_open() {
     );
 }
 
+/// A store that cannot be opened (a fresh machine without the example's
+/// /var/lib/shepherd) says which file, why — once — and what to do.
+#[test]
+fn run_with_a_store_in_a_missing_directory_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("var/lib/shepherd");
+    let config = dir.path().join("shepherd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n",
+            missing.join("shepherd.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let out = shepherd()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "shepherd: cannot open the store {}: unable to open database file — {} does not exist: create it, writable by the user shepherd runs as, or set SHEPHERD_STORE_PATH (store.path) to a file in an existing directory",
+            missing.join("shepherd.sqlite").display(),
+            missing.display()
+        )
+    );
+    assert_eq!(
+        err.matches("unable to open database file").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        !missing.exists(),
+        "nothing created behind the operator's back"
+    );
+}
+
 /// The CLI refuses an unknown `--state` as chat does, naming the states.
 #[test]
 fn retry_refuses_an_unknown_state() {
