@@ -363,6 +363,17 @@ fn run_with_a_store_in_a_missing_directory_says_what_to_do() {
     );
 }
 
+/// `!why` with part of a name suggests the names containing it.
+#[test]
+fn sandbox_why_suggests_names_containing_what_was_typed() {
+    let (out, err, code) = sandbox("!why demo\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("— did you mean shepherd-demo-lib, shepherd-demo-held or shepherd-demo-tool?"),
+        "{out}"
+    );
+}
+
 /// The CLI refuses an unknown `--state` as chat does, naming the states.
 #[test]
 fn retry_refuses_an_unknown_state() {

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod offline;
 pub mod retry;
 pub mod retry_select;
+pub mod suggest;
 pub mod view;
 
 pub mod why;
