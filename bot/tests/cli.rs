@@ -127,7 +127,48 @@ fn check_config_rejects_unknown_keys_with_the_reason() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("unknown field `owner`"), "{err}");
+    assert!(
+        err.contains(&format!("{}:3:1: unknown field `owner`", bad.display())),
+        "{err}"
+    );
+}
+
+/// A misspelt command section is found in the file and a near name offered;
+/// a role with no members is warned about as an undefined one is.
+#[test]
+fn check_config_points_at_faults_and_warns_of_empty_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shepherd.toml");
+    let check = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = shepherd()
+            .args(["check-config", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let empty = "[roles.release-team]\nmembers = []\n";
+    let (ok, _, err) = check(&format!(
+        "{empty}\n[commands.retyr]\nrole = 'release-team'\n"
+    ));
+    assert!(!ok);
+    assert_eq!(
+        err,
+        format!(
+            "shepherd: {}:4:1: [commands.retyr]: no such command — did you mean [commands.retry]?\n",
+            file.display()
+        )
+    );
+    let (ok, out, err) = check(empty);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("warning: !retry needs role release-team, and [roles.release-team] has no members: nobody can run it"),
+        "{out}"
+    );
 }
 
 fn plucky() -> String {
