@@ -163,6 +163,17 @@ pub async fn start(
 
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+    // What the poll jobs fetch but nobody has yet is fetched now, beside
+    // the scheduler: the first slot may be hours away.
+    for poller in &dispatcher.pollers {
+        let (poller, token) = (poller.clone(), shutdown.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                _ = poller.fetch_missing() => {}
+                _ = token.cancelled() => {}
+            }
+        }));
+    }
 
     // Deliveries are processed in arrival order, in batches, straight from
     // the store: the store is the queue, so none is ever dropped, and those

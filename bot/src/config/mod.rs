@@ -379,6 +379,7 @@ pub use launchpad::{LaunchpadConfig, LaunchpadHook};
 pub use proposed_migration::{AutopkgtestConfig, MigrationConfig, DEVEL_EXCUSES_URL};
 pub use release::{ReleaseConfig, SnapStoreConfig};
 mod summary;
+pub use summary::redact_url;
 mod validate;
 
 #[cfg(test)]

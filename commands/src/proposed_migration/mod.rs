@@ -12,4 +12,4 @@ pub mod view;
 
 pub mod why;
 
-pub use view::{MigrationSnapshot, MigrationView, NoMigration};
+pub use view::{MigrationSnapshot, MigrationView, NoMigration, NotFetched};
