@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shepherd::cli::{dispatch, Cli};
+use shepherd::cli::{dispatch, report, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("shepherd: {e:#}");
+            eprintln!("shepherd: {}", report(&e));
             ExitCode::FAILURE
         }
     }

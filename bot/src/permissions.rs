@@ -16,9 +16,12 @@ pub enum Refusal {
         ask: Option<String>,
         holders: Vec<String>,
     },
-    /// The command needs a role this deployment never defined: nobody may.
+    /// The command needs a role this deployment never defined, or
+    /// defined with no members: nobody may.
     NoOneHolds {
         role: String,
+        /// `[roles.ROLE]` exists but lists nobody.
+        defined: bool,
     },
     WrongChannel {
         allowed: Vec<String>,
@@ -86,8 +89,17 @@ impl Refusal {
                 };
                 format!("you need the {role} role for !{command} here{who} — see `!help {command}`")
             }
-            Refusal::NoOneHolds { role } => format!(
+            Refusal::NoOneHolds {
+                role,
+                defined: false,
+            } => format!(
                 "!{command} needs the {role} role, which nobody holds here — an operator must add [roles.{role}] to the config"
+            ),
+            Refusal::NoOneHolds {
+                role,
+                defined: true,
+            } => format!(
+                "!{command} needs the {role} role, which nobody holds here — an operator must add members to [roles.{role}] in the config"
             ),
             Refusal::WrongChannel { allowed } => {
                 format!("!{command} is only available in {}", allowed.join(", "))
@@ -103,7 +115,14 @@ impl Refusal {
     pub fn audit_detail(&self) -> String {
         match self {
             Refusal::NeedsRole { role, .. } => format!("needs role {role}"),
-            Refusal::NoOneHolds { role } => format!("role {role} undefined"),
+            Refusal::NoOneHolds {
+                role,
+                defined: false,
+            } => format!("role {role} undefined"),
+            Refusal::NoOneHolds {
+                role,
+                defined: true,
+            } => format!("role {role} has no members"),
             Refusal::WrongChannel { .. } => "wrong channel".to_string(),
             Refusal::NotInDirect { .. } => "not in direct messages".to_string(),
         }
@@ -165,10 +184,14 @@ impl Permissions {
     /// Does the caller (or a group they are in) hold `role`? The refusal
     /// says who to ask if not.
     pub fn check_role(&self, caller: Caller<'_>, role: &str) -> Result<(), Refusal> {
-        let Some(rc) = self.roles.get(role) else {
-            return Err(Refusal::NoOneHolds {
-                role: role.to_string(),
-            });
+        let rc = match self.roles.get(role) {
+            Some(rc) if !rc.members.is_empty() => rc,
+            found => {
+                return Err(Refusal::NoOneHolds {
+                    role: role.to_string(),
+                    defined: found.is_some(),
+                })
+            }
         };
         if rc.members.iter().any(|m| caller.is(m)) {
             return Ok(());
@@ -253,6 +276,38 @@ mod tests {
             .unwrap_err();
         let text = refusal.message("retry");
         assert!(text.contains("release-team: <@42>, <@&7>"), "{text}");
+    }
+
+    #[test]
+    fn a_role_nobody_holds_is_refused_with_what_an_operator_must_do() {
+        let mut p = permissions(None);
+        let anyone = caller("discord:42", &[], false);
+        p.policies.clear();
+        let rows: &[(Option<Vec<String>>, &str, &str)] = &[
+            (
+                None,
+                "an operator must add [roles.release-team] to the config",
+                "role release-team undefined",
+            ),
+            (
+                Some(Vec::new()),
+                "an operator must add members to [roles.release-team] in the config",
+                "role release-team has no members",
+            ),
+        ];
+        for (members, says, audit) in rows {
+            p.roles.clear();
+            if let Some(members) = members {
+                let role = RoleConfig {
+                    members: members.clone(),
+                    ask: None,
+                };
+                p.roles.insert("release-team".into(), role);
+            }
+            let refusal = p.check(anyone, &RETRY).unwrap_err();
+            assert!(refusal.message("retry").ends_with(says), "{refusal:?}");
+            assert_eq!(refusal.audit_detail(), *audit);
+        }
     }
 
     #[test]

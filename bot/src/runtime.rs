@@ -34,10 +34,14 @@ use crate::views::{self, Handles, Wiring, WiringError};
 pub enum RuntimeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot listen on {addr}: {source}")]
+    /// The store cannot be opened, with what to do about it.
+    #[error("{error} — {advice}")]
+    StoreOpen { error: StoreError, advice: String },
+    // The cause is in the message, so not also a `source()` (said twice).
+    #[error("cannot listen on {addr}: {cause}")]
     Listen {
         addr: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("the HTTP listener has no address: {0}")]
     ListenerAddr(std::io::Error),
@@ -45,6 +49,29 @@ pub enum RuntimeError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Wiring(#[from] WiringError),
+}
+
+/// What to do when the store file cannot be opened: usually its
+/// directory is missing (a fresh machine) or not writable by the bot.
+fn store_advice(path: &std::path::Path) -> String {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let elsewhere = "SHEPHERD_STORE_PATH (store.path) to a file in an existing directory";
+    if !dir.exists() {
+        format!(
+            "{} does not exist: create it, writable by the user shepherd runs as, or set {elsewhere}",
+            dir.display()
+        )
+    } else if !dir.is_dir() {
+        format!("{} is not a directory: set {elsewhere}", dir.display())
+    } else {
+        format!(
+            "check that the user shepherd runs as may write to {} (SQLite adds -wal and -shm files beside the store), or set SHEPHERD_STORE_PATH (store.path) to a file elsewhere",
+            dir.display()
+        )
+    }
 }
 
 /// Every command this build knows.
@@ -101,7 +128,15 @@ pub async fn start_with(
     applier: Option<Arc<dyn Applier>>,
     extras: Extras,
 ) -> Result<Running, RuntimeError> {
-    let store = Store::open(&config.store.path).await?;
+    let store = Store::open(&config.store.path)
+        .await
+        .map_err(|error| match error {
+            StoreError::Open { .. } => RuntimeError::StoreOpen {
+                advice: store_advice(&config.store.path),
+                error,
+            },
+            other => other.into(),
+        })?;
     let redactor = Arc::new(Redactor::new(config.secrets()));
     // Everything the bot says passes the redactor: a service may echo a secret.
     let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
@@ -159,6 +194,17 @@ pub async fn start_with(
 
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+    // What the poll jobs fetch but nobody has yet is fetched now, beside
+    // the scheduler: the first slot may be hours away.
+    for poller in &dispatcher.pollers {
+        let (poller, token) = (poller.clone(), shutdown.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                _ = poller.fetch_missing() => {}
+                _ = token.cancelled() => {}
+            }
+        }));
+    }
 
     // Deliveries are processed in arrival order, in batches, straight from
     // the store: the store is the queue, so none is ever dropped, and those
@@ -175,7 +221,7 @@ pub async fn start_with(
         (None, Some(addr)) => Some(
             tokio::net::TcpListener::bind(addr)
                 .await
-                .map_err(|source| RuntimeError::Listen { addr, source })?,
+                .map_err(|cause| RuntimeError::Listen { addr, cause })?,
         ),
         (None, None) => None,
     };

@@ -118,7 +118,48 @@ fn check_config_rejects_unknown_keys_with_the_reason() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("unknown field `owner`"), "{err}");
+    assert!(
+        err.contains(&format!("{}:3:1: unknown field `owner`", bad.display())),
+        "{err}"
+    );
+}
+
+/// A misspelt command section is found in the file and a near name offered;
+/// a role with no members is warned about as an undefined one is.
+#[test]
+fn check_config_points_at_faults_and_warns_of_empty_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shepherd.toml");
+    let check = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = shepherd()
+            .args(["check-config", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let empty = "[roles.release-team]\nmembers = []\n";
+    let (ok, _, err) = check(&format!(
+        "{empty}\n[commands.retyr]\nrole = 'release-team'\n"
+    ));
+    assert!(!ok);
+    assert_eq!(
+        err,
+        format!(
+            "shepherd: {}:4:1: [commands.retyr]: no such command — did you mean [commands.retry]?\n",
+            file.display()
+        )
+    );
+    let (ok, out, err) = check(empty);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("warning: !retry needs role release-team, and [roles.release-team] has no members: nobody can run it"),
+        "{out}"
+    );
 }
 
 fn plucky() -> String {
@@ -309,6 +350,59 @@ fn run_exits_promptly_on_sigterm_with_stdin_open() {
     assert!(
         rest.iter().any(|l| l.contains("shepherd stopped")),
         "{rest:?}"
+    );
+}
+
+/// A store that cannot be opened (a fresh machine without the example's
+/// /var/lib/shepherd) says which file, why — once — and what to do.
+#[test]
+fn run_with_a_store_in_a_missing_directory_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("var/lib/shepherd");
+    let config = dir.path().join("shepherd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"{}\"\n",
+            missing.join("shepherd.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let out = shepherd()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "shepherd: cannot open the store {}: unable to open database file — {} does not exist: create it, writable by the user shepherd runs as, or set SHEPHERD_STORE_PATH (store.path) to a file in an existing directory",
+            missing.join("shepherd.sqlite").display(),
+            missing.display()
+        )
+    );
+    assert_eq!(
+        err.matches("unable to open database file").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        !missing.exists(),
+        "nothing created behind the operator's back"
+    );
+}
+
+/// `!why` with part of a name suggests the names containing it.
+#[test]
+fn sandbox_why_suggests_names_containing_what_was_typed() {
+    let (out, err, code) = sandbox("!why demo\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("— did you mean shepherd-demo-lib, shepherd-demo-held or shepherd-demo-tool?"),
+        "{out}"
     );
 }
 

@@ -50,8 +50,12 @@ async fn a_signed_delivery_is_announced_once_and_a_badly_signed_one_gets_401() {
         deliver(&url, "1", &failed, Some(signed.clone())).await.0,
         202
     );
-    sb.expect(
-        "[#maas-builds] maas snap build 7 failed (Failed to build) · https://launchpad.net/~maas-committers/+snap/maas/+build/7 — `!rebuild maas`",
+    // The build's page is on the configured Launchpad: the simulator.
+    let said =
+        sb.expect("[#maas-builds] maas snap build 7 failed (Failed to build) · http://127.0.0.1:");
+    assert!(
+        said.contains("/~maas-committers/+snap/maas/+build/7 — `!rebuild maas`"),
+        "{said}"
     );
     // Launchpad retries with the same delivery id: no second announcement.
     let (status, text) = deliver(&url, "1", &failed, Some(signed)).await;
@@ -83,7 +87,7 @@ fn webhook_register_talks_to_the_launchpad_simulator() {
     let queued = format!(
         "[t1] plan #1 · 1 step queued ✓ — Launchpad webhook on /~maas-committers/+snap/maas-agent → {url}"
     );
-    sb.expect_all(&[&queued, "[t1] plan #1 done ✓"]);
+    sb.expect_all(&[&queued, "[t1] plan #1 · ▰ 1/1 — done ✓"]);
     sb.say("!show 1");
     let step = sb.expect("registered: http://127.0.0.1:");
     assert!(
@@ -93,7 +97,7 @@ fn webhook_register_talks_to_the_launchpad_simulator() {
     );
     // The simulator, like Launchpad, knows only its own snaps.
     sb.say("!webhook register /~maas-committers/+snap/nope");
-    let failed = sb.expect("[t3] plan #2 failed at step 1:");
+    let failed = sb.expect("[t3] plan #2 · ▱ 0/1 — failed at step 1:");
     assert!(
         failed.contains("No such snap package with this owner: 'nope'"),
         "{failed}"

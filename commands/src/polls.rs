@@ -25,4 +25,10 @@ pub trait Poller: Send + Sync {
         subscriptions: &[Subscription],
         step_key: &(dyn for<'k> Fn(&'k str) -> String + Sync),
     ) -> Result<Option<PlanDraft>, UserError>;
+
+    /// Called once as the bot starts: fetch what the jobs poll but no poll
+    /// has fetched yet, so commands reading it need not wait for the first
+    /// slot (hours, for some crons). With nothing to compare against, it
+    /// announces nothing.
+    async fn fetch_missing(&self) {}
 }

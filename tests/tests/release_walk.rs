@@ -262,7 +262,10 @@ async fn bad_credentials_are_refused_at_start() {
     let registry = shepherd::runtime::registry().unwrap();
     let err = shepherd::config::Config::from_toml(&text, &path, &[], &registry).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("[snapstore] credentials: "), "{msg}");
+    // Placed at the section's header in the file.
+    let line = text.lines().position(|l| l == "[snapstore]").unwrap() + 1;
+    let at = format!("{}:{line}:1: [snapstore] credentials: ", path.display());
+    assert!(msg.starts_with(&at), "{msg}");
     assert!(
         msg.contains("export them again with `snapcraft export-login`"),
         "{msg}"

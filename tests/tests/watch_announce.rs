@@ -7,7 +7,9 @@ use shepherd::events::Event;
 use shepherd::runtime::Extras;
 use shepherd::sandbox::poll::Poll;
 use shepherd_adapters::britney::site::ExcusesSite;
-use shepherd_tests::{config_text, load_config, temp_store, Harness};
+use std::time::Duration;
+
+use shepherd_tests::{config_text, load_config, temp_store, Harness, PATIENCE};
 
 const SEED: &str = include_str!("../../bot/src/sandbox/seed_excuses.yaml");
 
@@ -284,4 +286,115 @@ async fn a_poll_asked_for_in_chat_runs_the_slots_poll() {
         1,
         "{transcript}"
     );
+}
+
+/// Says `line` again until its reply contains `needle` (a fetch at start
+/// is under way meanwhile); returns that reply.
+async fn ask_until(h: &mut Harness, line: &str, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let thread = h.say(line).await;
+        let reply = loop {
+            let reply = h.text(&thread);
+            if !reply.is_empty() || tokio::time::Instant::now() > deadline {
+                break reply;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        if reply.contains(needle) {
+            return reply;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{line} never answered {needle:?}:\n{}",
+            h.transcript()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The poll job of `config`, whose first slot is next New Year.
+fn yearly(config: &mut shepherd::config::Config) {
+    config.schedules = vec![ScheduleConfig {
+        cron: "0 0 1 1 *".into(),
+        ..job()
+    }];
+}
+
+#[tokio::test]
+async fn the_first_fetch_happens_at_start_not_at_the_first_slot() {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    let (_d, path) = temp_store();
+    let mut cfg = config(&path, &site);
+    yearly(&mut cfg);
+    let mut h = Harness::start(&cfg, None).await;
+    ask_until(
+        &mut h,
+        "!why shepherd-demo-held",
+        "⛔ block-proposed by LP: #2100001",
+    )
+    .await;
+    assert_eq!(site.counts().0, 1, "the excuses, fetched once");
+    let transcript = h.finish().await;
+    assert!(
+        !transcript.contains("[proposed-migration"),
+        "nothing to compare with, nothing announced: {transcript}"
+    );
+
+    // With excuses stored, a restart fetches nothing: the jobs' slots do.
+    let h = Harness::start(&cfg, None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(site.counts(), (1, 0));
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn why_says_when_the_next_poll_runs_until_excuses_arrive() {
+    let site = ExcusesSite::start().await.unwrap();
+    let (_d, path) = temp_store();
+    let mut cfg = config(&path, &site);
+    yearly(&mut cfg);
+    // Credentials in the URL stay out of chat.
+    if let Some(m) = cfg.proposed_migration.as_mut() {
+        m.excuses_url = m.excuses_url.replace("http://", "http://bot:hunter2-pw@");
+    }
+    let mut h = Harness::start(&cfg, None).await;
+    // The site has no file yet: the fetch at start fails.
+    let reply = ask_until(&mut h, "!why shepherd-demo-lib", "the last fetch failed").await;
+    assert!(
+        reply.starts_with(
+            "no excuses for resolute yet: the last fetch failed (fetching http://bot:[redacted]@127.0.0.1:"
+        ),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("update_excuses.yaml: HTTP 404 Not Found)"),
+        "{reply}"
+    );
+    assert!(!reply.contains("hunter2"), "{reply}");
+    assert!(
+        reply.contains("; the next poll is at ") && reply.contains("-01-01 00:00 UTC (in "),
+        "{reply}"
+    );
+
+    // The next slot finds the file: `!why` answers.
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    assert_eq!(
+        tick(&h, 1_000).await,
+        None,
+        "first fetch: nothing to compare with"
+    );
+    h.ask(
+        "!why shepherd-demo-lib",
+        "✗ demo-consumer 2.0-1 regressed on amd64 arm64",
+    )
+    .await;
+    h.finish().await;
 }

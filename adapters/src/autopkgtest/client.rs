@@ -16,6 +16,7 @@ use thiserror::Error;
 use super::queues::{parse_queues, parse_running, InFlight};
 use super::request::{InvalidRequest, TestRequest};
 use super::response::{classify, RequestError, Submitted};
+use crate::wire::network_words;
 
 /// How Shepherd proves who it is to request.cgi (there is no token API).
 #[derive(Clone)]
@@ -106,12 +107,12 @@ impl AutopkgtestClient {
         let resp = req
             .send()
             .await
-            .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
+            .map_err(|e| ClientError::Network(network_words(e)))?;
         let status = resp.status().as_u16();
         let body = resp
             .text()
             .await
-            .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
+            .map_err(|e| ClientError::Network(network_words(e)))?;
         Ok(classify(status, &body)?)
     }
 
@@ -122,7 +123,7 @@ impl AutopkgtestClient {
             .get(&url)
             .send()
             .await
-            .map_err(|e| ClientError::Network(e.without_url().to_string()))?;
+            .map_err(|e| ClientError::Network(network_words(e)))?;
         let status = resp.status();
         if status.is_server_error() {
             return Err(ClientError::Network(format!("{url}: HTTP {status}")));
@@ -135,7 +136,7 @@ impl AutopkgtestClient {
         }
         resp.json().await.map_err(|e| ClientError::Decode {
             url,
-            reason: e.without_url().to_string(),
+            reason: network_words(e),
         })
     }
 

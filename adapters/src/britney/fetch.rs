@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use thiserror::Error;
 
+use crate::wire::network_words;
+
 /// What identifies a fetched version of a file to the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -66,10 +68,7 @@ impl SiteClient {
         if let Some(lm) = &previous.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| err(e.without_url().to_string()))?;
+        let resp = req.send().await.map_err(|e| err(network_words(e)))?;
         if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
@@ -89,7 +88,7 @@ impl SiteClient {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| err(e.without_url().to_string()))?
+            .map_err(|e| err(network_words(e)))?
             .to_vec();
         Ok(Fetched::Changed { body, validators })
     }
@@ -98,7 +97,7 @@ impl SiteClient {
     pub async fn text(&self, url: &str) -> Result<String, FetchError> {
         let err = |e: reqwest::Error| FetchError {
             url: url.to_string(),
-            reason: e.without_url().to_string(),
+            reason: network_words(e),
         };
         let resp = self
             .http

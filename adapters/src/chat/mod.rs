@@ -54,12 +54,14 @@ pub struct SentMessage {
     pub id: String,
 }
 
+// Causes are part of the message, not also `source()`: a chain printed
+// whole would say them twice.
 #[derive(Debug, Error)]
 pub enum ChatError {
     #[error("chat connection closed")]
     Closed,
     #[error("chat I/O failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("chat platform refused: {0}")]
     Refused(String),
     /// The platform is briefly unreachable or asked us to slow down.
@@ -69,6 +71,12 @@ pub enum ChatError {
     /// operator fixes them.
     #[error("chat platform refused the bot's credentials: {0}")]
     Unauthorized(String),
+}
+
+impl From<std::io::Error> for ChatError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 impl Clone for ChatError {

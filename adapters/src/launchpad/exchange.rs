@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::client::LaunchpadClient;
 use super::error::LpError;
+use crate::wire::network_words;
 use crate::wire::resend::Resend;
 
 /// Redirect hops a read follows before giving up.
@@ -22,16 +23,9 @@ fn request(method: &Method, url: &str) -> String {
 
 /// reqwest's error with its causes (a timeout says so only in a cause).
 fn network(method: &Method, url: &str, e: reqwest::Error) -> LpError {
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        message = format!("{message}: {c}");
-        cause = c.source();
-    }
     LpError::Network {
         request: request(method, url),
-        message,
+        message: network_words(e),
     }
 }
 

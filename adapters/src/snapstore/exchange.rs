@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::client::SnapStoreClient;
 use super::credentials::Credentials;
 use super::error::{login_advice, StoreError, StoreErrors};
+use crate::wire::network_words;
 
 /// How an authenticated attempt failed.
 enum Failure {
@@ -38,14 +39,10 @@ pub(crate) fn request_name(method: &Method, url: &str) -> String {
 
 /// reqwest's error with its causes (a timeout says so only in a cause).
 fn network(request: String, e: reqwest::Error) -> StoreError {
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        message = format!("{message}: {c}");
-        cause = c.source();
+    StoreError::Network {
+        request,
+        message: network_words(e),
     }
-    StoreError::Network { request, message }
 }
 
 fn wants_refresh(headers: &HeaderMap, errors: &StoreErrors) -> bool {

@@ -2,7 +2,10 @@
 //! check, and the offline tools that work on a local file.
 
 mod offline;
+mod report;
 mod signals;
+
+pub use report::report;
 
 use std::path::PathBuf;
 
@@ -151,8 +154,13 @@ fn check_config(path: PathBuf) -> anyhow::Result<()> {
         path.display(),
         config.redacted_summary()
     );
-    for (command, role) in config.unheld_roles(&registry) {
-        println!("warning: !{command} needs role {role}, which [roles] does not define: nobody can run it");
+    for u in config.unheld_roles(&registry) {
+        println!(
+            "warning: !{} needs role {}, and {}: nobody can run it",
+            u.command,
+            u.role,
+            u.why()
+        );
     }
     Ok(())
 }
@@ -163,10 +171,11 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
     init_logging("info,serenity=warn");
     let registry = runtime::registry()?;
     let config = Config::load(&path, &registry)?;
-    for (command, role) in config.unheld_roles(&registry) {
+    for u in config.unheld_roles(&registry) {
         tracing::warn!(
-            command,
-            role,
+            command = u.command,
+            role = u.role,
+            why = u.why(),
             "no one holds this role: the command is refused to everyone"
         );
     }

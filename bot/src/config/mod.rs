@@ -14,19 +14,35 @@ use serde::Deserialize;
 use shepherd_commands::Registry;
 use thiserror::Error;
 
+// A cause is part of its message, never also a `source()`: a chain is
+// printed whole at the binary's edge, and would say it twice.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Syntax { path: PathBuf, message: String },
+    /// A fault in the file; `position`: 1-based line and column, when known.
+    #[error("{}: {message}", place(.path, *.position))]
+    InFile {
+        path: PathBuf,
+        position: Option<(usize, usize)>,
+        message: String,
+    },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
+    /// What validation finds; loading names the file (and the section's line).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// `file:line:column`, as editors and compilers write a place in a file.
+fn place(path: &Path, position: Option<(usize, usize)>) -> String {
+    match position {
+        Some((line, column)) => format!("{}:{line}:{column}", path.display()),
+        None => path.display().to_string(),
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -197,6 +213,26 @@ pub struct RoleConfig {
     pub ask: Option<String>,
 }
 
+/// A command whose role nobody holds (see `Config::unheld_roles`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnheldRole {
+    pub command: String,
+    pub role: String,
+    /// `[roles.ROLE]` exists, with no members; otherwise it is not defined.
+    pub defined: bool,
+}
+
+impl UnheldRole {
+    /// Why nobody holds it, in config's words.
+    pub fn why(&self) -> String {
+        if self.defined {
+            format!("[roles.{}] has no members", self.role)
+        } else {
+            "[roles] does not define it".to_string()
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CommandPolicy {
@@ -276,73 +312,7 @@ pub struct AnnounceJob {
     pub text: String,
 }
 
-/// Environment variables that override single keys, and the key each sets.
-pub const ENV_OVERRIDES: &[(&str, &str)] = &[
-    ("SHEPHERD_STORE_PATH", "store.path"),
-    ("SHEPHERD_WEBHOOK_LISTEN", "webhook.listen"),
-    (
-        "SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET",
-        "webhook.launchpad_secret",
-    ),
-    ("SHEPHERD_CHAT_DEFAULT_USER", "chat.default_user"),
-    ("SHEPHERD_DISCORD_TOKEN", "chat.discord.token"),
-    ("SHEPHERD_LAUNCHPAD_OAUTH_TOKEN", "launchpad.oauth_token"),
-    (
-        "SHEPHERD_LAUNCHPAD_OAUTH_TOKEN_SECRET",
-        "launchpad.oauth_token_secret",
-    ),
-    ("SHEPHERD_AUTOPKGTEST_API_KEY", "autopkgtest.api_key"),
-    ("SHEPHERD_SNAPSTORE_CREDENTIALS", "snapstore.credentials"),
-    (
-        "SHEPHERD_AUTOPKGTEST_SESSION_COOKIE",
-        "autopkgtest.session_cookie",
-    ),
-];
-
 impl Config {
-    /// Reads `path`, applies the process environment, validates.
-    pub fn load(path: &Path, registry: &Registry) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::from_toml(&text, path, &env, registry)
-    }
-
-    /// Parses TOML text with the given environment; `origin` names it in errors.
-    pub fn from_toml(
-        text: &str,
-        origin: &Path,
-        env: &[(String, String)],
-        registry: &Registry,
-    ) -> Result<Self, ConfigError> {
-        let mut doc: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: origin.to_path_buf(),
-                    message: e.message().to_string(),
-                })?;
-        for (var, value) in env {
-            if let Some((_, key)) = ENV_OVERRIDES.iter().find(|(v, _)| v == var) {
-                set_key(&mut doc, key, value);
-            } else if var.starts_with("SHEPHERD_") && var != "SHEPHERD_LOG" {
-                return Err(ConfigError::Env {
-                    var: var.clone(),
-                    message: "not a known setting (see README: configuration)".into(),
-                });
-            }
-        }
-        let config: Config = doc
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                path: origin.to_path_buf(),
-                message: e.message().to_string(),
-            })?;
-        config.validate(registry)?;
-        Ok(config)
-    }
-
     /// Every secret this configuration holds, for scrubbing them from any
     /// text the bot relays (a service may echo a wrong token back).
     pub fn secrets(&self) -> Vec<SecretString> {
@@ -378,9 +348,10 @@ impl Config {
         )
     }
 
-    /// Roles that commands need by default but nobody holds here: those
-    /// commands are refused to everyone (fail closed). Worth a warning.
-    pub fn unheld_roles(&self, registry: &Registry) -> Vec<(String, String)> {
+    /// Roles that commands need but nobody holds here — undefined, or
+    /// defined with no members: those commands are refused to everyone
+    /// (fail closed). Worth a warning.
+    pub fn unheld_roles(&self, registry: &Registry) -> Vec<UnheldRole> {
         registry
             .specs()
             .filter_map(|spec| {
@@ -388,34 +359,25 @@ impl Config {
                     Some(r) => r,
                     None => spec.role?.to_string(),
                 };
-                (role != "none" && !self.roles.contains_key(&role))
-                    .then(|| (spec.name.to_string(), role))
+                let defined = match self.roles.get(&role) {
+                    _ if role == "none" => return None,
+                    Some(rc) if !rc.members.is_empty() => return None,
+                    found => found.is_some(),
+                };
+                Some(UnheldRole {
+                    command: spec.name.to_string(),
+                    role,
+                    defined,
+                })
             })
             .collect()
     }
 }
 
-/// Sets `a.b.key` in the document, creating the tables on the way.
-fn set_key(doc: &mut toml::Table, dotted: &str, value: &str) {
-    let mut parts: Vec<&str> = dotted.split('.').collect();
-    let Some(key) = parts.pop() else {
-        return;
-    };
-    let mut table = doc;
-    for section in parts {
-        let entry = table
-            .entry(section)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let toml::Value::Table(t) = entry else {
-            return;
-        };
-        table = t;
-    }
-    table.insert(key.to_string(), toml::Value::String(value.to_string()));
-}
-
 mod chat;
+mod load;
 pub use chat::{ChatAdapter, ChatConfig, DiscordConfig};
+pub use load::ENV_OVERRIDES;
 mod crontab;
 pub use crontab::{parse_cron, Cron};
 
@@ -426,6 +388,7 @@ pub use launchpad::{LaunchpadConfig, LaunchpadHook};
 pub use proposed_migration::{AutopkgtestConfig, MigrationConfig, DEVEL_EXCUSES_URL};
 pub use release::{ReleaseConfig, SnapStoreConfig};
 mod summary;
+pub use summary::redact_url;
 mod validate;
 
 #[cfg(test)]

@@ -121,7 +121,12 @@ impl Config {
             ));
         }
         for (name, r) in &self.roles {
-            out.push_str(&format!("role {name}: {}\n", r.members.join(", ")));
+            let members = if r.members.is_empty() {
+                "nobody (no members)".to_string()
+            } else {
+                r.members.join(", ")
+            };
+            out.push_str(&format!("role {name}: {members}\n"));
         }
         for (name, p) in &self.commands {
             let channels = if p.channels.is_empty() {

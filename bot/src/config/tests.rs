@@ -62,20 +62,104 @@ fn unknown_keys_are_errors() {
 }
 
 #[test]
+fn faults_in_the_file_name_their_line_and_column() {
+    let rows: &[(&str, &str)] = &[
+        // Not TOML at all.
+        ("[store]\npath = \n", "test.toml:2:8: "),
+        ("[store\n", "test.toml:1:7: "),
+        // TOML, but not a key this file may have.
+        (
+            "[store]\npath = 'x'\n\n[roles.a]\nmembers = []\nowner = 'x'\n",
+            "test.toml:6:1: unknown field `owner`",
+        ),
+        // The wrong type of value.
+        (
+            "# a comment\n[executor]\nmax_attempts = 'five'\n",
+            "test.toml:3:16: invalid type: string \"five\", expected u32",
+        ),
+        // Columns count characters, not bytes.
+        (
+            "[roles]\n\"équipe\" = { members = 'x' }\n",
+            "test.toml:2:24: invalid type: string \"x\", expected a sequence",
+        ),
+    ];
+    for (text, starts) in rows {
+        let e = error(text);
+        assert!(e.starts_with(starts), "{text:?}: {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+}
+
+#[test]
+fn faults_keep_their_place_with_environment_overrides() {
+    let text = "[store]\npath = 'x'\nsize = 3\n";
+    let e = load(text, &[("SHEPHERD_CHAT_DEFAULT_USER", "alice")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("test.toml:3:1: unknown field `size`"), "{e}");
+    // A fault only the variable brings has no place in the file.
+    let e = load("", &[("SHEPHERD_WEBHOOK_LISTEN", "not an address")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("test.toml: invalid"), "{e}");
+    assert!(e.ends_with("(with SHEPHERD_* variables applied)"), "{e}");
+}
+
+#[test]
+fn a_chat_section_without_adapter_is_the_console() {
+    let c = load("[chat]\ndefault_user = 'alice'\n", &[]).unwrap();
+    assert_eq!(c.chat.adapter, ChatAdapter::Console);
+    assert_eq!(c.chat.default_user, "alice");
+}
+
+#[test]
 fn unknown_roles_and_commands_are_errors() {
-    let e = error("[commands.announce]\nrole = 'ghosts'\n");
-    assert_eq!(
-        e,
-        "[commands.announce] role `ghosts` is not defined in [roles]"
-    );
-    assert_eq!(
-        error("[commands.frobnicate]\n"),
-        "[commands.frobnicate]: no such command"
-    );
-    assert_eq!(
-        error("[commands.say]\n"),
-        "[commands.say]: use the command's name `announce`"
-    );
+    // Faults are reported at their section's header (line 3, after the role).
+    let role = "[roles.release-team]\nmembers = ['console:alice']\n";
+    let rows: &[(&str, &str)] = &[
+        (
+            "[commands.announce]\nrole = 'ghosts'\n",
+            "test.toml:3:1: [commands.announce] role `ghosts` is not defined in [roles]",
+        ),
+        (
+            "[commands.frobnicate]\n",
+            "test.toml:3:1: [commands.frobnicate]: no such command",
+        ),
+        (
+            "[commands.retyr]\n",
+            "test.toml:3:1: [commands.retyr]: no such command — did you mean [commands.retry]?",
+        ),
+        // An alias is suggested as the command's name, as config must say it.
+        (
+            "[commands.rerunn]\n",
+            "test.toml:3:1: [commands.rerunn]: no such command — did you mean [commands.retry]?",
+        ),
+        (
+            "[commands.say]\n",
+            "test.toml:3:1: [commands.say]: use the command's name `announce`",
+        ),
+        (
+            "  [commands.announce]  # indented\nrole = 'relase-team'\n",
+            "test.toml:3:3: [commands.announce] role `relase-team` is not defined in [roles] — did you mean `release-team`?",
+        ),
+        (
+            "[commands.announce]\nrole = 'nome'\n",
+            "test.toml:3:1: [commands.announce] role `nome` is not defined in [roles] — did you mean `none`?",
+        ),
+        // Nothing close: no guess.
+        (
+            "[commands.announce]\nrole = 'ops'\n",
+            "test.toml:3:1: [commands.announce] role `ops` is not defined in [roles]",
+        ),
+        // Written as a dotted key, the section has no header to point at.
+        (
+            "[commands]\nretyr = {}\n",
+            "test.toml: [commands.retyr]: no such command — did you mean [commands.retry]?",
+        ),
+    ];
+    for (text, expected) in rows {
+        assert_eq!(error(&format!("{role}{text}")), *expected, "{text}");
+    }
     assert!(error("[roles.x]\nmembers = ['alice']\n").contains("must be `platform:id`"));
 }
 
@@ -85,7 +169,7 @@ fn schedules_are_checked() {
         "[[schedule]]\nname = 'a'\ncron = 'every day'\nannounce = { channel = 'c', text = 't' }\n",
     );
     assert!(
-        e.starts_with("schedule `a`: bad cron expression `every day`"),
+        e.starts_with("test.toml: schedule `a`: bad cron expression `every day`"),
         "{e}"
     );
     let e = error("[[schedule]]\nname = 'a'\ncron = '* * * * *'\n");
@@ -134,24 +218,52 @@ fn summary_redacts_secrets() {
 
 #[test]
 fn roles_nobody_holds_are_reported() {
-    let c = load("", &[]).unwrap();
+    let writers = [
+        "announce",
+        "retry",
+        "copy",
+        "rebuild",
+        "webhook",
+        "promote",
+        "milestone",
+        "bugs",
+    ];
+    // Undefined, or defined with no members: nobody holds it either way.
+    for (text, defined) in [("", false), ("[roles.release-team]\nmembers = []\n", true)] {
+        let unheld = load(text, &[]).unwrap().unheld_roles(&registry());
+        let expected: Vec<UnheldRole> = writers
+            .iter()
+            .map(|c| UnheldRole {
+                command: c.to_string(),
+                role: "release-team".to_string(),
+                defined,
+            })
+            .collect();
+        assert_eq!(unheld, expected, "{text}");
+    }
     assert_eq!(
-        c.unheld_roles(&registry()),
-        [
-            "announce",
-            "retry",
-            "copy",
-            "rebuild",
-            "webhook",
-            "promote",
-            "milestone",
-            "bugs"
-        ]
-        .iter()
-        .map(|c| (c.to_string(), "release-team".to_string()))
-        .collect::<Vec<_>>()
+        UnheldRole {
+            command: "retry".into(),
+            role: "ops".into(),
+            defined: true
+        }
+        .why(),
+        "[roles.ops] has no members"
     );
     assert!(load(GOOD, &[])
+        .unwrap()
+        .unheld_roles(&registry())
+        .is_empty());
+    // A role emptied for a command that config points elsewhere is no matter.
+    let moved = "[roles.release-team]\nmembers = []\n[roles.ops]\nmembers = ['console:alice']\n";
+    let moved = format!(
+        "{moved}{}",
+        writers
+            .iter()
+            .map(|c| format!("[commands.{c}]\nrole = 'ops'\n"))
+            .collect::<String>()
+    );
+    assert!(load(&moved, &[])
         .unwrap()
         .unheld_roles(&registry())
         .is_empty());

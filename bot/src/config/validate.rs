@@ -2,6 +2,7 @@
 //! commands, valid schedules, long enough secrets, sane limits.
 
 use secrecy::SecretString;
+use shepherd_commands::registry::edit_distance;
 use shepherd_commands::Registry;
 
 use super::{parse_cron, Config, ConfigError, MIN_SECRET_BYTES};
@@ -27,12 +28,24 @@ impl Config {
                         spec.name
                     ))
                 }
-                None => return bad(format!("[commands.{name}]: no such command")),
+                None => {
+                    // The canonical name: config must not use an alias.
+                    let close = registry
+                        .suggest(name)
+                        .and_then(|s| registry.lookup(&s))
+                        .map(|spec| format!(" — did you mean [commands.{}]?", spec.name))
+                        .unwrap_or_default();
+                    return bad(format!("[commands.{name}]: no such command{close}"));
+                }
             }
             if let Some(role) = &policy.role {
                 if role != "none" && !self.roles.contains_key(role) {
+                    let close = self
+                        .closest_role(role)
+                        .map(|r| format!(" — did you mean `{r}`?"))
+                        .unwrap_or_default();
                     return bad(format!(
-                        "[commands.{name}] role `{role}` is not defined in [roles]"
+                        "[commands.{name}] role `{role}` is not defined in [roles]{close}"
                     ));
                 }
             }
@@ -120,6 +133,22 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The role `typed` most likely meant: a `[roles]` name (or `none`)
+    /// within two edits, fewer than half its letters.
+    fn closest_role(&self, typed: &str) -> Option<&str> {
+        let typed_len = typed.chars().count();
+        self.roles
+            .keys()
+            .map(String::as_str)
+            .chain(["none"])
+            .map(|r| (edit_distance(&typed.to_ascii_lowercase(), r), r))
+            .filter(|(d, _)| *d <= 2 && 2 * d < typed_len)
+            .min()
+            .map(|(_, r)| r)
     }
 }
 

@@ -90,10 +90,10 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub enum SandboxError {
     #[error("cannot make a temporary directory: {0}")]
     TempDir(std::io::Error),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -102,9 +102,15 @@ pub enum SandboxError {
     #[error(transparent)]
     Migration(#[from] MigrationError),
     #[error("the excuses file is unusable: {0}")]
-    Excuses(#[from] britney::ExcusesError),
+    Excuses(britney::ExcusesError),
     #[error("cannot start a simulator or the HTTP server: {0}")]
     Sim(std::io::Error),
+}
+
+impl From<britney::ExcusesError> for SandboxError {
+    fn from(e: britney::ExcusesError) -> Self {
+        Self::Excuses(e)
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -149,9 +155,9 @@ fn world(series: &str, excuses: &Excuses) -> SimWorld {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, SandboxError> {
-    std::fs::read(path).map_err(|source| SandboxError::Read {
+    std::fs::read(path).map_err(|cause| SandboxError::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })
 }
 

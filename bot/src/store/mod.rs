@@ -5,7 +5,7 @@
 //! the scale-out issue can add a PostgreSQL pool beside this one without
 //! rewriting them. Migrations are embedded in the binary and run on open.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -38,14 +38,31 @@ pub use steps::{ClaimedStep, StepOutcome};
 pub use subscriptions::Subscription;
 pub use webhooks::RegisteredHook;
 
+// Causes are part of the message, not also `source()`: a chain printed
+// whole would say them twice (sqlx's own errors already repeat theirs).
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The database file could not be opened or created.
+    #[error("cannot open the store {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(e)
+    }
 }
 
 /// A handle on the database; cheap to clone.
@@ -93,7 +110,11 @@ impl Store {
                 Box::pin(async move { apply_page_limit(conn, limit).await })
             })
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                reason: open_reason(&e),
+            })?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self {
             pool,
@@ -143,6 +164,15 @@ async fn apply_page_limit(
             .await?;
     }
     Ok(())
+}
+
+/// SQLite's own words ("unable to open database file"), without sqlx's
+/// framing around them.
+fn open_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Milliseconds since the Unix epoch: the store's one time unit.

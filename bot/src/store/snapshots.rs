@@ -52,6 +52,16 @@ impl Store {
         ))
     }
 
+    /// Whether any snapshot of `source` is stored (without reading one).
+    pub async fn has_snapshot(&self, source: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM snapshots WHERE source = $1 LIMIT 1")
+                .bind(source)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// Deletes all but the newest `keep` snapshots of a source.
     pub async fn prune_snapshots(&self, source: &str, keep: i64) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;

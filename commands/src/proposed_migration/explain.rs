@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use shepherd_adapters::britney::{Excuse, Excuses, Status, UpdateOutput};
 
-use crate::registry::edit_distance;
+use super::suggest::{closest, or_list};
 
 /// How britney's reason codes read to a person.
 fn reason_words(code: &str) -> &str {
@@ -220,24 +220,23 @@ fn next_step(e: &Excuse) -> String {
 
 /// "not in -proposed" with the closest source names, for an unknown package.
 pub fn not_found(pkg: &str, excuses: &Excuses) -> String {
-    let mut close: Vec<(usize, &str)> = excuses
-        .items
-        .iter()
-        .map(|e| e.source.as_str())
-        .filter(|s| *s != pkg)
-        .map(|s| (edit_distance(pkg, s), s))
-        .filter(|(d, s)| *d <= 2 || (pkg.len() >= 3 && s.starts_with(pkg)))
-        .collect();
-    close.sort();
-    close.dedup_by(|a, b| a.1 == b.1);
+    let (close, more) = closest(pkg, excuses.items.iter().map(|e| e.source.as_str()));
     let generated = excuses
         .generated_date
         .as_deref()
         .map(|d| format!(" (excuses of {d})"))
         .unwrap_or_default();
-    match close.first() {
-        Some((_, s)) => format!("{pkg} is not in -proposed{generated} — did you mean {s}?"),
-        None => format!("{pkg} is not in -proposed{generated}: nothing is holding it, or it has already migrated"),
+    let more = match more {
+        0 => String::new(),
+        n => format!(" ({n} more match)"),
+    };
+    if close.is_empty() {
+        format!("{pkg} is not in -proposed{generated}: nothing is holding it, or it has already migrated")
+    } else {
+        format!(
+            "{pkg} is not in -proposed{generated} — did you mean {}{more}?",
+            or_list(&close)
+        )
     }
 }
 

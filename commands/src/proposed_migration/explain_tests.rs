@@ -35,6 +35,15 @@ fn unknown_packages_get_a_did_you_mean() {
 }
 
 #[test]
+fn part_of_a_name_suggests_the_names_containing_it() {
+    // Hundreds of plucky's names start with `lib`: three, then how many more.
+    let x = plucky();
+    let answer = not_found("lib", &x);
+    assert!(answer.contains("— did you mean lib"), "{answer}");
+    assert!(answer.ends_with(" more match)?"), "{answer}");
+}
+
+#[test]
 fn update_output_says_what_would_break() {
     let dir = "fixtures/excuses/britney2-ubuntu-testsuite/remove_from_unstable-run90";
     let x =

@@ -7,8 +7,9 @@ pub mod explain;
 pub mod offline;
 pub mod retry;
 pub mod retry_select;
+pub mod suggest;
 pub mod view;
 
 pub mod why;
 
-pub use view::{MigrationSnapshot, MigrationView, NoMigration};
+pub use view::{MigrationSnapshot, MigrationView, NoMigration, NotFetched};

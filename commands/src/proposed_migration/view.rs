@@ -34,6 +34,65 @@ pub trait MigrationView: Send + Sync {
     }
 }
 
+/// Why a series has no excuses yet, and when that may change: what
+/// `!why` and `!retry` answer instead of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFetched {
+    pub series: String,
+    /// A fetch is under way now.
+    pub fetching: bool,
+    /// Why the last fetch failed, if it did.
+    pub last_error: Option<String>,
+    /// When the next poll runs (Unix ms); `None` = no job polls the series.
+    pub next_poll_ms: Option<i64>,
+}
+
+impl NotFetched {
+    pub fn message(&self, now_ms: i64) -> String {
+        let series = &self.series;
+        let Some(next) = self.next_poll_ms else {
+            return format!(
+                "no excuses for {series} yet, and no schedule fetches them — an operator must add a [[schedule]] job with `poll_excuses`"
+            );
+        };
+        if self.fetching {
+            return format!(
+                "no excuses for {series} yet: they are being fetched now — ask again in a minute"
+            );
+        }
+        let failed = self
+            .last_error
+            .as_ref()
+            .map(|e| format!(": the last fetch failed ({e})"))
+            .unwrap_or_default();
+        format!(
+            "no excuses for {series} yet{failed}; the next poll is {}",
+            at_and_in(now_ms, next)
+        )
+    }
+}
+
+/// "at 14:15 UTC (in 12 min)"; the date too when not today.
+fn at_and_in(now_ms: i64, at_ms: i64) -> String {
+    let utc = |ms| chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms);
+    let (Some(now), Some(at)) = (utc(now_ms), utc(at_ms)) else {
+        return "soon".to_string();
+    };
+    let clock = if at.date_naive() == now.date_naive() {
+        at.format("%H:%M UTC")
+    } else {
+        at.format("%Y-%m-%d %H:%M UTC")
+    };
+    let mins = (at_ms - now_ms).max(0) / 60_000;
+    let wait = match mins {
+        0 => "in under a minute".to_string(),
+        1..=119 => format!("in {mins} min"),
+        120..=2879 => format!("in {} h", mins / 60),
+        _ => format!("in {} days", mins / 1440),
+    };
+    format!("at {clock} ({wait})")
+}
+
 /// For deployments without proposed-migration configured.
 pub struct NoMigration;
 
@@ -71,4 +130,69 @@ pub async fn snapshot_for(
             .ok_or_else(|| UserError(NOT_CONFIGURED.into()))?,
     };
     view.snapshot(&series).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_excuses_yet_says_why_and_when_the_next_poll_is() {
+        // 2026-03-02 14:03 UTC.
+        let now = 1_772_460_180_000;
+        let min = 60_000;
+        let rows: &[(bool, Option<&str>, Option<i64>, &str)] = &[
+            (
+                false,
+                None,
+                Some(now + 12 * min),
+                "no excuses for resolute yet; the next poll is at 14:15 UTC (in 12 min)",
+            ),
+            (
+                false,
+                Some("HTTP 404 from https://example/x.yaml.xz"),
+                Some(now + 57 * min),
+                "no excuses for resolute yet: the last fetch failed (HTTP 404 from https://example/x.yaml.xz); the next poll is at 15:00 UTC (in 57 min)",
+            ),
+            (
+                false,
+                None,
+                Some(now + 30 * 1000),
+                "no excuses for resolute yet; the next poll is at 14:03 UTC (in under a minute)",
+            ),
+            (
+                false,
+                None,
+                Some(now + 6 * 60 * min),
+                "no excuses for resolute yet; the next poll is at 20:03 UTC (in 6 h)",
+            ),
+            (
+                false,
+                None,
+                Some(now + 3 * 24 * 60 * min),
+                "no excuses for resolute yet; the next poll is at 2026-03-05 14:03 UTC (in 3 days)",
+            ),
+            (
+                true,
+                Some("timed out"),
+                Some(now + 12 * min),
+                "no excuses for resolute yet: they are being fetched now — ask again in a minute",
+            ),
+            (
+                false,
+                None,
+                None,
+                "no excuses for resolute yet, and no schedule fetches them — an operator must add a [[schedule]] job with `poll_excuses`",
+            ),
+        ];
+        for (fetching, last_error, next_poll_ms, expected) in rows {
+            let state = NotFetched {
+                series: "resolute".into(),
+                fetching: *fetching,
+                last_error: last_error.map(str::to_string),
+                next_poll_ms: *next_poll_ms,
+            };
+            assert_eq!(state.message(now), *expected);
+        }
+    }
 }

@@ -13,14 +13,22 @@ mod results;
 pub use parse::{decompress, parse};
 pub use results::{Status, TestResult};
 
+// Causes are part of the message, not also `source()`: a chain printed
+// whole would say them twice.
 #[derive(Debug, Error)]
 pub enum ExcusesError {
     #[error("cannot read excuses: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("excuses are not UTF-8")]
     Utf8,
     #[error("not an update_excuses file: {0}")]
     Format(String),
+}
+
+impl From<std::io::Error> for ExcusesError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

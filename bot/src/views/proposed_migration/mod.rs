@@ -20,8 +20,11 @@ use thiserror::Error;
 use tokio::sync::Mutex;
 
 use super::{Wiring, WiringError};
-use crate::config::{AutopkgtestConfig, Config, MigrationConfig};
+use crate::config::{redact_url, Config, MigrationConfig};
 use crate::store::{now_ms, Snapshot, Store, StoreError};
+
+mod fetch_state;
+use fetch_state::FetchState;
 
 /// Snapshots kept per source; older ones are pruned.
 const KEEP_SNAPSHOTS: i64 = 5;
@@ -57,6 +60,8 @@ pub struct ProposedMigration {
     /// first one's validators and gets a 304, rather than announcing the
     /// same change twice.
     polling: Mutex<()>,
+    /// Fetches under way and failed, and when the jobs poll next.
+    fetches: FetchState,
 }
 
 /// How long a read made to answer a command may take.
@@ -72,18 +77,30 @@ async fn off_worker<T: Send + 'static>(
         .map_err(|e| MigrationError::Client(format!("excuses processing failed: {e}")))
 }
 
+/// A failed poll as chat may read it: a URL's credentials redacted.
+fn failure_words(e: &MigrationError) -> String {
+    match e {
+        MigrationError::Fetch(f) => format!("fetching {}: {}", redact_url(&f.url), f.reason),
+        other => other.to_string(),
+    }
+}
+
 fn source_key(kind: &str, series: &str) -> String {
     format!("{kind}:{series}")
 }
 
 impl ProposedMigration {
+    /// `config` is `bot`'s `[proposed_migration]`; `bot` gives the
+    /// autopkgtest site and the schedules polling excuses.
     pub fn new(
         store: Store,
         config: MigrationConfig,
-        autopkgtest: Option<&AutopkgtestConfig>,
+        bot: &Config,
     ) -> Result<Self, MigrationError> {
         // Reads only: the executor holds the client that sends requests.
-        let reader = autopkgtest
+        let reader = bot
+            .autopkgtest
+            .as_ref()
             .map(|c| c.client(COMMAND_READ_TIMEOUT))
             .transpose()
             .map_err(|e| MigrationError::Client(e.to_string()))?;
@@ -92,7 +109,9 @@ impl ProposedMigration {
             |c| c.request_url().to_string(),
         );
         let site = SiteClient::new(Duration::from_secs(120))?;
+        let fetches = FetchState::new(bot, &config.series);
         Ok(Self {
+            fetches,
             store,
             config,
             reader,
@@ -200,9 +219,42 @@ impl ProposedMigration {
     }
 
     /// Fetches the series' excuses if they changed (conditional GET).
-    /// `None` = not modified since the last fetch.
+    /// `None` = not modified since the last fetch. A failure is kept for
+    /// `!why` to tell until a fetch succeeds.
     pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
         let _polling = self.polling.lock().await;
+        let _fetching = self.fetches.begin(series);
+        let result = self.fetch(series).await;
+        self.fetches
+            .finished(series, result.as_ref().err().map(failure_words));
+        result
+    }
+
+    /// At start: fetches the excuses of each polled series that has none
+    /// stored, so `!why` answers now rather than after the first slot.
+    /// With nothing to compare against, there is nothing to announce.
+    async fn fetch_unstored(&self) {
+        for series in self.fetches.polled_series() {
+            let key = source_key("excuses", &series);
+            match self.store.has_snapshot(&key).await {
+                Ok(false) => {}
+                Ok(true) => continue,
+                Err(e) => {
+                    tracing::warn!(series, error = %e, "cannot tell whether excuses are stored");
+                    continue;
+                }
+            }
+            match self.poll(&series).await {
+                Ok(_) => tracing::info!(series, "first excuses fetched"),
+                Err(e) => {
+                    let error = failure_words(&e);
+                    tracing::warn!(series, error, "first excuses fetch failed");
+                }
+            }
+        }
+    }
+
+    async fn fetch(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
         let url = self
             .excuses_url(series)
             .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
@@ -317,9 +369,12 @@ impl MigrationView for ProposedMigration {
                     .collect::<Vec<_>>()
                     .join(", ")
             ))),
-            Ok(None) => Err(UserError(format!(
-                "no excuses fetched yet for {series} — the poll job fetches them; try again after its next run"
-            ))),
+            Ok(None) => {
+                let now = now_ms();
+                Err(UserError(
+                    self.fetches.not_fetched(series, now).message(now),
+                ))
+            }
             Err(e) => {
                 tracing::error!(error = %e, series, "reading the excuses snapshot failed");
                 Err(UserError(format!("the stored excuses for {series} could not be read; an operator can find why in the log")))
@@ -363,6 +418,10 @@ impl Poller for ProposedMigration {
         "poll_excuses"
     }
 
+    async fn fetch_missing(&self) {
+        self.fetch_unstored().await;
+    }
+
     async fn poll(
         &self,
         series: Option<&str>,
@@ -377,7 +436,7 @@ impl Poller for ProposedMigration {
                 tracing::debug!(series, "excuses not modified");
                 return Ok(None);
             }
-            Err(e) => return Err(UserError(e.to_string())),
+            Err(e) => return Err(UserError(failure_words(&e))),
         };
         let draft = poll_announcements(
             series,
@@ -406,8 +465,7 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
     let mut results: Option<Arc<dyn MigrationView>> = None;
     if let Some(m) = &config.proposed_migration {
         let p = Arc::new(
-            ProposedMigration::new(store.clone(), m.clone(), config.autopkgtest.as_ref())?
-                .with_links(config.links()),
+            ProposedMigration::new(store.clone(), m.clone(), config)?.with_links(config.links()),
         );
         wiring.views.migration = p.clone();
         wiring.pollers.push(p.clone());
