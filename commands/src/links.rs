@@ -144,5 +144,14 @@ mod tests {
             l.launchpad("/~o/+livefs/u/r/l/+build/4"),
             "https://launchpad.net/~o/+livefs/u/r/l/+build/4"
         );
+        // britney's history_url: the pool prefix (`libs` for libsepol).
+        assert_eq!(
+            l.history("libsepol", "plucky", "amd64"),
+            "https://autopkgtest.ubuntu.com/packages/libs/libsepol/plucky/amd64"
+        );
+        assert_eq!(
+            l.history("refpolicy", "plucky", "s390x"),
+            "https://autopkgtest.ubuntu.com/packages/r/refpolicy/plucky/s390x"
+        );
     }
 }

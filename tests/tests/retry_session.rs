@@ -258,7 +258,7 @@ async fn a_retry_is_followed_until_the_excuses_show_its_result() {
         "{done}"
     );
     assert!(
-        done.contains("refpolicy on arm64: ✗ REGRESSION · https://")
+        done.contains("refpolicy on arm64: ✗ REGRESSION (still blocks) · https://")
             && done.contains("20251129_020100_bbbbb@/log.gz"),
         "{done}"
     );

@@ -89,18 +89,11 @@ impl AutopkgtestApplier {
         let finished_at = *followed.finished_at.get_or_insert_with(now_ms);
         match self.result(r).await {
             Some((status, log)) if log.is_some() && log != followed.before => {
-                let mark = if status == "PASS" {
-                    "✓ passed"
-                } else {
-                    "✗"
-                };
                 let log = log.unwrap_or_default();
-                let words = if status == "PASS" {
-                    mark.to_string()
-                } else {
-                    format!("{mark} {status}")
-                };
-                return Ok(Applied::Done(format!("{pkg} on {arch}: {words} · {log}")));
+                return Ok(Applied::Done(format!(
+                    "{pkg} on {arch}: {} · {log}",
+                    verdict(&status)
+                )));
             }
             None if self.results.is_some() && self.trigger_left(r).await => {
                 return Ok(Applied::Done(format!(
@@ -217,8 +210,42 @@ impl AutopkgtestApplier {
     }
 }
 
+/// A result in words: what it means for the migration.
+fn verdict(status: &str) -> String {
+    match status {
+        "PASS" => "✓ passed".into(),
+        "NEUTRAL" => "○ NEUTRAL (nothing ran that could fail; does not block)".into(),
+        "ALWAYSFAIL" => "✗ ALWAYSFAIL (fails without the trigger too; does not block)".into(),
+        "REGRESSION" => "✗ REGRESSION (still blocks)".into(),
+        other => format!("✗ {other}"),
+    }
+}
+
 /// The source of the request's first trigger (`libsepol/3.8-1` → libsepol),
 /// whose excuse lists the test's result.
 fn trigger_source(r: &TestRequest) -> Option<&str> {
     r.triggers.first()?.split('/').next()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_say_whether_they_block() {
+        let rows = [
+            ("PASS", "✓ passed"),
+            (
+                "NEUTRAL",
+                "○ NEUTRAL (nothing ran that could fail; does not block)",
+            ),
+            (
+                "ALWAYSFAIL",
+                "✗ ALWAYSFAIL (fails without the trigger too; does not block)",
+            ),
+            ("REGRESSION", "✗ REGRESSION (still blocks)"),
+            ("RUNNING-REFERENCE", "✗ RUNNING-REFERENCE"),
+        ];
+        for (status, words) in rows {
+            assert_eq!(super::verdict(status), words, "{status}");
+        }
+    }
 }
