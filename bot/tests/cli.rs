@@ -478,3 +478,47 @@ fn logs_to_a_pipe_have_no_colour_codes() {
     assert!(err.contains("INFO"), "{err}");
     assert!(!err.contains('\x1b'), "{err}");
 }
+
+/// `SHEPHERD_LOG_FORMAT=json`: one JSON object per log line, carrying the
+/// spans it happened in — the event's key, the plan step being applied.
+#[test]
+fn json_logs_carry_the_event_and_the_step() {
+    let mut child = shepherd()
+        .arg("sandbox")
+        .env("SHEPHERD_LOG", "debug")
+        .env("SHEPHERD_LOG_FORMAT", "json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"!copy hello --from ppa-owner/next --to ppa-owner/stable\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let logs: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(logs
+        .iter()
+        .all(|l| l["level"].is_string() && l["fields"].is_object()));
+    let in_span = |name: &str| logs.iter().find(|l| l["span"]["name"] == name).cloned();
+    let event = in_span("event").expect("a line logged while an event was handled");
+    assert!(event["span"]["key"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("chat:console:")));
+    let step = in_span("step").expect("a line logged while a step was applied");
+    assert_eq!(step["span"]["plan"], 1);
+    let key = step["span"]["key"].as_str().unwrap_or_default();
+    assert!(
+        key.starts_with("copy/ppa-owner/stable/hello/2.10-5/"),
+        "{key}"
+    );
+}

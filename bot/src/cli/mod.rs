@@ -112,13 +112,22 @@ pub struct RetryArgs {
 pub fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHEPHERD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // One JSON object per line for a log collector, with the spans an
+    // event happened in (the event, the plan step) as fields.
+    if std::env::var("SHEPHERD_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init();
+        return;
+    }
     // Colour codes only for a person at a terminal, not in journald or a file.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
+    builder.with_ansi(ansi).init();
 }
 
 pub async fn dispatch(cmd: Cmd) -> anyhow::Result<()> {

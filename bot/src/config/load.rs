@@ -7,6 +7,9 @@ use shepherd_commands::Registry;
 
 use super::{Config, ConfigError};
 
+/// Read by the logger, not the configuration.
+const LOG_VARIABLES: [&str; 2] = ["SHEPHERD_LOG", "SHEPHERD_LOG_FORMAT"];
+
 /// Environment variables that override single keys, and the key each sets.
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("SHEPHERD_STORE_PATH", "store.path"),
@@ -55,7 +58,7 @@ impl Config {
             if let Some((_, key)) = ENV_OVERRIDES.iter().find(|(v, _)| v == var) {
                 set_key(&mut doc, key, value);
                 overridden = true;
-            } else if var.starts_with("SHEPHERD_") && var != "SHEPHERD_LOG" {
+            } else if var.starts_with("SHEPHERD_") && !LOG_VARIABLES.contains(&var.as_str()) {
                 return Err(ConfigError::Env {
                     var: var.clone(),
                     message: "not a known setting (see README: configuration)".into(),

@@ -19,6 +19,7 @@ use shepherd_commands::{
     parse, Context, Outcome, Parsed, PlanDraft, PlanState, Policy, Registry, StepDraft,
 };
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::config::ConfirmConfig;
 use crate::events::Event;
@@ -71,6 +72,12 @@ pub(crate) struct Request<'a> {
 impl Dispatcher {
     pub async fn handle(&self, event: Event) {
         let key = event.request_key(self.chat.platform());
+        // Everything logged while this event is handled carries its key.
+        let span = tracing::info_span!("event", key = %key);
+        self.handle_keyed(event, key).instrument(span).await
+    }
+
+    async fn handle_keyed(&self, event: Event, key: String) {
         match event {
             Event::Chat(msg) => self.handle_chat(&msg, key).await,
             Event::Tick { job, slot_ms } => {

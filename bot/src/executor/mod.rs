@@ -16,6 +16,7 @@ mod progress;
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use async_trait::async_trait;
 use shepherd_adapters::chat::Chat;
@@ -263,11 +264,14 @@ impl Executor {
             first_applied_at: step.first_applied_at,
             follow_ref: step.follow_ref.as_deref(),
         };
+        // Everything logged while the step is applied names it.
+        let span =
+            tracing::info_span!("step", plan = step.plan_id, seq = step.seq, key = %step.key);
         let applied = catch_panic(
             &self.metrics,
             "executor",
             &format!("step {} of plan #{}", step.seq, step.plan_id),
-            self.applier.apply(&call),
+            self.applier.apply(&call).instrument(span),
         )
         .await
         .unwrap_or_else(|panic| {
