@@ -202,6 +202,9 @@ fn environment_overrides_the_file_and_unknown_variables_fail() {
         e.starts_with("environment variable SHEPHERD_STORE_PAHT"),
         "{e}"
     );
+    // The logger's variables are not configuration, and no error.
+    let logging = [("SHEPHERD_LOG", "debug"), ("SHEPHERD_LOG_FORMAT", "json")];
+    assert!(load(GOOD, &logging).is_ok());
 }
 
 #[test]
