@@ -239,13 +239,31 @@ async fn a_retry_is_followed_until_the_excuses_show_its_result() {
         "refpolicy on arm64: finished running; its result shows in britney's next excuses",
     )
     .await;
-    // Britney runs: amd64 passes now, arm64 fails again.
     let bytes = xz_text(&plucky_bytes());
     assert!(bytes.contains(AMD64_BEFORE) && bytes.contains(ARM64_BEFORE));
+    let proposed: Arc<_> = h.bot.handles.proposed.clone().unwrap();
+    // Excuses fetched again with the old results, or with the test shown
+    // as running (britney's placeholder log), are no result.
+    let running = bytes.replace(
+        AMD64_BEFORE,
+        "- RUNNING\n        - https://autopkgtest.ubuntu.com/running",
+    );
+    for unchanged in [bytes.clone(), running] {
+        proposed
+            .ingest("plucky", unchanged.into_bytes(), (None, None), None)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let before = h.text(&t);
+    assert!(
+        !before.contains("— done") && !before.contains("passed") && !before.contains("✗ RUNNING"),
+        "{before}"
+    );
+    // Britney runs: amd64 passes now, arm64 fails again.
     let next = bytes
         .replace(AMD64_BEFORE, AMD64_AFTER)
         .replace(ARM64_BEFORE, ARM64_AFTER);
-    let proposed: Arc<_> = h.bot.handles.proposed.clone().unwrap();
     proposed
         .ingest("plucky", next.into_bytes(), (None, None), None)
         .await

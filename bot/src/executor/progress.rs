@@ -44,6 +44,9 @@ impl Executor {
             (_, StepOutcome::Done(result)) if step.following && p.total <= SAID_EACH => {
                 (format!("{head} step {}: {result}", step.seq), true)
             }
+            // A look at a followed step failing for a while is no news:
+            // its last note stands, and its own time limit ends it.
+            (_, StepOutcome::Retry { .. }) if step.following => return,
             (_, StepOutcome::Retry { error, not_before }) => {
                 let secs = ((not_before - now_ms()).max(0) + 999) / 1000;
                 (

@@ -211,7 +211,7 @@ async fn simulate(
             .map_err(|e| ConfigError::Invalid(format!("simulator URL: {e}")))?,
         api_key: Some(SecretString::from(SIM_KEY.to_string())),
         session_cookie: None,
-        // Its queue moves every SIM_STEP; its excuses never change, so a
+        // Its queue moves every SIM_STEP; its excuses change only with `!poll`, so a
         // finished test's result is the history page at once.
         follow_interval_ms: 200,
         result_wait_mins: 0,

@@ -100,7 +100,9 @@ fn phrase(t: &Transition, links: &Links) -> String {
             format!("{test} on {arch} ({s}{now})")
         }
         Change::Blocked { bug } => format!("{s} by LP: #{bug} (block-proposed) {}", links.bug(bug)),
-        Change::Unblocked { bug } => format!("{s} (LP: #{bug} no longer blocks)"),
+        Change::Unblocked { bug } => {
+            format!("{s} (LP: #{bug} no longer blocks) {}", links.bug(bug))
+        }
         Change::BecameCandidate => s.clone(),
         Change::VerdictChanged { from, to } => format!("{s} {from} → {to}"),
         Change::AgeReached { days, required } => format!("{s} ({days:.1} of {required} days)"),

@@ -38,7 +38,12 @@ impl Command for Why {
     async fn plan(&self, inv: &Invocation, cx: &Context<'_>) -> Result<Outcome, UserError> {
         let pkg = &inv.positionals[0];
         let snap = snapshot_for(cx.migration, inv.flag("series")).await?;
-        Ok(Outcome::Reply(match snap.excuses.for_source(pkg) {
+        // Source package names are lower case: `LibSepol` means libsepol.
+        let item = snap
+            .excuses
+            .for_source(pkg)
+            .or_else(|| snap.excuses.for_source(&pkg.to_ascii_lowercase()));
+        Ok(Outcome::Reply(match item {
             Some(item) => explain(item, snap.output.as_ref(), cx.links),
             None => not_found(pkg, &snap.excuses),
         }))

@@ -321,6 +321,7 @@ mod tests {
             ("!copy hello --from ppa-owner/next --to ppa-owner/stable --series noble", "plan 1: copy hello 2.10-5"),
             ("!copy nothing --from ppa-owner/next --to ppa-owner/stable", "error: "),
             ("!why systemd", "reply: systemd 257.3-1ubuntu3 → 257.4-1ubuntu1 · blocked by autopkgtest"),
+            ("!why SystemD", "reply: systemd 257.3-1ubuntu3 → 257.4-1ubuntu1 · blocked by autopkgtest"),
             ("!retry systemd", "plan 2: 2 requests to autopkgtest.ubuntu.com, release plucky: dracut on s390x · trigger systemd/257.4-1ubuntu1; mkosi on arm64"),
             ("!retry systemd --state bogus", "error: --state BOGUS is not a test state: use one of REGRESSION, ALWAYSFAIL"),
             ("!rebuild maas MIPS", "error: maas does not build on mips — it builds on amd64, arm64, ppc64el"),
