@@ -270,17 +270,21 @@ impl DiscordChat {
         // Finding (or starting) the thread and queueing the post happen
         // under one lock, so two posts for a new thread start it once and
         // keep the order they were made in.
-        let (target, sent) = {
-            let _one_at_a_time = self.threading.lock().await;
-            let (target, reference) = match thread {
-                Some(t) => self.target(channel_id, t).await?,
-                None => (channel_id, None),
-            };
-            let nonce = nonce.map(str::to_string);
-            (
-                target,
-                self.outbox.post(target, text, nonce, merge, reference),
-            )
+        let nonce = nonce.map(str::to_string);
+        let (target, sent) = match thread {
+            // Posts to a channel need no thread: they never wait on one.
+            None => (
+                channel_id,
+                self.outbox.post(channel_id, text, nonce, merge, None),
+            ),
+            Some(t) => {
+                let _one_at_a_time = self.threading.lock().await;
+                let (target, reference) = self.target(channel_id, t).await?;
+                (
+                    target,
+                    self.outbox.post(target, text, nonce, merge, reference),
+                )
+            }
         };
         let id = sent.await?;
         Ok(SentMessage {
