@@ -223,6 +223,11 @@ impl ProposedMigration {
     /// `!why` to tell until a fetch succeeds.
     pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
         let _polling = self.polling.lock().await;
+        self.fetch_noted(series).await
+    }
+
+    /// A fetch, noted for `!why` (under way, failed). The caller holds `polling`.
+    async fn fetch_noted(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
         let _fetching = self.fetches.begin(series);
         let result = self.fetch(series).await;
         self.fetches
@@ -233,9 +238,13 @@ impl ProposedMigration {
     /// At start: fetches the excuses of each polled series that has none
     /// stored, so `!why` answers now rather than after the first slot.
     /// With nothing to compare against, there is nothing to announce.
+    /// Whether one is stored is asked under the poll lock: a slot's poll
+    /// that stored one meanwhile makes this fetch a normal (diffing) one's
+    /// business, not one that would skip its changes.
     async fn fetch_unstored(&self) {
         for series in self.fetches.polled_series() {
             let key = source_key("excuses", &series);
+            let _polling = self.polling.lock().await;
             match self.store.has_snapshot(&key).await {
                 Ok(false) => {}
                 Ok(true) => continue,
@@ -244,7 +253,7 @@ impl ProposedMigration {
                     continue;
                 }
             }
-            match self.poll(&series).await {
+            match self.fetch_noted(&series).await {
                 Ok(_) => tracing::info!(series, "first excuses fetched"),
                 Err(e) => {
                     let error = failure_words(&e);
