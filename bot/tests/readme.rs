@@ -194,7 +194,13 @@ fn the_readme_curl_delivery_is_announced() {
         .filter(|t| !have(t))
         .collect();
     if !missing.is_empty() {
-        // `.ci/run` installs both; bot/tests/sandbox.rs posts deliveries without them.
+        // `.ci/run` installs both and says so: there a skip is a failure.
+        assert!(
+            std::env::var_os("SHEPHERD_REQUIRE_CURL").is_none(),
+            "README's delivery needs {} (SHEPHERD_REQUIRE_CURL is set)",
+            missing.join(" and ")
+        );
+        // Elsewhere bot/tests/sandbox.rs posts deliveries without them.
         eprintln!("skipped: README's delivery needs {}", missing.join(" and "));
         return;
     }
