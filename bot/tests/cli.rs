@@ -8,8 +8,14 @@ use std::process::{Command, Stdio};
 use common::shepherd;
 
 fn sandbox(input: &str) -> (String, String, i32) {
+    sandbox_with(input, &[])
+}
+
+/// The sandbox fed `input`, with `env` set: (stdout, stderr, exit code).
+fn sandbox_with(input: &str, env: &[(&str, &str)]) -> (String, String, i32) {
     let mut child = shepherd()
         .arg("sandbox")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -464,17 +470,7 @@ fn retry_refuses_bad_ppas_and_urls_and_says_when_nothing_matches() {
 /// Logs into a pipe (journald, a file) carry no colour codes.
 #[test]
 fn logs_to_a_pipe_have_no_colour_codes() {
-    let mut child = shepherd()
-        .arg("sandbox")
-        .env("SHEPHERD_LOG", "info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"!jobs\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err, _) = sandbox_with("!jobs\n", &[("SHEPHERD_LOG", "info")]);
     assert!(err.contains("INFO"), "{err}");
     assert!(!err.contains('\x1b'), "{err}");
 }
@@ -483,24 +479,11 @@ fn logs_to_a_pipe_have_no_colour_codes() {
 /// spans it happened in — the event's key, the plan step being applied.
 #[test]
 fn json_logs_carry_the_event_and_the_step() {
-    let mut child = shepherd()
-        .arg("sandbox")
-        .env("SHEPHERD_LOG", "debug")
-        .env("SHEPHERD_LOG_FORMAT", "json")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"!copy hello --from ppa-owner/next --to ppa-owner/stable\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err, code) = sandbox_with(
+        "!copy hello --from ppa-owner/next --to ppa-owner/stable\n",
+        &[("SHEPHERD_LOG", "debug"), ("SHEPHERD_LOG_FORMAT", "json")],
+    );
+    assert_eq!(code, 0, "{err}");
     let logs: Vec<serde_json::Value> = err
         .lines()
         .filter(|l| l.starts_with('{'))

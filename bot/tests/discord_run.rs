@@ -2,6 +2,8 @@
 //! connects the gateway and SIGTERM stops it; a bad one is a clear error
 //! at start (exit 1), never a panic or a retry loop.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,13 +24,8 @@ fn config(dir: &std::path::Path, fake: &FakeDiscord) -> std::path::PathBuf {
 }
 
 fn shepherd(config: &std::path::Path, token: &str) -> std::process::Child {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_shepherd"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SHEPHERD_") {
-            c.env_remove(k);
-        }
-    }
-    c.args(["run", "--config", config.to_str().expect("utf-8 path")])
+    common::shepherd()
+        .args(["run", "--config", config.to_str().expect("utf-8 path")])
         .env("SHEPHERD_DISCORD_TOKEN", token)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
