@@ -220,8 +220,15 @@ pub async fn install(
     let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
     let lp_error = |e: LpError| WiringError::Launchpad(e.to_string());
     let view = LaunchpadReader::new(c, public_url.clone()).map_err(lp_error)?;
-    let writer = LaunchpadApplier::new(c, store.clone(), receiver, redactor.clone(), public_url)
-        .map_err(lp_error)?;
+    let writer = LaunchpadApplier::new(
+        c,
+        store.clone(),
+        receiver,
+        redactor.clone(),
+        public_url,
+        config.links(),
+    )
+    .map_err(lp_error)?;
     wiring.views.launchpad = Arc::new(view);
     wiring.appliers.launchpad = Some(Arc::new(writer));
     Ok(())

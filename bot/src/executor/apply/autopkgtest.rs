@@ -74,8 +74,8 @@ impl AutopkgtestApplier {
         results: Option<Arc<dyn MigrationView>>,
         follow: Duration,
         result_wait: Duration,
+        links: Links,
     ) -> Self {
-        let links = Links::from_roots(None, Some(client.request_url()));
         Self {
             client,
             results,

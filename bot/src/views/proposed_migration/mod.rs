@@ -490,6 +490,7 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
             results,
             Duration::from_millis(c.follow_interval_ms.max(10)),
             Duration::from_secs(c.result_wait_mins * 60),
+            config.links(),
         )));
     }
     Ok(())

@@ -58,6 +58,7 @@ impl LaunchpadApplier {
         receiver: Arc<LaunchpadReceiver>,
         redactor: Arc<Redactor>,
         public_url: Option<String>,
+        links: Links,
     ) -> Result<Self, LpError> {
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
         let client =
@@ -80,7 +81,7 @@ impl LaunchpadApplier {
             poll,
             copy_timeout: Duration::from_secs(c.copy_timeout_mins * 60),
             build_timeout: Duration::from_secs(c.build_timeout_mins * 60),
-            links: Links::from_roots(Some(c.service_root.as_str()), None),
+            links,
         })
     }
 
