@@ -14,16 +14,21 @@ const TOKEN: &str = "adapter-test-token";
 const GUILD: u64 = 1;
 const RELEASE: u64 = 10;
 
-async fn connect(pacing: Pacing) -> (FakeDiscord, Arc<DiscordChat>) {
-    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
-    fake.add_text_channel(GUILD, RELEASE, "release");
-    let settings = DiscordSettings {
+/// The adapter's settings for the fake, serving `guild`, #release mapped.
+fn settings(fake: &FakeDiscord, guild: u64, pacing: Pacing) -> DiscordSettings {
+    DiscordSettings {
         token: TOKEN.to_string().into(),
-        guilds: vec![GUILD],
+        guilds: vec![guild],
         channels: ChannelNames::new([("release".to_string(), RELEASE)]),
         api_url: Some(fake.api_base()),
         pacing,
-    };
+    }
+}
+
+async fn connect(pacing: Pacing) -> (FakeDiscord, Arc<DiscordChat>) {
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
+    fake.add_text_channel(GUILD, RELEASE, "release");
+    let settings = settings(&fake, GUILD, pacing);
     let render = Arc::new(|_: &_| None);
     let chat = DiscordChat::connect(settings, &[], render)
         .await
@@ -210,16 +215,13 @@ async fn after_a_restart_a_reply_finds_its_thread() {
     chat.reply(&to, "plan #9: building").await.expect("sent");
     let thread: u64 = to.thread.parse().expect("an id");
     // A second adapter knows nothing of the first's threads, as after a restart.
-    let settings = DiscordSettings {
-        token: TOKEN.to_string().into(),
-        guilds: vec![GUILD],
-        channels: ChannelNames::new([("release".to_string(), RELEASE)]),
-        api_url: Some(fake.api_base()),
-        pacing: Pacing::default(),
-    };
-    let again = DiscordChat::connect(settings, &[], Arc::new(|_: &_| None))
-        .await
-        .expect("connects");
+    let again = DiscordChat::connect(
+        settings(&fake, GUILD, Pacing::default()),
+        &[],
+        Arc::new(|_: &_| None),
+    )
+    .await
+    .expect("connects");
     again.reply(&to, "plan #9: built ✓").await.expect("sent");
     let sent: Vec<String> = fake
         .bot_messages(thread)
@@ -233,13 +235,7 @@ async fn after_a_restart_a_reply_finds_its_thread() {
 #[tokio::test]
 async fn a_guild_the_bot_is_not_in_is_an_error_at_connect() {
     let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
-    let settings = DiscordSettings {
-        token: TOKEN.to_string().into(),
-        guilds: vec![404],
-        channels: ChannelNames::default(),
-        api_url: Some(fake.api_base()),
-        pacing: Pacing::default(),
-    };
+    let settings = settings(&fake, 404, Pacing::default());
     let Err(e) = DiscordChat::connect(settings, &[], Arc::new(|_: &_| None)).await else {
         panic!("connected to a guild it is not in");
     };
