@@ -84,21 +84,23 @@ impl Places {
         if let Some(p) = self.get(channel) {
             return p;
         }
-        match ChannelId::new(channel).to_channel(http).await {
-            Ok(Channel::Guild(c)) => {
-                let p = Place::of(c.kind, c.parent_id.map(|p| p.get()));
-                self.remember(channel, p);
-                p
-            }
-            Ok(Channel::Private(_)) => Place::Direct,
-            Ok(_) => Place::Channel,
-            Err(e) => {
-                // Replies then start a thread from the message, which works
-                // in a text channel; in a thread the fallback answers in it.
-                tracing::warn!(error = %e, channel, "cannot read a Discord channel; treating it as a text channel");
-                Place::Channel
-            }
-        }
+        self.read(http, channel).await.unwrap_or_else(|e| {
+            // Replies then start a thread from the message, which works
+            // in a text channel; in a thread the fallback answers in it.
+            tracing::warn!(error = %e, channel, "cannot read a Discord channel; treating it as a text channel");
+            Place::Channel
+        })
+    }
+
+    /// Asks Discord what `channel` is, and remembers it.
+    pub(super) async fn read(&self, http: &Http, channel: u64) -> Result<Place, serenity::Error> {
+        let place = match ChannelId::new(channel).to_channel(http).await? {
+            Channel::Guild(c) => Place::of(c.kind, c.parent_id.map(|p| p.get())),
+            Channel::Private(_) => Place::Direct,
+            _ => Place::Channel,
+        };
+        self.remember(channel, place);
+        Ok(place)
     }
 }
 

@@ -18,7 +18,6 @@ use serenity::all::{
 };
 use serenity::gateway::{GatewayError, ShardManager};
 use serenity::http::Http;
-use serenity::model::channel::Channel;
 use serenity::model::id::{ChannelId, MessageId};
 use tokio::sync::{mpsc, watch};
 
@@ -206,13 +205,8 @@ impl DiscordChat {
         // message to start one from. Requests read since start are known
         // to be messages.
         if !self.places.is_request(anchor) {
-            match ChannelId::new(anchor).to_channel(&*self.http).await {
+            match self.places.read(&self.http, anchor).await {
                 // A channel of its own (a thread, most likely): post in it.
-                Ok(Channel::Guild(c)) => {
-                    let place = Place::of(c.kind, c.parent_id.map(|p| p.get()));
-                    self.places.remember(anchor, place);
-                    return Ok((anchor, None));
-                }
                 Ok(_) => return Ok((anchor, None)),
                 Err(e) if status_and_code(&e).is_some_and(|(s, _)| s == 404) => {}
                 Err(e) => return Err(from_serenity(e)),
