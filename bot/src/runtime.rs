@@ -10,6 +10,7 @@ use std::time::Duration;
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::registry::RegistryError;
 use shepherd_commands::{Command, Registry};
+use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -26,7 +27,7 @@ use crate::metrics::Metrics;
 use crate::permissions::Permissions;
 use crate::redaction::{RedactingChat, Redactor};
 use crate::schedule::Scheduler;
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{now_ms, Backend, Store, StoreError};
 use crate::supervise::catch_panic;
 use crate::views::{self, Handles, Wiring, WiringError};
 
@@ -72,6 +73,27 @@ fn store_advice(path: &std::path::Path) -> String {
             dir.display()
         )
     }
+}
+
+/// The store the config names: PostgreSQL at `store.url`, else the SQLite
+/// file at `store.path`.
+pub async fn open_store(config: &Config) -> Result<Store, RuntimeError> {
+    let c = &config.store;
+    let store = match &c.url {
+        Some(url) => Store::connect(url.expose_secret(), c.max_connections).await?,
+        None => Store::open(&c.path).await.map_err(|error| match error {
+            StoreError::Open { .. } => RuntimeError::StoreOpen {
+                advice: store_advice(&c.path),
+                error,
+            },
+            other => other.into(),
+        })?,
+    };
+    let store = store.with_lease(Duration::from_secs(c.lease_secs.max(1)));
+    Ok(match &c.replica {
+        Some(name) => store.with_replica(name),
+        None => store,
+    })
 }
 
 /// Every command this build knows.
@@ -128,15 +150,7 @@ pub async fn start_with(
     applier: Option<Arc<dyn Applier>>,
     extras: Extras,
 ) -> Result<Running, RuntimeError> {
-    let store = Store::open(&config.store.path)
-        .await
-        .map_err(|error| match error {
-            StoreError::Open { .. } => RuntimeError::StoreOpen {
-                advice: store_advice(&config.store.path),
-                error,
-            },
-            other => other.into(),
-        })?;
+    let store = open_store(config).await?;
     let redactor = Arc::new(Redactor::new(config.secrets()));
     // Everything the bot says passes the redactor: a service may echo a secret.
     let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
@@ -186,11 +200,18 @@ pub async fn start_with(
         applier,
         Some(chat.clone()),
         config.executor.clone(),
-        wake,
+        wake.clone(),
         metrics.clone(),
         redactor.clone(),
     );
     let mut tasks = start_workers(Arc::new(executor), config, &shutdown).await?;
+    if store.backend() == Backend::Postgres {
+        tasks.push(tokio::spawn(keep_leases(
+            store.clone(),
+            wake.clone(),
+            shutdown.clone(),
+        )));
+    }
 
     let scheduler = Scheduler::new(&config.schedules, dispatcher.clone());
     tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
@@ -273,6 +294,32 @@ async fn start_workers(
         .collect())
 }
 
+/// Renews this replica's claims, and takes over those of replicas that
+/// died (their leases ran out), waking the workers to run them. Only
+/// replicas sharing PostgreSQL need it: one SQLite process takes its own
+/// interrupted claims back when it starts.
+async fn keep_leases(store: Store, wake: Arc<Notify>, token: CancellationToken) {
+    let every = store.lease() / 3;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = token.cancelled() => return,
+        }
+        let now = now_ms();
+        if let Err(e) = store.renew_leases(now).await {
+            tracing::warn!(error = %e, "cannot renew this replica's claims yet");
+        }
+        match store.requeue_expired(now).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(steps = n, "took over the steps of a replica that stopped renewing its claims");
+                wake.notify_waiters();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for expired claims yet"),
+        }
+    }
+}
+
 /// Serves the HTTP server on `listener` until `shutdown`.
 fn start_http(
     listener: tokio::net::TcpListener,
@@ -299,7 +346,7 @@ fn start_http(
 /// (marked failed), and the rest go on.
 async fn process_deliveries(d: Arc<Dispatcher>, wake: Arc<Notify>, token: CancellationToken) {
     while !token.is_cancelled() {
-        let batch = match d.store.unprocessed_deliveries(256).await {
+        let batch = match d.store.claim_deliveries(256, now_ms()).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read stored deliveries");

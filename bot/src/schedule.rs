@@ -16,7 +16,7 @@ use crate::config::{parse_cron, Cron, ScheduleConfig};
 use crate::dispatch::Dispatcher;
 use crate::events::Event;
 use crate::metrics::Metrics;
-use crate::store::{now_ms, StoreError};
+use crate::store::{now_ms, Leadership, Role, StoreError};
 use crate::supervise::catch_panic;
 
 /// Longest sleep between checks, so a changed clock is noticed.
@@ -45,6 +45,8 @@ pub fn next_slot(schedule: &Cron, now_ms: i64) -> Option<i64> {
 pub struct Scheduler {
     jobs: Vec<(ScheduleConfig, Cron)>,
     dispatcher: Arc<Dispatcher>,
+    /// Replicas sharing a database fire each slot on one of them.
+    leadership: Leadership,
 }
 
 impl Scheduler {
@@ -60,7 +62,12 @@ impl Scheduler {
                 }
             })
             .collect();
-        Self { jobs, dispatcher }
+        let leadership = Leadership::new(&dispatcher.store, Role::Schedules);
+        Self {
+            jobs,
+            dispatcher,
+            leadership,
+        }
     }
 
     /// Fires every job whose slot came due; returns the (job, slot) pairs fired.
@@ -104,8 +111,13 @@ impl Scheduler {
         }
         while !shutdown.is_cancelled() {
             let now = now_ms();
-            if let Err(e) = self.run_due(now).await {
-                tracing::error!(error = %e, "scheduler could not reach the store");
+            // Asked at every slot: a leader that died is replaced at the
+            // first slot after its death. The slots fired are in the store,
+            // so the new leader neither repeats nor skips one.
+            if self.leadership.check().await {
+                if let Err(e) = self.run_due(now).await {
+                    tracing::error!(error = %e, "scheduler could not reach the store");
+                }
             }
             let next = self
                 .jobs
@@ -120,6 +132,7 @@ impl Scheduler {
                 _ = shutdown.cancelled() => {}
             }
         }
+        self.leadership.release().await;
     }
 }
 

@@ -13,6 +13,8 @@ const LOG_VARIABLES: [&str; 2] = ["SHEPHERD_LOG", "SHEPHERD_LOG_FORMAT"];
 /// Environment variables that override single keys, and the key each sets.
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("SHEPHERD_STORE_PATH", "store.path"),
+    ("SHEPHERD_STORE_URL", "store.url"),
+    ("SHEPHERD_REPLICA", "store.replica"),
     ("SHEPHERD_WEBHOOK_LISTEN", "webhook.listen"),
     (
         "SHEPHERD_WEBHOOK_LAUNCHPAD_SECRET",

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use shepherd_commands::Registry;
 use thiserror::Error;
@@ -75,16 +75,31 @@ pub struct Config {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// SQLite file; created with its tables on first start.
     pub path: PathBuf,
+    /// PostgreSQL instead (`postgres://user:password@host/db`), which
+    /// several replicas may share. A secret: it may hold a password.
+    pub url: Option<SecretString>,
+    /// PostgreSQL connections this replica may hold.
+    pub max_connections: u32,
+    /// This replica's name in its claims (default: host and pid). A
+    /// replica restarted under the same name takes its interrupted steps
+    /// back at once, instead of after their lease.
+    pub replica: Option<String>,
+    /// How long a dead replica's claims hold before others take them over.
+    pub lease_secs: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("shepherd.sqlite"),
+            url: None,
+            max_connections: 16,
+            replica: None,
+            lease_secs: 30,
         }
     }
 }
@@ -317,6 +332,17 @@ impl Config {
     /// text the bot relays (a service may echo a wrong token back).
     pub fn secrets(&self) -> Vec<SecretString> {
         let mut out: Vec<SecretString> = self.webhook.launchpad_secret.iter().cloned().collect();
+        // The store URL's password alone too: an error may quote it apart.
+        if let Some(url) = &self.store.url {
+            out.push(url.clone());
+            if let Some(password) = url::Url::parse(url.expose_secret())
+                .ok()
+                .and_then(|u| u.password().map(str::to_string))
+                .filter(|p| !p.is_empty())
+            {
+                out.push(SecretString::from(password));
+            }
+        }
         if let Some(d) = &self.chat.discord {
             out.extend(d.token.iter().cloned());
         }

@@ -84,7 +84,14 @@ impl Config {
             Some(v) if !v.expose_secret().is_empty() => "[redacted]",
             _ => "(unset)",
         };
-        let mut out = format!("store: sqlite {}\n", self.store.path.display());
+        let mut out = match &self.store.url {
+            Some(url) => format!(
+                "store: postgresql {} (replicas may share it; leases {} s)\n",
+                redact_url(url.expose_secret()),
+                self.store.lease_secs
+            ),
+            None => format!("store: sqlite {}\n", self.store.path.display()),
+        };
         out.push_str(&self.chat_summary());
         match self.webhook.listen {
             Some(a) => out.push_str(&format!(

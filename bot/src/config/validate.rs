@@ -11,6 +11,7 @@ impl Config {
     pub(super) fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         self.chat.validate()?;
+        self.validate_store()?;
         for (role, rc) in &self.roles {
             if let Some(m) = rc.members.iter().find(|m| !is_identity(m)) {
                 return bad(format!(
@@ -98,6 +99,26 @@ impl Config {
                     s.name
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn validate_store(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        let Some(url) = &self.store.url else {
+            return Ok(());
+        };
+        // Never quote the URL: it may hold a password.
+        let scheme = url.expose_secret().split("://").next().unwrap_or_default();
+        if !matches!(scheme, "postgres" | "postgresql") || !url.expose_secret().contains("://") {
+            return Err(ConfigError::Invalid(
+                "[store] url (or SHEPHERD_STORE_URL) must be a PostgreSQL URL, `postgres://user:password@host:port/database`; leave it unset for SQLite at store.path".into(),
+            ));
+        }
+        if self.store.lease_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "[store] lease_secs must be at least 1".into(),
+            ));
         }
         Ok(())
     }

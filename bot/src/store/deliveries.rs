@@ -2,10 +2,10 @@
 //! delivery id, so a redelivery has one effect), then processed from the
 //! store — the store is the queue.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::plans::insert_plan_on;
-use super::{Inserted, NewPlan, Store, StoreError};
+use super::{Backend, Inserted, NewPlan, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -98,8 +98,38 @@ impl Store {
     }
 
     /// Deliveries stored but not yet processed (e.g. the process died in between).
+    /// Claims up to `limit` unprocessed deliveries, oldest first, for this
+    /// replica until its lease runs out: those another live replica is
+    /// handling are left to it (on PostgreSQL, skipped without waiting),
+    /// and those a dead one held are taken over.
+    pub async fn claim_deliveries(&self, limit: i64, now: i64) -> Result<Vec<Delivery>, StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE deliveries SET claimed_by = $1, lease_until = $2
+             WHERE delivery_id IN (SELECT delivery_id FROM deliveries
+                WHERE processed_at IS NULL AND (lease_until IS NULL OR lease_until < $3 OR claimed_by = $1)
+                ORDER BY received_at, delivery_id LIMIT $4 {lock})
+             RETURNING delivery_id, source, event_type, received_at, body, hook_target"
+        );
+        let mut tx = self.write().await?;
+        let rows: Vec<Row> = sqlx::query_as(&sql)
+            .bind(&*self.replica)
+            .bind(now + self.lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut batch: Vec<Delivery> = rows.into_iter().map(delivery).collect();
+        // RETURNING promises no order.
+        batch.sort_by(|a, b| (a.received_at, &a.delivery_id).cmp(&(b.received_at, &b.delivery_id)));
+        Ok(batch)
+    }
+
     pub async fn unprocessed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
-        type Row = (String, String, String, i64, Vec<u8>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT delivery_id, source, event_type, received_at, body, hook_target FROM deliveries
              WHERE processed_at IS NULL ORDER BY received_at, delivery_id LIMIT $1",
@@ -107,29 +137,34 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(delivery_id, source, event_type, received_at, body, hook_target)| Delivery {
-                    delivery_id,
-                    source,
-                    event_type,
-                    received_at,
-                    body,
-                    hook_target,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(delivery).collect())
+    }
+}
+
+type Row = (String, String, String, i64, Vec<u8>, Option<String>);
+
+fn delivery(row: Row) -> Delivery {
+    let (delivery_id, source, event_type, received_at, body, hook_target) = row;
+    Delivery {
+        delivery_id,
+        source,
+        event_type,
+        received_at,
+        body,
+        hook_target,
     }
 }
 
 async fn mark_processed(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: &str,
     result: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE deliveries SET processed_at = $2, result = $3 WHERE delivery_id = $1")
+    sqlx::query(
+        "UPDATE deliveries SET processed_at = $2, result = $3, claimed_by = NULL, lease_until = NULL
+         WHERE delivery_id = $1",
+    )
         .bind(id)
         .bind(now)
         .bind(result)

@@ -1,9 +1,12 @@
-//! The store: Shepherd's durable memory, on sqlx.
+//! The store: Shepherd's durable memory, on sqlx's `Any` driver.
 //!
-//! SQLite (WAL) is the embedded default. Queries keep to SQL that PostgreSQL
-//! also speaks (`$N` parameters, `RETURNING`, no SQLite-only functions), so
-//! the scale-out issue can add a PostgreSQL pool beside this one without
-//! rewriting them. Migrations are embedded in the binary and run on open.
+//! SQLite (WAL) is the embedded default; PostgreSQL (`store.url`) lets
+//! several replicas share one database. Both run the same queries (`$N`
+//! parameters, `RETURNING`, `ON CONFLICT`, no backend-only functions); the
+//! few places that differ — how a writer takes its lock, `FOR UPDATE SKIP
+//! LOCKED` when claiming, leadership — ask [`Backend`]. Migrations are
+//! embedded in the binary, one folder per backend with the same numbering,
+//! and run on open.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -11,13 +14,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
 use thiserror::Error;
 
 mod audit;
 mod credentials;
 mod deliveries;
+mod leader;
 mod ledger;
 mod plan_lifecycle;
 mod plans;
@@ -25,12 +29,15 @@ mod schedule_state;
 mod snapshots;
 mod steps;
 mod subscriptions;
+#[doc(hidden)]
+pub mod testing;
 mod turns;
 mod webhooks;
 mod write_tx;
 
 pub use audit::AuditRecord;
 pub use deliveries::Delivery;
+pub use leader::{Leadership, Role};
 pub use plan_lifecycle::PlanControl;
 pub use plans::{Inserted, NewPlan, Origin, PlanProgress};
 pub use snapshots::Snapshot;
@@ -51,6 +58,10 @@ pub enum StoreError {
     /// The database file could not be opened or created.
     #[error("cannot open the store {path}: {reason}")]
     Open { path: PathBuf, reason: String },
+    /// The PostgreSQL server could not be reached or refused us (the URL,
+    /// which may hold a password, is not repeated).
+    #[error("cannot connect to the PostgreSQL store: {0}")]
+    Connect(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -65,12 +76,32 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One process owns the file: nothing to share, nothing to lease.
+    Sqlite,
+    /// Several replicas may share the database.
+    Postgres,
+}
+
+/// How long a claim (a step being applied, a delivery being handled)
+/// belongs to its replica unless renewed: a replica that dies without a
+/// word loses its claims this long after its last renewal.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    /// This process's name in `claimed_by` (see [`Store::with_replica`]).
+    replica: Arc<str>,
+    lease_ms: i64,
+    /// The PostgreSQL URL, for the leader's own connection.
+    url: Option<Arc<str>>,
     faults: Arc<Faults>,
-    /// Writers queue here before taking SQLite's write lock.
+    /// SQLite writers queue here before taking its one write lock.
     turns: Arc<turns::Turns>,
 }
 
@@ -85,17 +116,14 @@ struct Faults {
 impl Store {
     /// Opens (creating if needed) the SQLite file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a webhook is acknowledged only after its row is on disk.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+        sqlx::any::install_default_drivers();
+        // `mode=rwc`: create the file if missing. The other settings are
+        // per connection and not expressible in the URL: `after_connect`.
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let options = AnyConnectOptions::from_str(&url)?;
         let faults = Arc::new(Faults::default());
         let (f, g) = (faults.clone(), faults.clone());
-        let pool = SqlitePoolOptions::new()
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
             // Pooled connections and fresh ones alike.
             .before_acquire(move |conn, _| {
@@ -107,7 +135,10 @@ impl Store {
             })
             .after_connect(move |conn, _| {
                 let limit = g.max_pages.load(Ordering::Relaxed);
-                Box::pin(async move { apply_page_limit(conn, limit).await })
+                Box::pin(async move {
+                    sqlite_settings(conn).await?;
+                    apply_page_limit(conn, limit).await
+                })
             })
             .connect_with(options)
             .await
@@ -116,16 +147,72 @@ impl Store {
                 reason: open_reason(&e),
             })?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self {
+        Ok(Self::new(pool, Backend::Sqlite, None, faults))
+    }
+
+    /// Connects to PostgreSQL (`postgres://…`) and brings its schema up to
+    /// date; replicas starting together take turns (the migrator holds an
+    /// advisory lock).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Connect(connect_reason(&e)))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect(connect_reason(&e)))?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self::new(
             pool,
+            Backend::Postgres,
+            Some(url.into()),
+            Arc::default(),
+        ))
+    }
+
+    fn new(pool: AnyPool, backend: Backend, url: Option<Arc<str>>, faults: Arc<Faults>) -> Self {
+        Self {
+            pool,
+            backend,
+            replica: default_replica_name().into(),
+            lease_ms: DEFAULT_LEASE.as_millis() as i64,
+            url,
             faults,
             turns: Arc::default(),
-        })
+        }
+    }
+
+    /// Names this process in the claims it takes (default: host and pid).
+    /// A replica restarted under the same name takes its interrupted
+    /// claims back at once instead of waiting for their lease to run out.
+    pub fn with_replica(mut self, name: &str) -> Self {
+        self.replica = name.into();
+        self
+    }
+
+    /// How long claims last unless renewed (tests shorten it).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease_ms = (lease.as_millis() as i64).max(1);
+        self
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms as u64)
     }
 
     /// Test hook: make the database "full" once it has `extra` more pages
     /// than now (`Some`), or lift the limit (`None`). Real disks fill the
-    /// same way (SQLITE_FULL), but need root to shrink.
+    /// same way (SQLITE_FULL), but need root to shrink. SQLite only.
     #[doc(hidden)]
     pub async fn limit_pages_for_tests(&self, extra: Option<i64>) -> Result<(), StoreError> {
         let limit = match extra {
@@ -147,9 +234,45 @@ impl Store {
     }
 }
 
+/// `host-pid`: unique among live replicas, readable in the database.
+fn default_replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "shepherd".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Why PostgreSQL could not be reached, without the URL (it may hold a
+/// password).
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::Configuration(c) => format!("bad store.url: {c}"),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What every SQLite connection is opened with. FULL: a webhook is
+/// acknowledged only after its row is on disk.
+async fn sqlite_settings(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA foreign_keys = ON",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The test hook's page limit on one connection (0: never set).
 async fn apply_page_limit(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     limit: i64,
 ) -> Result<(), sqlx::Error> {
     if limit != 0 {
@@ -187,3 +310,7 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "replica_tests.rs"]
+mod replica_tests;

@@ -5,7 +5,7 @@
 use shepherd_commands::deliveries::PlanThread;
 use shepherd_commands::{PlanDraft, PlanState, StepState};
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{corrupt, AuditRecord, Store, StoreError};
 
@@ -134,7 +134,7 @@ impl Store {
 
     pub(super) async fn progress_in(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         plan_id: i64,
     ) -> Result<PlanProgress, StoreError> {
         let row: (
@@ -240,7 +240,7 @@ impl Store {
 /// Inserts a plan (its steps and audit record) inside the caller's
 /// transaction; a request seen before gets its existing plan.
 pub(super) async fn insert_plan_on(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     p: &NewPlan<'_>,
     now: i64,
 ) -> Result<Inserted, StoreError> {
@@ -285,7 +285,7 @@ pub(super) async fn insert_plan_on(
         .bind(action)
         .bind(StepState::Pending.as_str())
         .bind(now)
-        .bind(step.action.after_earlier_done())
+        .bind(i64::from(step.action.after_earlier_done()))
         .execute(&mut *tx)
         .await?;
     }

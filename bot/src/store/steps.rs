@@ -6,7 +6,7 @@
 use shepherd_commands::{Action, StepState};
 
 use super::plans::PlanProgress;
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, Backend, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct ClaimedStep {
@@ -70,34 +70,44 @@ const READY_TO_CHECK: &str = "s.state = 'waiting' AND p.state IN ('pending', 'ru
 /// `steps_runnable` index and stops at its first match — then the earlier.
 #[cfg(test)]
 pub(super) fn next_due_for_tests() -> String {
-    next_due(true)
+    next_due(true, "")
 }
 
-fn next_due(due_by_now: bool) -> String {
+/// `lock`: PostgreSQL's `FOR UPDATE OF s SKIP LOCKED` when claiming, so
+/// replicas claiming at once pass over each other's candidates instead of
+/// queueing behind them.
+fn next_due(due_by_now: bool, lock: &str) -> String {
     let bound = if due_by_now {
         "AND s.not_before <= $1"
     } else {
         ""
     };
-    let first = |ready: &str| {
+    let first = |ready: &str, name: &str| {
         format!(
             "SELECT id, nb, pid, sq FROM (SELECT s.id AS id, s.not_before AS nb, s.plan_id AS pid,
                     s.seq AS sq FROM steps s JOIN plans p ON p.id = s.plan_id
-             WHERE {ready} {bound} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1)"
+             WHERE {ready} {bound} ORDER BY s.not_before, s.plan_id, s.seq LIMIT 1 {lock}) {name}"
         )
     };
     format!(
-        "SELECT id, nb FROM ({} UNION ALL {}) ORDER BY nb, pid, sq LIMIT 1",
-        first(READY_TO_SEND),
-        first(READY_TO_CHECK)
+        "SELECT id, nb FROM ({} UNION ALL {}) due ORDER BY nb, pid, sq LIMIT 1",
+        first(READY_TO_SEND, "send"),
+        first(READY_TO_CHECK, "look")
     )
+}
+
+/// Who claims, and for how long.
+struct Claimer<'a> {
+    backend: Backend,
+    replica: &'a str,
+    lease_ms: i64,
 }
 
 impl Store {
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
         let mut tx = self.write().await?;
-        let claimed = claim_in(&mut tx, now).await?;
+        let claimed = claim_in(&mut tx, &self.claimer(), now).await?;
         // Also when nothing changed: ending the transaction keeps the
         // connection pooled.
         tx.commit().await?;
@@ -111,11 +121,13 @@ impl Store {
         sqlx::query(
             "UPDATE steps SET updated_at = $2,
                 state = CASE WHEN followed_since IS NULL THEN 'pending' ELSE 'waiting' END,
-                attempts = attempts - (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END)
-             WHERE id = $1 AND state = 'running'",
+                attempts = attempts - (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
+                claimed_by = NULL, lease_until = NULL
+             WHERE id = $1 AND state = 'running' AND claimed_by = $3",
         )
         .bind(step.step_id)
         .bind(now)
+        .bind(&*self.replica)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -196,10 +208,14 @@ impl Store {
             StepOutcome::Waiting { follow_ref, .. } => (Some(now), follow_ref.as_deref()),
             _ => (None, None),
         };
-        sqlx::query(
+        // Only while the claim is still ours: a replica whose lease ran out
+        // (it stalled, the step was taken over) must not write over the
+        // replica that has the step now.
+        let recorded = sqlx::query(
             "UPDATE steps SET state = $2, result = $3, error = $4, not_before = $5, updated_at = $6,
-                followed_since = COALESCE(followed_since, $7), follow_ref = COALESCE($8, follow_ref)
-             WHERE id = $1",
+                followed_since = COALESCE(followed_since, $7), follow_ref = COALESCE($8, follow_ref),
+                claimed_by = NULL, lease_until = NULL
+             WHERE id = $1 AND state = 'running' AND claimed_by = $9",
         )
         .bind(step.step_id)
         .bind(state.as_str())
@@ -209,8 +225,21 @@ impl Store {
         .bind(now)
         .bind(followed)
         .bind(follow_ref)
+        .bind(&*self.replica)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
+        if !recorded {
+            tracing::warn!(
+                step = step.step_id,
+                plan = step.plan_id,
+                "a step's claim was taken over before its outcome was recorded; the outcome is dropped"
+            );
+            let progress = self.progress_in(&mut tx, step.plan_id).await?;
+            tx.commit().await?;
+            return Ok((progress, None));
+        }
         // The attempt that sent the request ends here; later looks are not attempts.
         sqlx::query(
             "UPDATE step_attempts SET finished_at = $3, outcome = $4, detail = $5
@@ -227,7 +256,7 @@ impl Store {
         settle_plan(&mut tx, step.plan_id, failed, now).await?;
         let progress = self.progress_in(&mut tx, step.plan_id).await?;
         let next = if claim {
-            claim_in(&mut tx, now).await?
+            claim_in(&mut tx, &self.claimer(), now).await?
         } else {
             None
         };
@@ -235,30 +264,82 @@ impl Store {
         Ok((progress, next))
     }
 
-    /// After a crash, steps left `running` were interrupted mid-apply: put
-    /// them back to pending so they run again (adapters check before acting,
-    /// so a re-run of a call that did land is harmless). Returns how many.
+    /// At start: steps left `running` by this process's last run were
+    /// interrupted mid-apply, so they go back to pending and run again
+    /// (adapters check before acting, so a re-run of a call that did land
+    /// is harmless). On SQLite every running step is ours (one process
+    /// owns the file); on PostgreSQL only those claimed under this
+    /// replica's name, and those whose lease has run out — never a live
+    /// replica's. Returns how many.
     pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
+        let whose = match self.backend {
+            Backend::Sqlite => "TRUE",
+            Backend::Postgres => "(claimed_by = $2 OR lease_until IS NULL OR lease_until < $1)",
+        };
+        self.requeue_where(whose, now).await
+    }
+
+    /// Takes back the claims of other replicas that stopped renewing them
+    /// (they died): their steps run again here or elsewhere. This
+    /// replica's own claims are never taken back while it runs, even if a
+    /// renewal failed: its workers may still be applying them. Returns how many.
+    pub async fn requeue_expired(&self, now: i64) -> Result<u64, StoreError> {
+        self.requeue_where("lease_until < $1 AND claimed_by <> $2", now)
+            .await
+    }
+
+    async fn requeue_where(&self, whose: &str, now: i64) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        let running = format!("SELECT id FROM steps WHERE state = 'running' AND {whose}");
+        sqlx::query(&format!(
             "UPDATE step_attempts SET outcome = 'interrupted', finished_at = $1
-             WHERE outcome = 'running'",
-        )
+             WHERE outcome = 'running' AND step_id IN ({running})"
+        ))
         .bind(now)
+        .bind(&*self.replica)
         .execute(&mut *tx)
         .await?;
         // A step already followed goes back to being followed, not sent again.
-        let n = sqlx::query(
-            "UPDATE steps SET updated_at = $1,
+        let n = sqlx::query(&format!(
+            "UPDATE steps SET updated_at = $1, claimed_by = NULL, lease_until = NULL,
                 state = CASE WHEN followed_since IS NULL THEN 'pending' ELSE 'waiting' END
-             WHERE state = 'running'",
-        )
+             WHERE state = 'running' AND {whose}"
+        ))
         .bind(now)
+        .bind(&*self.replica)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// Renews the lease on every step this replica is applying and every
+    /// delivery it is handling; called well within the lease.
+    pub async fn renew_leases(&self, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE steps SET lease_until = $1 WHERE state = 'running' AND claimed_by = $2")
+            .bind(now + self.lease_ms)
+            .bind(&*self.replica)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE deliveries SET lease_until = $1 WHERE processed_at IS NULL AND claimed_by = $2",
+        )
+        .bind(now + self.lease_ms)
+        .bind(&*self.replica)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn claimer(&self) -> Claimer<'_> {
+        Claimer {
+            backend: self.backend,
+            replica: &self.replica,
+            lease_ms: self.lease_ms,
+        }
     }
 
     /// What each of a plan's first `limit` steps made (done ones, in order).
@@ -279,7 +360,7 @@ impl Store {
     pub async fn next_retry_at(&self) -> Result<Option<i64>, StoreError> {
         // ORDER BY … LIMIT 1 walks the index and stops at the first step
         // that may run; MIN() over the same condition would visit them all.
-        let at: Option<(i64, i64)> = sqlx::query_as(&next_due(false))
+        let at: Option<(i64, i64)> = sqlx::query_as(&next_due(false, ""))
             .fetch_optional(&self.pool)
             .await?;
         Ok(at.map(|(_, t)| t))
@@ -288,21 +369,26 @@ impl Store {
 
 /// Picks and claims the next runnable step inside the caller's transaction.
 async fn claim_in(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
+    by: &Claimer<'_>,
     now: i64,
 ) -> Result<Option<ClaimedStep>, StoreError> {
     // One statement picks and claims, so two claimers can never take the
-    // same step (PostgreSQL will add FOR UPDATE SKIP LOCKED to the subquery).
+    // same step; on PostgreSQL, replicas skip the rows others are claiming.
     // A look at a waiting step is not an attempt: only sends count
     // against the retry budget.
+    let lock = match by.backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE OF s SKIP LOCKED",
+    };
     let sql = format!(
-        "UPDATE steps SET state = 'running',
+        "UPDATE steps SET state = 'running', claimed_by = $2, lease_until = $3,
             attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
             first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
-         WHERE id = (SELECT id FROM ({}))
+         WHERE id = (SELECT id FROM ({}) next)
          RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
             followed_since, result, follow_ref",
-        next_due(true)
+        next_due(true, lock)
     );
     type Row = (
         i64,
@@ -316,10 +402,36 @@ async fn claim_in(
         Option<String>,
         Option<String>,
     );
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let claim = sqlx::query_as(&sql)
         .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(by.replica)
+        .bind(now + by.lease_ms);
+    let row: Option<Row> = match by.backend {
+        Backend::Sqlite => claim.fetch_optional(&mut *tx).await?,
+        Backend::Postgres => {
+            // Another replica may claim a step with the same idempotency
+            // key at this very moment: the unique index on running keys
+            // refuses the later claim. Only the claim is undone (the
+            // caller's transaction may hold a step's outcome); the step
+            // stays for a later round.
+            sqlx::query("SAVEPOINT claim").execute(&mut *tx).await?;
+            match claim.fetch_optional(&mut *tx).await {
+                Ok(row) => {
+                    sqlx::query("RELEASE SAVEPOINT claim")
+                        .execute(&mut *tx)
+                        .await?;
+                    row
+                }
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT claim")
+                        .execute(&mut *tx)
+                        .await?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
     let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
         row
     else {
@@ -363,7 +475,7 @@ async fn claim_in(
 /// where the others go on and the plan ends failed once all are through.
 /// A plan with no open step left is done (or failed, if a step failed).
 async fn settle_plan(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     plan_id: i64,
     failed: bool,
     now: i64,

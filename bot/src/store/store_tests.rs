@@ -2,6 +2,46 @@ use shepherd_commands::{Action, PlanDraft, PlanState, StepDraft};
 
 use super::*;
 
+/// Runs each case on a fresh SQLite file, then on a fresh PostgreSQL
+/// database (when a server is available: see `testing`).
+macro_rules! on_both_backends {
+    ($($case:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                let (_d, store) = super::temp_store().await;
+                super::$case(store).await;
+            })+
+        }
+        mod on_postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                if let Some(store) = super::postgres_store().await {
+                    super::$case(store).await;
+                }
+            })+
+        }
+    };
+}
+
+on_both_backends!(
+    one_request_makes_one_plan,
+    steps_are_claimed_in_order_and_only_when_released,
+    retries_wait_for_not_before_and_failures_skip_the_rest,
+    interrupted_steps_are_requeued,
+    confirmation_respects_expiry_and_cancel_skips_steps,
+    done_keys_are_found_across_plans,
+    deliveries_are_unique_by_id,
+    snapshots_subscriptions_and_slots_round_trip,
+    a_wide_plan_runs_width_steps_at_once,
+    a_close_waits_for_the_releases_before_it
+);
+
+async fn postgres_store() -> Option<Store> {
+    let url = testing::fresh_postgres_database().await?;
+    Some(Store::connect(&url, 4).await.unwrap())
+}
+
 async fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
@@ -36,7 +76,7 @@ fn origin() -> Origin {
     }
 }
 
-async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -> Inserted {
+pub(super) async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -> Inserted {
     let d = draft(keys);
     let o = origin();
     store
@@ -60,18 +100,14 @@ async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -
         .unwrap()
 }
 
-#[tokio::test]
-async fn one_request_makes_one_plan() {
-    let (_d, store) = temp_store().await;
+async fn one_request_makes_one_plan(store: Store) {
     let a = insert(&store, "console:line-1", &["k1"], PlanState::Pending).await;
     let b = insert(&store, "console:line-1", &["k1"], PlanState::Pending).await;
     assert!(matches!(a, Inserted::New(_)));
     assert_eq!(b, Inserted::Existing(a.id()));
 }
 
-#[tokio::test]
-async fn steps_are_claimed_in_order_and_only_when_released() {
-    let (_d, store) = temp_store().await;
+async fn steps_are_claimed_in_order_and_only_when_released(store: Store) {
     insert(&store, "parked", &["p1"], PlanState::AwaitingConfirmation).await;
     insert(&store, "dry", &["d1"], PlanState::DryRun).await;
     let id = insert(&store, "r", &["a", "b"], PlanState::Pending)
@@ -102,9 +138,7 @@ async fn steps_are_claimed_in_order_and_only_when_released() {
     );
 }
 
-#[tokio::test]
-async fn retries_wait_for_not_before_and_failures_skip_the_rest() {
-    let (_d, store) = temp_store().await;
+async fn retries_wait_for_not_before_and_failures_skip_the_rest(store: Store) {
     insert(&store, "r", &["a", "b"], PlanState::Pending).await;
     let s = store.claim_next(0).await.unwrap().unwrap();
     let retry = StepOutcome::Retry {
@@ -128,9 +162,7 @@ async fn retries_wait_for_not_before_and_failures_skip_the_rest() {
     );
 }
 
-#[tokio::test]
-async fn interrupted_steps_are_requeued() {
-    let (_d, store) = temp_store().await;
+async fn interrupted_steps_are_requeued(store: Store) {
     insert(&store, "r", &["a"], PlanState::Pending).await;
     let s = store.claim_next(0).await.unwrap().unwrap();
     assert_eq!(store.requeue_interrupted(5).await.unwrap(), 1);
@@ -138,9 +170,7 @@ async fn interrupted_steps_are_requeued() {
     assert_eq!((again.step_id, again.attempts), (s.step_id, 2));
 }
 
-#[tokio::test]
-async fn confirmation_respects_expiry_and_cancel_skips_steps() {
-    let (_d, store) = temp_store().await;
+async fn confirmation_respects_expiry_and_cancel_skips_steps(store: Store) {
     let id = insert(&store, "r", &["a"], PlanState::AwaitingConfirmation)
         .await
         .id();
@@ -178,9 +208,7 @@ async fn confirmation_respects_expiry_and_cancel_skips_steps() {
     );
 }
 
-#[tokio::test]
-async fn done_keys_are_found_across_plans() {
-    let (_d, store) = temp_store().await;
+async fn done_keys_are_found_across_plans(store: Store) {
     let first = insert(&store, "r1", &["same"], PlanState::Pending)
         .await
         .id();
@@ -198,9 +226,7 @@ async fn done_keys_are_found_across_plans() {
     assert_eq!(store.key_done_by("other", s2.step_id).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn deliveries_are_unique_by_id() {
-    let (_d, store) = temp_store().await;
+async fn deliveries_are_unique_by_id(store: Store) {
     let d = Delivery {
         delivery_id: "abc".into(),
         source: "launchpad".into(),
@@ -226,9 +252,7 @@ async fn deliveries_are_unique_by_id() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn snapshots_subscriptions_and_slots_round_trip() {
-    let (_d, store) = temp_store().await;
+async fn snapshots_subscriptions_and_slots_round_trip(store: Store) {
     for (i, body) in [b"one".to_vec(), b"two".to_vec()].into_iter().enumerate() {
         let s = Snapshot {
             id: 0,
@@ -275,7 +299,7 @@ async fn snapshots_subscriptions_and_slots_round_trip() {
     );
 }
 
-fn delivery(n: usize) -> Delivery {
+pub(super) fn delivery(n: usize) -> Delivery {
     Delivery {
         delivery_id: format!("d{n}"),
         source: "launchpad".into(),
@@ -383,9 +407,7 @@ async fn claiming_the_next_step_sorts_nothing() {
 
 /// A bulk plan has up to `width` steps in flight; finishing one lets the
 /// next go; a plan of width 1 still runs one step at a time.
-#[tokio::test]
-async fn a_wide_plan_runs_width_steps_at_once() {
-    let (_d, store) = temp_store().await;
+async fn a_wide_plan_runs_width_steps_at_once(store: Store) {
     let d = draft(&["w1", "w2", "w3", "w4", "w5"]);
     let o = origin();
     let mut plan = NewPlan::released("wide", "bugs", "console:alice", &o, &d);
@@ -423,9 +445,7 @@ async fn a_wide_plan_runs_width_steps_at_once() {
 
 /// A close waits until every earlier step of its plan is done — not merely
 /// sent and waiting on the world.
-#[tokio::test]
-async fn a_close_waits_for_the_releases_before_it() {
-    let (_d, store) = temp_store().await;
+async fn a_close_waits_for_the_releases_before_it(store: Store) {
     let release = StepDraft {
         key: "r".into(),
         action: Action::ReleaseSnap {

@@ -8,29 +8,32 @@
 //! for good ("database is locked"). So a transaction here is plain SQL on a
 //! connection of its own, and a connection whose transaction did not
 //! commit is closed rather than returned: closing rolls back whatever is
-//! left, and the pool opens a fresh connection when it needs one.
+//! left, and the pool opens a fresh connection when it needs one. The same
+//! holds on PostgreSQL, where a connection cut mid-transaction (a server
+//! restart) must not go back to the pool either.
 //!
-//! Writers take turns in this process before asking SQLite for its write
-//! lock (see `turns`).
+//! SQLite writers take turns in this process before asking for its one
+//! write lock (see `turns`); PostgreSQL writers lock rows, not the
+//! database, and go at once.
 
 use std::ops::{Deref, DerefMut};
 
 use super::turns::Turn;
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection};
+use sqlx::{Any, AnyConnection};
 
 pub(crate) struct WriteTx {
-    conn: PoolConnection<Sqlite>,
+    conn: PoolConnection<Any>,
     committed: bool,
     // Declared last: released after the connection is handled.
-    _turn: Turn,
+    _turn: Option<Turn>,
 }
 
 impl Store {
-    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock
-    /// up front (waiting out `busy_timeout`), so a transaction that reads
-    /// before it writes cannot fail to upgrade its lock halfway.
+    /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` takes the
+    /// write lock up front (waiting out `busy_timeout`), so a transaction
+    /// that reads before it writes cannot fail to upgrade its lock halfway.
     pub(crate) async fn write(&self) -> Result<WriteTx, StoreError> {
         self.write_in_turn(false).await
     }
@@ -42,7 +45,10 @@ impl Store {
     }
 
     async fn write_in_turn(&self, urgent: bool) -> Result<WriteTx, StoreError> {
-        let turn = self.turns.take(urgent).await;
+        let (turn, begin) = match self.backend {
+            Backend::Sqlite => (Some(self.turns.take(urgent).await), "BEGIN IMMEDIATE"),
+            Backend::Postgres => (None, "BEGIN"),
+        };
         let conn = self.pool.acquire().await?;
         // The guard exists before BEGIN runs: if this future is dropped (or
         // BEGIN fails) midway, the connection is closed, not pooled in an
@@ -52,9 +58,7 @@ impl Store {
             committed: false,
             _turn: turn,
         };
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *tx.conn)
-            .await?;
+        sqlx::query(begin).execute(&mut *tx.conn).await?;
         Ok(tx)
     }
 }
@@ -79,15 +83,15 @@ impl Drop for WriteTx {
 }
 
 impl Deref for WriteTx {
-    type Target = SqliteConnection;
+    type Target = AnyConnection;
 
-    fn deref(&self) -> &SqliteConnection {
+    fn deref(&self) -> &AnyConnection {
         &self.conn
     }
 }
 
 impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.conn
     }
 }

@@ -1,0 +1,187 @@
+//! Replicas sharing one PostgreSQL database: claims, leases, the
+//! one-running-step-per-key rule and leadership. Each test opens two
+//! stores (two replicas) on a fresh database; without a server they skip
+//! (see `testing`).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use shepherd_commands::PlanState;
+
+use super::tests::{delivery, insert};
+use super::*;
+
+const LEASE: Duration = Duration::from_millis(1_000);
+
+/// Replicas `a` and `b` on one fresh database.
+async fn two_replicas() -> Option<(Store, Store)> {
+    let url = testing::fresh_postgres_database().await?;
+    let open = |name: &'static str| {
+        let url = url.clone();
+        async move {
+            Store::connect(&url, 8)
+                .await
+                .unwrap()
+                .with_replica(name)
+                .with_lease(LEASE)
+        }
+    };
+    Some((open("a").await, open("b").await))
+}
+
+#[tokio::test]
+async fn replicas_claiming_at_once_never_share_a_step() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    // 40 one-step plans, claimed by 8 claimers on each replica at once.
+    for i in 0..40 {
+        insert(&a, &format!("r{i}"), &[&format!("k{i}")], PlanState::Pending).await;
+    }
+    let mut claimers = Vec::new();
+    for store in [a.clone(), b.clone()] {
+        for _ in 0..8 {
+            let store = store.clone();
+            claimers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(s) = store.claim_next(0).await.unwrap() {
+                    mine.push(s.step_id);
+                }
+                mine
+            }));
+        }
+    }
+    let mut all = Vec::new();
+    for c in claimers {
+        all.extend(c.await.unwrap());
+    }
+    let distinct: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (40, 40), "each step claimed once");
+}
+
+#[tokio::test]
+async fn one_key_never_runs_on_two_replicas_at_once() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    // 30 plans, all with the same key: whatever the interleaving, at most
+    // one of them is running at any moment.
+    for i in 0..30 {
+        insert(&a, &format!("r{i}"), &["same"], PlanState::Pending).await;
+    }
+    let mut claimers = Vec::new();
+    for store in [a.clone(), b.clone(), a.clone(), b.clone()] {
+        claimers.push(tokio::spawn(async move {
+            let mut n = 0;
+            for _ in 0..200 {
+                if let Some(s) = store.claim_next(0).await.unwrap() {
+                    n += 1;
+                    let (running,): (i64,) =
+                        sqlx::query_as("SELECT COUNT(*) FROM steps WHERE state = 'running'")
+                            .fetch_one(&store.pool)
+                            .await
+                            .unwrap();
+                    assert_eq!(running, 1, "two steps with one key running at once");
+                    store
+                        .finish_step(&s, &StepOutcome::Done("ok".into()), 1)
+                        .await
+                        .unwrap();
+                }
+            }
+            n
+        }));
+    }
+    let mut done = 0;
+    for c in claimers {
+        done += c.await.unwrap();
+    }
+    assert_eq!(done, 30, "every plan's step ran once");
+}
+
+#[tokio::test]
+async fn a_dead_replicas_steps_are_taken_over_when_its_lease_runs_out() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    insert(&a, "r", &["k"], PlanState::Pending).await;
+    let taken = a.claim_next(0).await.unwrap().unwrap();
+    // b starting up never takes a live replica's step…
+    assert_eq!(b.requeue_interrupted(10).await.unwrap(), 0);
+    // … nor one whose lease is still running.
+    assert_eq!(b.requeue_expired(500).await.unwrap(), 0);
+    // a renews (it is alive)…
+    a.renew_leases(900).await.unwrap();
+    assert_eq!(b.requeue_expired(1_500).await.unwrap(), 0);
+    // … then dies: once the lease has run out, b takes the step over.
+    assert_eq!(b.requeue_expired(2_000).await.unwrap(), 1);
+    let again = b.claim_next(2_001).await.unwrap().unwrap();
+    assert_eq!((again.step_id, again.attempts), (taken.step_id, 2));
+    // a comes back to life and reports: its outcome is dropped, b's stands.
+    a.finish_step(&taken, &StepOutcome::Failed("late".into()), 2_002)
+        .await
+        .unwrap();
+    let p = b
+        .finish_step(&again, &StepOutcome::Done("ok".into()), 2_003)
+        .await
+        .unwrap();
+    assert_eq!(p.state, PlanState::Done);
+}
+
+#[tokio::test]
+async fn a_replica_restarted_under_its_name_takes_its_steps_back_at_once() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    insert(&a, "r", &["k"], PlanState::Pending).await;
+    a.claim_next(0).await.unwrap().unwrap();
+    // b is alive meanwhile; "a" restarts (same name) long before the lease ends.
+    let a2 = a.clone().with_replica("a");
+    assert_eq!(b.requeue_interrupted(10).await.unwrap(), 0);
+    assert_eq!(a2.requeue_interrupted(10).await.unwrap(), 1);
+    assert!(a2.claim_next(11).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn deliveries_are_claimed_by_one_replica_until_its_lease_runs_out() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    for n in 0..5 {
+        a.record_delivery(&delivery(n)).await.unwrap();
+    }
+    let mine = a.claim_deliveries(3, 0).await.unwrap();
+    assert_eq!(mine.len(), 3);
+    let theirs = b.claim_deliveries(10, 1).await.unwrap();
+    assert_eq!(theirs.len(), 2, "b gets only those a did not claim");
+    let overlap = mine
+        .iter()
+        .filter(|d| theirs.iter().any(|t| t.delivery_id == d.delivery_id))
+        .count();
+    assert_eq!(overlap, 0);
+    a.mark_deliveries_processed(&[(mine[0].delivery_id.clone(), "recorded".into())], 2)
+        .await
+        .unwrap();
+    // a dies. Until its lease runs out, b handles only its own two…
+    assert_eq!(b.claim_deliveries(10, 500).await.unwrap().len(), 2);
+    // … then takes over the two a never finished.
+    assert_eq!(b.claim_deliveries(10, 2_000).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn one_replica_leads_and_another_takes_over_when_it_goes() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    let (la, lb) = (
+        Leadership::new(&a, Role::Schedules),
+        Leadership::new(&b, Role::Schedules),
+    );
+    assert!(la.check().await);
+    assert!(!lb.check().await, "the lead is taken");
+    assert!(la.check().await, "and kept");
+    // Another role is led independently.
+    assert!(Leadership::new(&b, Role::ChatGateway).check().await);
+    la.release().await;
+    assert!(lb.check().await, "taken over at the next check");
+    assert!(!la.check().await);
+}
