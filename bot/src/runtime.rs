@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
 use shepherd_commands::registry::RegistryError;
 use shepherd_commands::{Command, Registry};
-use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -117,6 +117,9 @@ pub struct Extras {
     /// `webhook.listen`) so it knows the port before start — the sandbox
     /// puts it in `webhook.public_url`.
     pub listener: Option<tokio::net::TcpListener>,
+    /// A store the caller opened (the tests' PostgreSQL database) instead
+    /// of the one `[store]` names.
+    pub store: Option<Store>,
 }
 
 /// A started bot. Drop-safe, but `stop` is the orderly way out.
@@ -150,7 +153,10 @@ pub async fn start_with(
     applier: Option<Arc<dyn Applier>>,
     extras: Extras,
 ) -> Result<Running, RuntimeError> {
-    let store = open_store(config).await?;
+    let store = match extras.store {
+        Some(store) => store,
+        None => open_store(config).await?,
+    };
     let redactor = Arc::new(Redactor::new(config.secrets()));
     // Everything the bot says passes the redactor: a service may echo a secret.
     let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
@@ -312,7 +318,10 @@ async fn keep_leases(store: Store, wake: Arc<Notify>, token: CancellationToken) 
         match store.requeue_expired(now).await {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(steps = n, "took over the steps of a replica that stopped renewing its claims");
+                tracing::info!(
+                    steps = n,
+                    "took over the steps of a replica that stopped renewing its claims"
+                );
                 wake.notify_waiters();
             }
             Err(e) => tracing::warn!(error = %e, "cannot look for expired claims yet"),

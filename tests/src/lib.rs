@@ -84,6 +84,47 @@ pub struct Harness {
     reader: JoinHandle<()>,
 }
 
+/// Set to `postgres`: the end-to-end tests run on PostgreSQL (a server
+/// from `SHEPHERD_TEST_POSTGRES_URL`), each store path standing for a
+/// fresh database of its own — so a test that restarts the bot on the
+/// same path finds the same database.
+pub const STORE_VAR: &str = "SHEPHERD_TEST_STORE";
+
+/// Whether the end-to-end tests run on PostgreSQL (see [`STORE_VAR`]).
+pub fn on_postgres() -> bool {
+    std::env::var(STORE_VAR).is_ok_and(|v| v == "postgres")
+}
+
+/// The store at `path` as the bot under test sees it: the SQLite file, or
+/// on PostgreSQL the database standing for it.
+pub async fn open_store(path: &Path) -> shepherd::store::Store {
+    use shepherd::store::{testing, Store};
+    if !on_postgres() {
+        return Store::open(path).await.expect("store opens");
+    }
+    static DATABASES: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let known = DATABASES
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, url)| url.clone());
+    let url = match known {
+        Some(url) => url,
+        None => {
+            let url = testing::fresh_postgres_database()
+                .await
+                .expect("SHEPHERD_TEST_STORE=postgres needs SHEPHERD_TEST_POSTGRES_URL");
+            DATABASES
+                .lock()
+                .unwrap()
+                .push((path.to_path_buf(), url.clone()));
+            url
+        }
+    };
+    Store::connect(&url, 8).await.expect("store connects")
+}
+
 impl Harness {
     /// Starts the bot on `config`; `applier` defaults to the real one (chat announcements).
     pub async fn start(config: &Config, applier: Option<Arc<dyn Applier>>) -> Self {
@@ -94,8 +135,11 @@ impl Harness {
     pub async fn start_with(
         config: &Config,
         applier: Option<Arc<dyn Applier>>,
-        extras: runtime::Extras,
+        mut extras: runtime::Extras,
     ) -> Self {
+        if on_postgres() && extras.store.is_none() {
+            extras.store = Some(open_store(&config.store.path).await);
+        }
         let (input, bot_in) = tokio::io::duplex(1 << 16);
         let (bot_out, out) = tokio::io::duplex(1 << 16);
         let chat = Arc::new(ConsoleChat::new(

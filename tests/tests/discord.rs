@@ -68,9 +68,20 @@ async fn start(extra: &str) -> Bot {
     let config = load_config(&config_text(&fake, &path, extra));
     let chat = connect(&config).await.expect("connects");
     let running = Arc::new(
-        runtime::start(&config, chat.chat(), None)
-            .await
-            .expect("bot starts"),
+        runtime::start_with(
+            &config,
+            chat.chat(),
+            None,
+            runtime::Extras {
+                store: match shepherd_tests::on_postgres() {
+                    true => Some(shepherd_tests::open_store(&path).await),
+                    false => None,
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("bot starts"),
     );
     let serving = running.clone();
     tokio::spawn(async move { serving.serve_chat(true).await });

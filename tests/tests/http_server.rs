@@ -161,6 +161,6 @@ async fn shutdown_finishes_the_request_in_flight_and_takes_no_new_one() {
         .await
         .expect("shutdown ends once the request is answered")
         .unwrap();
-    let store = shepherd::store::Store::open(&path).await.unwrap();
+    let store = shepherd_tests::open_store(&path).await;
     assert!(store.delivery_status("in-flight").await.unwrap().is_some());
 }

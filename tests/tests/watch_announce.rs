@@ -239,7 +239,7 @@ async fn a_poll_asked_for_in_chat_runs_the_slots_poll() {
     let cfg = config(&path, &site);
     let extras = Extras {
         commands: vec![Box::new(Poll)],
-        listener: None,
+        ..Extras::default()
     };
     let mut h = Harness::start_with(&cfg, None, extras).await;
     h.ask(

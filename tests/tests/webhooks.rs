@@ -193,7 +193,7 @@ async fn deliveries_stored_before_a_crash_are_processed_at_start() {
     let (_d, path) = temp_store();
     let cfg = config(&path);
     {
-        let store = shepherd::store::Store::open(&path).await.unwrap();
+        let store = shepherd_tests::open_store(&path).await;
         let d = Delivery {
             delivery_id: "4242".into(),
             source: "launchpad".into(),

@@ -22,7 +22,7 @@ impl Executor {
                 let made = self.what_was_made(p).await;
                 (format!("{head} done ✓ {}{made}", p.summary), false)
             }
-            (PlanState::Failed, StepOutcome::Failed(e)) => {
+            (PlanState::Failed, StepOutcome::Failed(e)) if p.total - p.done <= 1 => {
                 self.audit_end(p, "failed", e).await;
                 (
                     format!(
@@ -31,6 +31,13 @@ impl Executor {
                     ),
                     true,
                 )
+            }
+            // A bulk plan's steps go on past a failure; it ends failed
+            // when the last one is through, whichever that is.
+            (PlanState::Failed, _) => {
+                let text = self.failures(p).await;
+                self.audit_end(p, "failed", &text).await;
+                (format!("{head} {text} — `!show {id}` for details"), true)
             }
             // A followed step says where it stands — when that changed.
             (_, StepOutcome::Waiting { note, .. }) => {
@@ -80,6 +87,32 @@ impl Executor {
             Err(e) => {
                 tracing::warn!(error = %e, plan = p.plan_id, "could not read the plan's results");
                 String::new()
+            }
+        }
+    }
+
+    /// "3 of 200 steps failed: step 8: …; step 71: …; step 171: …".
+    async fn failures(&self, p: &PlanProgress) -> String {
+        match self.store.step_failures(p.plan_id, FAILURES_LISTED).await {
+            Ok((count, first)) => {
+                let listed: Vec<String> = first
+                    .iter()
+                    .map(|(seq, e)| format!("step {seq}: {e}"))
+                    .collect();
+                let more = if count as usize > first.len() {
+                    "; …"
+                } else {
+                    ""
+                };
+                format!(
+                    "{count} of {} steps failed: {}{more}",
+                    p.total,
+                    listed.join("; ")
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, plan = p.plan_id, "could not read the plan's failures");
+                "failed".into()
             }
         }
     }
@@ -134,6 +167,8 @@ impl Executor {
 const MADE_LISTED: u32 = 5;
 /// Plans with at most this many steps say each followed step's end.
 const SAID_EACH: u32 = 10;
+/// Failed steps a bulk plan's last line names (the rest: `!show`).
+const FAILURES_LISTED: u32 = 3;
 
 /// The bar of a progress line, without its count.
 fn bar(done: u32, total: u32) -> String {

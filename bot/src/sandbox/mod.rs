@@ -253,6 +253,7 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
     let extras = runtime::Extras {
         commands: vec![Box::new(poll::Poll)],
         listener: Some(listener),
+        store: None,
     };
     let bot = runtime::start_with(&config, chat, None, extras).await?;
     if let Some(p) = &bot.handles.proposed {

@@ -102,7 +102,11 @@ impl Store {
     /// replica until its lease runs out: those another live replica is
     /// handling are left to it (on PostgreSQL, skipped without waiting),
     /// and those a dead one held are taken over.
-    pub async fn claim_deliveries(&self, limit: i64, now: i64) -> Result<Vec<Delivery>, StoreError> {
+    pub async fn claim_deliveries(
+        &self,
+        limit: i64,
+        now: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
         let lock = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",

@@ -65,7 +65,10 @@ impl Leadership {
             if sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok() {
                 return true;
             }
-            tracing::warn!(role = self.role.name(), "lost the lead: its database connection broke");
+            tracing::warn!(
+                role = self.role.name(),
+                "lost the lead: its database connection broke"
+            );
             *held = None;
         }
         if held.is_none() {
@@ -86,7 +89,11 @@ impl Leadership {
             .await;
         match taken {
             Ok((true,)) => {
-                tracing::info!(role = self.role.name(), replica = self.store.replica(), "took the lead");
+                tracing::info!(
+                    role = self.role.name(),
+                    replica = self.store.replica(),
+                    "took the lead"
+                );
                 *leading = true;
                 true
             }
@@ -102,7 +109,15 @@ impl Leadership {
     /// Gives the lead up (an orderly stop): the next replica need not
     /// wait for this connection to be noticed gone.
     pub async fn release(&self) {
-        if let Some((conn, _)) = self.held.lock().await.take() {
+        if let Some((mut conn, leading)) = self.held.lock().await.take() {
+            // Unlocked before closing: the server ends a closed session's
+            // locks a moment later, not before `close` returns.
+            if leading {
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(self.role.lock_key())
+                    .execute(&mut conn)
+                    .await;
+            }
             let _ = conn.close().await;
         }
     }

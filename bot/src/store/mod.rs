@@ -271,10 +271,7 @@ async fn sqlite_settings(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Err
 }
 
 /// The test hook's page limit on one connection (0: never set).
-async fn apply_page_limit(
-    conn: &mut sqlx::AnyConnection,
-    limit: i64,
-) -> Result<(), sqlx::Error> {
+async fn apply_page_limit(conn: &mut sqlx::AnyConnection, limit: i64) -> Result<(), sqlx::Error> {
     if limit != 0 {
         // Negative = lifted: SQLite clamps to its maximum.
         let pages = if limit > 0 {

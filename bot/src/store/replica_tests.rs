@@ -36,7 +36,13 @@ async fn replicas_claiming_at_once_never_share_a_step() {
     };
     // 40 one-step plans, claimed by 8 claimers on each replica at once.
     for i in 0..40 {
-        insert(&a, &format!("r{i}"), &[&format!("k{i}")], PlanState::Pending).await;
+        insert(
+            &a,
+            &format!("r{i}"),
+            &[&format!("k{i}")],
+            PlanState::Pending,
+        )
+        .await;
     }
     let mut claimers = Vec::new();
     for store in [a.clone(), b.clone()] {
@@ -56,7 +62,11 @@ async fn replicas_claiming_at_once_never_share_a_step() {
         all.extend(c.await.unwrap());
     }
     let distinct: BTreeSet<i64> = all.iter().copied().collect();
-    assert_eq!((all.len(), distinct.len()), (40, 40), "each step claimed once");
+    assert_eq!(
+        (all.len(), distinct.len()),
+        (40, 40),
+        "each step claimed once"
+    );
 }
 
 #[tokio::test]

@@ -253,14 +253,21 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let failed = matches!(outcome, StepOutcome::Failed(_));
-        settle_plan(&mut tx, step.plan_id, failed, now).await?;
+        settle_plan(&mut tx, self.backend, step.plan_id, failed, now).await?;
         let progress = self.progress_in(&mut tx, step.plan_id).await?;
-        let next = if claim {
-            claim_in(&mut tx, &self.claimer(), now).await?
-        } else {
-            None
+        let next = match (claim, self.backend) {
+            (true, Backend::Sqlite) => claim_in(&mut tx, &self.claimer(), now).await?,
+            _ => None,
         };
         tx.commit().await?;
+        // On PostgreSQL the next claim is a transaction of its own: it
+        // would otherwise hold this plan's row while waiting for another
+        // plan's (a deadlock with a replica doing the opposite), and
+        // commits there cost no fsync wait of ours.
+        let next = match (claim, self.backend) {
+            (true, Backend::Postgres) => self.claim_next(now).await?,
+            _ => next,
+        };
         Ok((progress, next))
     }
 
@@ -318,11 +325,13 @@ impl Store {
     /// delivery it is handling; called well within the lease.
     pub async fn renew_leases(&self, now: i64) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE steps SET lease_until = $1 WHERE state = 'running' AND claimed_by = $2")
-            .bind(now + self.lease_ms)
-            .bind(&*self.replica)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE steps SET lease_until = $1 WHERE state = 'running' AND claimed_by = $2",
+        )
+        .bind(now + self.lease_ms)
+        .bind(&*self.replica)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE deliveries SET lease_until = $1 WHERE processed_at IS NULL AND claimed_by = $2",
         )
@@ -354,6 +363,27 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(r,)| r).collect())
+    }
+
+    /// How many of a plan's steps failed, and the first `limit` of them
+    /// (seq and error), in order.
+    pub async fn step_failures(
+        &self,
+        plan_id: i64,
+        limit: u32,
+    ) -> Result<(u32, Vec<(u32, String)>), StoreError> {
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT seq, error FROM steps WHERE plan_id = $1 AND state = 'failed' ORDER BY seq",
+        )
+        .bind(plan_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let first = rows
+            .iter()
+            .take(limit as usize)
+            .map(|(seq, e)| (*seq as u32, e.clone().unwrap_or_default()))
+            .collect();
+        Ok((rows.len() as u32, first))
     }
 
     /// The earliest `not_before` of a waiting retry, so the executor can sleep until then.
@@ -474,13 +504,22 @@ async fn claim_in(
 /// are skipped) — except in a bulk plan (width > 1) of independent steps,
 /// where the others go on and the plan ends failed once all are through.
 /// A plan with no open step left is done (or failed, if a step failed).
+///
+/// On PostgreSQL the plan's row is locked first: replicas finishing a
+/// plan's last two steps at once would otherwise each count the other's
+/// step as still open, and neither would end the plan.
 async fn settle_plan(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     plan_id: i64,
     failed: bool,
     now: i64,
 ) -> Result<(), StoreError> {
-    let (width,): (i64,) = sqlx::query_as("SELECT width FROM plans WHERE id = $1")
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE",
+    };
+    let (width,): (i64,) = sqlx::query_as(&format!("SELECT width FROM plans WHERE id = $1 {lock}"))
         .bind(plan_id)
         .fetch_one(&mut *tx)
         .await?;

@@ -76,7 +76,12 @@ fn origin() -> Origin {
     }
 }
 
-pub(super) async fn insert(store: &Store, request: &str, keys: &[&str], state: PlanState) -> Inserted {
+pub(super) async fn insert(
+    store: &Store,
+    request: &str,
+    keys: &[&str],
+    state: PlanState,
+) -> Inserted {
     let d = draft(keys);
     let o = origin();
     store

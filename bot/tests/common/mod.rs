@@ -3,6 +3,8 @@
 //! stdout followed, stdin closed to end it. Each test file uses part of it.
 #![allow(dead_code)]
 
+pub mod replicas;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};

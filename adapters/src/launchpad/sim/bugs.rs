@@ -102,6 +102,12 @@ pub(super) fn task(
             "User does not have sufficient permissions to edit the bug task milestone.",
         );
     }
+    if st.locked_bugs.contains(&st.world.bugs[bi].id) {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "This bug is locked: only its project's security contacts may edit it.",
+        );
+    }
     if st.stale(&path, req.headers) {
         return text(StatusCode::PRECONDITION_FAILED, "");
     }

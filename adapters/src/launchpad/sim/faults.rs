@@ -55,6 +55,19 @@ pub(super) fn take(faults: &mut VecDeque<Fault>, method: &Method) -> Option<Trou
     faults.remove(i).map(|f| f.trouble)
 }
 
+/// A fault for this request at the configured random rate: 502 and 503
+/// alike, and one in ten a timeout.
+pub(super) fn at_random(st: &super::state::Inner) -> Option<Trouble> {
+    if st.fault_percent == 0 || fastrand::u32(0..100) >= st.fault_percent {
+        return None;
+    }
+    Some(match fastrand::u32(0..10) {
+        0 => Trouble::Slow(st.fault_timeout),
+        n if n % 2 == 1 => Trouble::Status(502, "Bad Gateway".into()),
+        _ => Trouble::Status(503, "Service Unavailable".into()),
+    })
+}
+
 /// The answer that replaces the normal one, if any (`Slow` has none).
 pub(super) fn answer(trouble: &Trouble) -> Option<Response> {
     match trouble {

@@ -166,6 +166,20 @@ impl LaunchpadSim {
         self.fault(Some(method), 1, Trouble::Redirect(status, location));
     }
 
+    /// From now on, `percent` of requests (at random) get 502 or 503, or
+    /// — one fault in ten — are answered `timeout` late (set it beyond the
+    /// client's timeout).
+    pub fn fail_at_random(&self, percent: u32, timeout: std::time::Duration) {
+        let mut st = lock(&self.inner);
+        st.fault_percent = percent.min(100);
+        st.fault_timeout = timeout;
+    }
+
+    /// Bug `id` is locked: every edit of its tasks is refused (401), for good.
+    pub fn lock_bug(&self, id: u64) {
+        lock(&self.inner).locked_bugs.push(id);
+    }
+
     /// The next request of `method` is answered `delay` late.
     pub fn slow_next_on(&self, method: Method, delay: std::time::Duration) {
         self.fault(Some(method), 1, Trouble::Slow(delay));

@@ -84,7 +84,8 @@ async fn trouble(s: &Shared, method: &Method, path: &str, headers: &HeaderMap) -
     let (latency, trouble) = {
         let mut st = lock(s);
         st.received.push(Received::new(method, path, headers));
-        (st.latency, faults::take(&mut st.faults, method))
+        let injected = faults::take(&mut st.faults, method);
+        (st.latency, injected.or_else(|| faults::at_random(&st)))
     };
     let delay = match &trouble {
         Some(Trouble::Slow(d)) => latency + *d,
