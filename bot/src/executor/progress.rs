@@ -22,23 +22,25 @@ impl Executor {
                 let made = self.what_was_made(p).await;
                 (format!("{head} done ✓ {}{made}", p.summary), false)
             }
-            (PlanState::Failed, StepOutcome::Failed(e)) if p.total - p.done <= 1 => {
-                self.audit_end(p, "failed", e).await;
-                (
-                    format!(
-                        "{head} failed at step {}: {e} — `!show {id}` for details",
-                        step.seq
-                    ),
-                    true,
-                )
-            }
             // A bulk plan's steps go on past a failure; it ends failed
-            // when the last one is through, whichever that is.
-            (PlanState::Failed, _) => {
-                let text = self.failures(p).await;
-                self.audit_end(p, "failed", &text).await;
-                (format!("{head} {text} — `!show {id}` for details"), true)
-            }
+            // when the last one is through, whichever that is, and says
+            // each that failed.
+            (PlanState::Failed, outcome) => match (outcome, self.failures(p).await) {
+                (StepOutcome::Failed(e), (1, _)) => {
+                    self.audit_end(p, "failed", e).await;
+                    (
+                        format!(
+                            "{head} failed at step {}: {e} — `!show {id}` for details",
+                            step.seq
+                        ),
+                        true,
+                    )
+                }
+                (_, (_, text)) => {
+                    self.audit_end(p, "failed", &text).await;
+                    (format!("{head} {text} — `!show {id}` for details"), true)
+                }
+            },
             // A followed step says where it stands — when that changed.
             (_, StepOutcome::Waiting { note, .. }) => {
                 if step.last_result.as_deref() == Some(note.as_str()) {
@@ -91,8 +93,9 @@ impl Executor {
         }
     }
 
-    /// "3 of 200 steps failed: step 8: …; step 71: …; step 171: …".
-    async fn failures(&self, p: &PlanProgress) -> String {
+    /// How many steps failed, and "3 of 200 steps failed: step 8: …;
+    /// step 71: …; step 171: …".
+    async fn failures(&self, p: &PlanProgress) -> (u32, String) {
         match self.store.step_failures(p.plan_id, FAILURES_LISTED).await {
             Ok((count, first)) => {
                 let listed: Vec<String> = first
@@ -104,15 +107,16 @@ impl Executor {
                 } else {
                     ""
                 };
-                format!(
+                let text = format!(
                     "{count} of {} steps failed: {}{more}",
                     p.total,
                     listed.join("; ")
-                )
+                );
+                (count, text)
             }
             Err(e) => {
                 tracing::warn!(error = %e, plan = p.plan_id, "could not read the plan's failures");
-                "failed".into()
+                (0, "failed".into())
             }
         }
     }
