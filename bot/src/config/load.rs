@@ -7,8 +7,8 @@ use shepherd_commands::Registry;
 
 use super::{Config, ConfigError};
 
-/// Read by the logger, not the configuration.
-const LOG_VARIABLES: [&str; 2] = ["SHEPHERD_LOG", "SHEPHERD_LOG_FORMAT"];
+/// Read by the logger, not the configuration (and so not in `ENV_OVERRIDES`).
+pub const LOG_VARIABLES: [&str; 2] = ["SHEPHERD_LOG", "SHEPHERD_LOG_FORMAT"];
 
 /// Environment variables that override single keys, and the key each sets.
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[

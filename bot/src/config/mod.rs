@@ -403,7 +403,7 @@ impl Config {
 mod chat;
 mod load;
 pub use chat::{ChatAdapter, ChatConfig, DiscordConfig};
-pub use load::ENV_OVERRIDES;
+pub use load::{ENV_OVERRIDES, LOG_VARIABLES};
 mod crontab;
 pub use crontab::{parse_cron, Cron};
 
