@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
+use shepherd_adapters::wire::Calls;
 use shepherd_commands::registry::RegistryError;
 use shepherd_commands::{Command, Registry};
 use thiserror::Error;
@@ -163,8 +164,10 @@ pub async fn start_with(
         inner: chat,
         redactor: redactor.clone(),
     });
-    // One line per service: each wires itself from its config section.
-    let mut wiring = Wiring::default();
+    let metrics = Arc::new(Metrics::default());
+    // One line per service: each wires itself from its config section;
+    // its clients report their exchanges to this bot's metrics.
+    let mut wiring = Wiring::observed(Calls::new(metrics.clone()));
     views::proposed_migration::install(config, &store, &mut wiring)?;
     views::launchpad::install(config, &store, &redactor, &mut wiring).await?;
     views::snapstore::install(config, &store, &redactor, &mut wiring).await?;
@@ -175,6 +178,7 @@ pub async fn start_with(
         webhooks,
         pollers,
         handles,
+        calls: _,
     } = wiring;
     let applier = applier.unwrap_or_else(|| {
         Arc::new(WorldApplier {
@@ -182,7 +186,6 @@ pub async fn start_with(
             services: appliers,
         })
     });
-    let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let shutdown = CancellationToken::new();
     let dispatcher = Arc::new(Dispatcher {

@@ -12,10 +12,11 @@ use futures_util::FutureExt;
 
 use crate::metrics::Metrics;
 
-/// Runs `fut`; a panic inside it becomes `Err(message)`.
+/// Runs `fut`; a panic inside it becomes `Err(message)`, counted under
+/// `task` (one of `metrics::TASKS`).
 pub async fn catch_panic<F: Future>(
     metrics: &Metrics,
-    task: &str,
+    task: &'static str,
     context: &str,
     fut: F,
 ) -> Result<F::Output, String> {
@@ -25,7 +26,7 @@ pub async fn catch_panic<F: Future>(
         Ok(v) => Ok(v),
         Err(payload) => {
             let message = panic_message(payload.as_ref());
-            Metrics::bump(&metrics.task_panics_total);
+            metrics.task_panic(task);
             tracing::error!(task, context, panic = %message, "caught a panic; going on with the next one");
             Err(message)
         }
@@ -45,7 +46,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
 
     #[tokio::test]
     async fn a_panic_is_caught_counted_and_described() {
@@ -63,6 +63,11 @@ mod tests {
             .contains("byte index 1 is not a char boundary"));
         let bad = catch_panic(&m, "test", "fmt", async { panic!("step {} broke", 3) }).await;
         assert_eq!(bad, Err::<(), _>("step 3 broke".to_string()));
-        assert_eq!(m.task_panics_total.load(Ordering::Relaxed), 2);
+        let text = m.render();
+        assert!(
+            text.lines()
+                .any(|l| l == "shepherd_task_panics_total{task=\"test\"} 2"),
+            "{text}"
+        );
     }
 }

@@ -173,6 +173,19 @@ impl Harness {
         }
     }
 
+    /// The bot's `/metrics`, fetched over HTTP as Prometheus would.
+    pub async fn scrape(&self) -> String {
+        let addr = self
+            .bot
+            .webhook_addr
+            .expect("the HTTP server is configured");
+        let r = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .expect("/metrics answers");
+        assert_eq!(r.status(), 200);
+        r.text().await.expect("/metrics has a body")
+    }
+
     /// Types one line; returns its thread id (`t3`).
     pub async fn say(&mut self, line: &str) -> String {
         self.input
@@ -323,4 +336,19 @@ pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("shepherd.sqlite");
     (dir, path)
+}
+
+/// The value of one series (`name{labels}` exactly as served) in
+/// `/metrics` text, if it is there.
+pub fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Asserts each `(series, value)` in `/metrics` text.
+pub fn assert_metrics(body: &str, expected: &[(&str, f64)]) {
+    for (series, value) in expected {
+        assert_eq!(metric(body, series), Some(*value), "{series} in:\n{body}");
+    }
 }

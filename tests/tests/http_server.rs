@@ -16,23 +16,8 @@ async fn health_metrics_and_shutdown() {
 
     h.ask("!announce #a hi", "done ✓").await;
     h.ask("bob> !announce #a hi", "you need").await;
-    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
-    assert_eq!(metrics.status(), 200);
-    let body = metrics.text().await.unwrap();
-    for line in [
-        "# TYPE shepherd_commands_total counter",
-        "shepherd_commands_total 2",
-        "shepherd_refusals_total 1",
-        "shepherd_plans_created_total 1",
-        "shepherd_steps_applied_total 1",
-        "shepherd_open_steps 0",
-    ] {
-        assert!(
-            body.lines().any(|l| l == line),
-            "missing {line:?} in:\n{body}"
-        );
-    }
-
+    h.ask("!announce #b later --dry-run", "dry run, nothing sent")
+        .await;
     let hook = client
         .post(format!("{base}/hooks/launchpad"))
         .body("{}")
@@ -40,6 +25,48 @@ async fn health_metrics_and_shutdown() {
         .await
         .unwrap();
     assert_eq!(hook.status(), 401, "unsigned deliveries are refused");
+
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let body = metrics.text().await.unwrap();
+    for line in [
+        "# TYPE shepherd_commands_total counter",
+        "shepherd_messages_total 3",
+        "shepherd_commands_total 3",
+        "shepherd_refusals_total 1",
+        "shepherd_plans_created_total 2",
+        "shepherd_steps_applied_total 1",
+        "shepherd_open_steps 0",
+        // Every message is a chat event.
+        r#"shepherd_events_total{source="chat"} 3"#,
+        r#"shepherd_events_total{source="webhook"} 0"#,
+        // Read from the store at the scrape.
+        r#"shepherd_plans{state="done"} 1"#,
+        r#"shepherd_plans{state="dry-run"} 1"#,
+        r#"shepherd_plans{state="pending"} 0"#,
+        // The one step applied, timed under its action.
+        r#"shepherd_step_duration_seconds_count{action="announce"} 1"#,
+        r#"shepherd_step_duration_seconds_bucket{action="announce",le="+Inf"} 1"#,
+        // The unsigned delivery: in the labelled family and the old counter.
+        r#"shepherd_webhook_deliveries_total{outcome="rejected"} 1"#,
+        r#"shepherd_webhook_deliveries_total{outcome="accepted"} 0"#,
+        "shepherd_webhook_rejected_total 1",
+        r#"shepherd_task_panics_total{task="executor"} 0"#,
+    ] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing {line:?} in:\n{body}"
+        );
+    }
+    // No service configured: no external request made.
+    assert!(
+        !body.contains("shepherd_external_requests_total{"),
+        "{body}"
+    );
 
     h.finish().await;
     let after = client.get(format!("{base}/healthz")).send().await;

@@ -4,7 +4,9 @@
 use secrecy::SecretString;
 use shepherd::sandbox::launchpad_world;
 use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld, Publication};
-use shepherd_tests::{config_text, load_config, temp_store, with_launchpad, Harness};
+use shepherd_tests::{
+    assert_metrics, config_text, load_config, metric, temp_store, with_launchpad, Harness,
+};
 
 fn config_for(sim: &LaunchpadSim, path: &std::path::Path, token: &str) -> shepherd::config::Config {
     let mut config = with_launchpad(
@@ -71,6 +73,21 @@ async fn copy_previews_then_copies_each_series_once_and_follows_to_published() {
     )
     .await;
     assert_eq!(sim.writes().copies.len(), 2, "still exactly once");
+
+    // Every request to the simulator was counted, and each copy step's
+    // attempts (the copy, then the looks that followed it) were timed.
+    let body = h.scrape().await;
+    let ok = metric(
+        &body,
+        r#"shepherd_external_requests_total{service="launchpad",status="200"}"#,
+    );
+    assert!(ok.is_some_and(|n| n >= 4.0), "{body}");
+    let copies = metric(
+        &body,
+        r#"shepherd_step_duration_seconds_count{action="copy_package"}"#,
+    );
+    assert!(copies.is_some_and(|n| n >= 2.0), "{body}");
+    assert_metrics(&body, &[(r#"shepherd_plans{state="done"}"#, 1.0)]);
 }
 
 #[tokio::test]
@@ -103,6 +120,14 @@ async fn a_copy_already_in_the_destination_is_not_copied_again() {
             "2.10-5".into(),
             "jammy".into()
         )]
+    );
+    // The 503 the planning read absorbed is counted, with its retry.
+    assert_metrics(
+        &h.scrape().await,
+        &[(
+            r#"shepherd_external_requests_total{service="launchpad",status="503"}"#,
+            1.0,
+        )],
     );
 }
 

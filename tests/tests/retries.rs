@@ -139,9 +139,18 @@ async fn a_panicking_step_fails_alone_and_the_executor_goes_on() {
         h.ask(&format!("!announce #ok{i} hello"), "done ✓").await;
     }
     assert_eq!(applier.effects().len(), 4);
-    let metrics = h.bot.metrics.render(&[]);
+    let metrics = h.bot.metrics.render();
     assert!(
-        metrics.contains("shepherd_task_panics_total 1"),
+        metrics
+            .lines()
+            .any(|l| l == r#"shepherd_task_panics_total{task="executor"} 1"#),
+        "{metrics}"
+    );
+    // The panicking attempt was timed like any other: five announce steps.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"shepherd_step_duration_seconds_count{action="announce"} 5"#),
         "{metrics}"
     );
     h.finish().await;

@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use shepherd::schedule::Scheduler;
 use shepherd_commands::Ledger;
-use shepherd_tests::{config_text, load_config, temp_store, Harness};
+use shepherd_tests::{assert_metrics, config_text, load_config, temp_store, Harness};
 
 fn at(h: u32, m: u32) -> i64 {
     Utc.with_ymd_and_hms(2026, 4, 1, h, m, 0)
@@ -42,6 +42,14 @@ async fn slots_fire_once_across_restarts() {
         "10:00 already fired"
     );
     h.expect("#release", "standup in 5 minutes").await;
+    assert_metrics(
+        &h.scrape().await,
+        &[
+            (r#"shepherd_events_total{source="schedule"}"#, 1.0),
+            ("shepherd_schedule_fires_total", 1.0),
+            (r#"shepherd_events_total{source="chat"}"#, 0.0),
+        ],
+    );
     h.finish().await;
 
     // Restart on the same file: 10:00 is not fired again.

@@ -4,7 +4,7 @@
 
 use shepherd::store::Delivery;
 use shepherd_adapters::launchpad::webhooks::signature::sign;
-use shepherd_tests::{config_text, load_config, temp_store, Harness};
+use shepherd_tests::{assert_metrics, config_text, load_config, temp_store, Harness};
 
 const SECRET: &str = "hook-secret-for-tests";
 
@@ -76,6 +76,33 @@ async fn a_signed_failed_build_is_announced_once_however_often_it_arrives() {
             (200, "duplicate delivery: already recorded\n")
         );
     }
+    assert_metrics(
+        &h.scrape().await,
+        &[
+            (
+                r#"shepherd_webhook_deliveries_total{outcome="accepted"}"#,
+                1.0,
+            ),
+            (
+                r#"shepherd_webhook_deliveries_total{outcome="duplicate"}"#,
+                3.0,
+            ),
+            (
+                r#"shepherd_webhook_deliveries_total{outcome="rejected"}"#,
+                0.0,
+            ),
+            ("shepherd_webhook_accepted_total", 1.0),
+            ("shepherd_webhook_duplicates_total", 3.0),
+            // Processed once: one event, one plan, done.
+            (r#"shepherd_events_total{source="webhook"}"#, 1.0),
+            (r#"shepherd_events_total{source="chat"}"#, 0.0),
+            (r#"shepherd_plans{state="done"}"#, 1.0),
+            (
+                r#"shepherd_step_duration_seconds_count{action="announce"}"#,
+                1.0,
+            ),
+        ],
+    );
     let transcript = h.finish().await;
     assert_eq!(
         transcript
@@ -135,6 +162,21 @@ async fn forged_unsigned_and_oversized_deliveries_change_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+    assert_metrics(
+        &h.scrape().await,
+        &[
+            (
+                r#"shepherd_webhook_deliveries_total{outcome="rejected"}"#,
+                5.0,
+            ),
+            ("shepherd_webhook_rejected_total", 5.0),
+            (
+                r#"shepherd_webhook_deliveries_total{outcome="accepted"}"#,
+                0.0,
+            ),
+            (r#"shepherd_events_total{source="webhook"}"#, 0.0),
+        ],
+    );
     let transcript = h.finish().await;
     assert!(!transcript.contains("[#maas-builds]"), "{transcript}");
 }

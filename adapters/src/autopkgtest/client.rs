@@ -16,7 +16,7 @@ use thiserror::Error;
 use super::queues::{parse_queues, parse_running, InFlight};
 use super::request::{InvalidRequest, TestRequest};
 use super::response::{classify, RequestError, Submitted};
-use crate::wire::network_words;
+use crate::wire::{network_words, Calls};
 
 /// How Shepherd proves who it is to request.cgi (there is no token API).
 #[derive(Clone)]
@@ -52,9 +52,13 @@ impl ClientError {
     }
 }
 
+/// How [`Calls`] name autopkgtest-cloud.
+const SERVICE: &str = "autopkgtest";
+
 #[derive(Clone)]
 pub struct AutopkgtestClient {
     http: reqwest::Client,
+    calls: Calls,
     request_url: String,
     site: String,
     auth: Auth,
@@ -76,10 +80,17 @@ impl AutopkgtestClient {
             .map_err(|e| ClientError::Network(e.to_string()))?;
         Ok(Self {
             http,
+            calls: Calls::default(),
             request_url: request_url.to_string(),
             site,
             auth,
         })
+    }
+
+    /// Reports each exchange to `calls`.
+    pub fn observed(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     pub fn request_url(&self) -> &str {
@@ -104,8 +115,9 @@ impl AutopkgtestClient {
         if let Some(c) = self.cookie() {
             req = req.header(COOKIE, c);
         }
-        let resp = req
-            .send()
+        let resp = self
+            .calls
+            .send(SERVICE, req)
             .await
             .map_err(|e| ClientError::Network(network_words(e)))?;
         let status = resp.status().as_u16();
@@ -119,9 +131,8 @@ impl AutopkgtestClient {
     async fn json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
         let url = format!("{}{path}", self.site);
         let resp = self
-            .http
-            .get(&url)
-            .send()
+            .calls
+            .send(SERVICE, self.http.get(&url))
             .await
             .map_err(|e| ClientError::Network(network_words(e)))?;
         let status = resp.status();

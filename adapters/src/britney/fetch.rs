@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use thiserror::Error;
 
-use crate::wire::network_words;
+use crate::wire::{network_words, Calls};
 
 /// What identifies a fetched version of a file to the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,7 +39,11 @@ pub struct FetchError {
 #[derive(Clone)]
 pub struct SiteClient {
     http: reqwest::Client,
+    calls: Calls,
 }
+
+/// How [`Calls`] name this site.
+const SERVICE: &str = "excuses";
 
 impl SiteClient {
     /// `timeout` bounds a whole fetch, body included.
@@ -52,7 +56,16 @@ impl SiteClient {
                 url: String::new(),
                 reason: e.to_string(),
             })?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            calls: Calls::default(),
+        })
+    }
+
+    /// Reports each exchange to `calls`.
+    pub fn observed(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// `url`, unless it is unchanged since `previous` (conditional GET).
@@ -68,7 +81,11 @@ impl SiteClient {
         if let Some(lm) = &previous.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        let resp = req.send().await.map_err(|e| err(network_words(e)))?;
+        let resp = self
+            .calls
+            .send(SERVICE, req)
+            .await
+            .map_err(|e| err(network_words(e)))?;
         if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
@@ -100,9 +117,8 @@ impl SiteClient {
             reason: network_words(e),
         };
         let resp = self
-            .http
-            .get(url)
-            .send()
+            .calls
+            .send(SERVICE, self.http.get(url))
             .await
             .and_then(|r| r.error_for_status())
             .map_err(err)?;

@@ -24,6 +24,7 @@ use super::exchange::{location, write_redirected};
 use super::oauth::OAuth;
 use super::param::{absolute, form, Param, Written};
 use crate::wire::resend::{Backoff, Resend};
+use crate::wire::Calls;
 
 /// Seconds between resends, as lazr.restfulclient (launchpadlib) waits.
 const LAZR_RETRY_DELAYS: [u64; 6] = [0, 1, 2, 4, 8, 16];
@@ -38,6 +39,8 @@ pub struct LaunchpadClient {
     pub(super) auth: Option<OAuth>,
     /// Delays between resends of reads (and conditional writes) that failed.
     pub(super) retry_delays: Backoff,
+    /// Told of every exchange.
+    pub(super) calls: Calls,
 }
 
 impl LaunchpadClient {
@@ -62,12 +65,19 @@ impl LaunchpadClient {
             root,
             auth,
             retry_delays: Backoff::seconds(&LAZR_RETRY_DELAYS),
+            calls: Calls::default(),
         })
     }
 
     /// Shorter retry delays (tests, the sandbox).
     pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Self {
         self.retry_delays = Backoff::new(delays);
+        self
+    }
+
+    /// Reports each exchange (each resend too) to `calls`.
+    pub fn observed(mut self, calls: Calls) -> Self {
+        self.calls = calls;
         self
     }
 

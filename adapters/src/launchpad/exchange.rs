@@ -95,7 +95,11 @@ impl LaunchpadClient {
         if let Some((ctype, b)) = body {
             req = req.header(CONTENT_TYPE, *ctype).body(b.clone());
         }
-        let resp = req.send().await.map_err(|e| network(method, url, e))?;
+        let resp = self
+            .calls
+            .send("launchpad", req)
+            .await
+            .map_err(|e| network(method, url, e))?;
         let status = resp.status();
         if status.is_success() || status.is_redirection() {
             return Ok(resp);

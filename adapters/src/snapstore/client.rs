@@ -16,6 +16,7 @@ use super::error::{StoreError, StoreErrorItem, StoreErrors};
 use super::exchange::request_name;
 use super::model::{decode, ChannelMap, ReleaseHistory};
 use crate::wire::resend::Backoff;
+use crate::wire::Calls;
 
 /// The production dashboard (publisher API).
 pub const DASHBOARD_URL: &str = "https://dashboard.snapcraft.io";
@@ -56,6 +57,8 @@ pub struct SnapStoreClient {
     /// Named in the export-login advice of `NeedsLogin` errors.
     pub(crate) login_snaps: Vec<String>,
     page_size: usize,
+    /// Told of every exchange, with the dashboard and with SSO.
+    pub(crate) calls: Calls,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,7 +134,14 @@ impl SnapStoreClient {
             backoff: Backoff::seconds(&[1, 2, 4]),
             login_snaps: Vec::new(),
             page_size: PAGE_SIZE,
+            calls: Calls::default(),
         })
+    }
+
+    /// Reports each exchange (each retry too) to `calls`.
+    pub fn observed(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// Delays between retries of transient failures (tests: milliseconds).

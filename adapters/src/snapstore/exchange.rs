@@ -118,8 +118,9 @@ impl SnapStoreClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req
-            .send()
+        let resp = self
+            .calls
+            .send("snapstore", req)
             .await
             .map_err(|e| Failure::Error(network(request.clone(), e)))?;
         let status = resp.status().as_u16();
@@ -183,12 +184,14 @@ impl SnapStoreClient {
     /// One POST to SSO, without the store's `Authorization` header.
     async fn post_sso(&self, url: &str, body: &Value) -> Result<Value, StoreError> {
         let request = request_name(&Method::POST, url);
-        let resp = self
+        let post = self
             .http
             .post(url)
             .header(ACCEPT, "application/json")
-            .json(body)
-            .send()
+            .json(body);
+        let resp = self
+            .calls
+            .send("sso", post)
             .await
             .map_err(|e| network(request.clone(), e))?;
         let status = resp.status().as_u16();

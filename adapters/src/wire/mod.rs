@@ -1,12 +1,16 @@
 //! The shared bits of talking HTTP, used by more than one service's client
 //! (and their simulators): reading the HTML services answer with, form and
-//! percent encoding, and when a failed request may be sent again. What is
-//! particular to one service (lazr's value encoding, request.cgi's parameter
-//! order, Launchpad's error statuses) stays with that service.
+//! percent encoding, when a failed request may be sent again, and who
+//! hears of each exchange (`observe`). What is particular to one service
+//! (lazr's value encoding, request.cgi's parameter order, Launchpad's error
+//! statuses) stays with that service.
 
 pub mod form;
 pub mod html;
+pub mod observe;
 pub mod resend;
+
+pub use observe::{CallObserver, Calls};
 
 /// A failed HTTP exchange in words, with the causes reqwest keeps out of
 /// its own message ("error sending request" alone hides a refused

@@ -9,6 +9,7 @@ use shepherd_commands::deliveries::{DeliveryReactions, Hook, StoredDelivery, Sur
 
 use crate::dispatch::Dispatcher;
 use crate::events::{delivery_key, delivery_step_key};
+use crate::metrics::EventSource;
 use crate::store::{now_ms, Delivery, Inserted, NewPlan, Origin, StoreError};
 
 /// How far back a delivery looks for the plans it follows up on.
@@ -70,14 +71,14 @@ impl Dispatcher {
             })
             .collect();
         let inserted = self.store.finish_deliveries(&plans, now_ms()).await?;
+        self.metrics
+            .events(EventSource::Webhook, batch.len() as u64);
         let new = inserted
             .iter()
             .filter(|i| matches!(i, Some(Inserted::New(_))))
             .count();
         if new > 0 {
-            self.metrics
-                .plans_created_total
-                .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            self.metrics.plans_created_total.inc_by(new as u64);
             self.wake.notify_one();
         }
         Ok(())

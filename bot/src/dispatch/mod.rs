@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::config::ConfirmConfig;
 use crate::events::Event;
-use crate::metrics::Metrics;
+use crate::metrics::{EventSource, Metrics};
 use crate::permissions::{Caller, Permissions, Refusal};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, AuditRecord, Inserted, NewPlan, Origin, Store, StoreError};
@@ -96,6 +96,7 @@ impl Dispatcher {
 
     async fn handle_chat(&self, msg: &Incoming, key: String) {
         Metrics::bump(&self.metrics.messages_total);
+        self.metrics.events(EventSource::Chat, 1);
         let req = Request {
             msg,
             key,

@@ -7,7 +7,7 @@ use shepherd_commands::{Action, PlanDraft, StepDraft, UserError};
 use crate::config::ScheduleConfig;
 use crate::dispatch::{Dispatcher, Request};
 use crate::events::{poll_step_key, schedule_step_key};
-use crate::metrics::Metrics;
+use crate::metrics::{EventSource, Metrics};
 use crate::store::{now_ms, Inserted, NewPlan, Origin, StoreError};
 
 /// A step key for one channel's announcement.
@@ -22,6 +22,7 @@ impl Dispatcher {
         slot_ms: i64,
         key: &str,
     ) -> Result<Option<i64>, StoreError> {
+        self.metrics.events(EventSource::Schedule, 1);
         let job = &schedule.name;
         let (draft, channel) = if let Some(announce) = &schedule.announce {
             let draft = PlanDraft {

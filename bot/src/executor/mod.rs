@@ -267,6 +267,7 @@ impl Executor {
         // Everything logged while the step is applied names it.
         let span =
             tracing::info_span!("step", plan = step.plan_id, seq = step.seq, key = %step.key);
+        let started = std::time::Instant::now();
         let applied = catch_panic(
             &self.metrics,
             "executor",
@@ -279,6 +280,8 @@ impl Executor {
                 "internal error (a bug in Shepherd, logged): {panic}"
             )))
         });
+        self.metrics
+            .step_took(step.action.kind(), started.elapsed());
         // Results and errors are stored, shown and audited: no secret in them.
         let redact = |s: &str| self.redactor.redact(s).into_owned();
         Ok(match applied {

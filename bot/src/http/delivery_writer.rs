@@ -53,7 +53,7 @@ async fn run(store: Store, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<(Delive
         let context = format!("{} deliveries", deliveries.len());
         let recorded = catch_panic(
             &metrics,
-            "delivery writer",
+            "delivery_writer",
             &context,
             store.record_deliveries(&deliveries),
         )

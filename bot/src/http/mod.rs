@@ -28,12 +28,13 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use prometheus_client::encoding::prometheus_text;
 use shepherd_adapters::webhook::Receiver;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, WebhookOutcome};
 use crate::store::{now_ms, Delivery, Store};
 use delivery_writer::DeliveryWriter;
 
@@ -144,13 +145,19 @@ async fn healthz(State(s): State<WebState>) -> impl IntoResponse {
 
 async fn metrics(State(s): State<WebState>) -> impl IntoResponse {
     Metrics::bump(&s.metrics.http_requests_total);
-    let open = s.store.open_step_count().await.unwrap_or(-1);
-    let body = s.metrics.render(&[(
-        "open_steps",
-        "Steps waiting to run or running (-1: store unavailable).",
-        open,
-    )]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    // Read from the store at each scrape: what the store says is the truth.
+    let open = s.store.open_step_count().await;
+    let plans = s.store.plan_counts_by_state().await;
+    if let Err(e) = open.as_ref().and(plans.as_ref()) {
+        tracing::warn!(error = %e, "metrics: store unavailable");
+    }
+    s.metrics
+        .set_store_gauges(open.ok(), plans.as_ref().ok().map(Vec::as_slice));
+    let body = s.metrics.render();
+    (
+        [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
+        body,
+    )
 }
 
 fn text_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -188,7 +195,7 @@ async fn hook(
 ) -> (StatusCode, &'static str) {
     Metrics::bump(&s.metrics.http_requests_total);
     let reject = |status, why| {
-        Metrics::bump(&s.metrics.webhook_rejected_total);
+        s.metrics.webhook(WebhookOutcome::Rejected);
         (status, why)
     };
     let Some(receiver) = s.receivers.iter().find(|r| r.source() == source) else {
@@ -221,16 +228,16 @@ async fn hook(
     };
     match s.writer.record(delivery).await {
         Ok(true) => {
-            Metrics::bump(&s.metrics.webhook_accepted_total);
+            s.metrics.webhook(WebhookOutcome::Accepted);
             s.processor.notify_one();
             (StatusCode::ACCEPTED, "accepted\n")
         }
         Ok(false) => {
-            Metrics::bump(&s.metrics.webhook_duplicates_total);
+            s.metrics.webhook(WebhookOutcome::Duplicate);
             (StatusCode::OK, "duplicate delivery: already recorded\n")
         }
         Err(e) => {
-            Metrics::bump(&s.metrics.webhook_store_unavailable_total);
+            s.metrics.webhook(WebhookOutcome::StoreUnavailable);
             tracing::error!(error = %e, source, delivery = id, "delivery not stored; the sender will retry");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -204,6 +204,17 @@ impl Store {
         Ok(n)
     }
 
+    /// How many plans are in each state (states with none are left out).
+    pub async fn plan_counts_by_state(&self) -> Result<Vec<(PlanState, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM plans GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(state, n)| Ok((plan_state(&state)?, n)))
+            .collect()
+    }
+
     /// The steps of recent plans of these commands that came from a chat
     /// thread: deliveries about what they asked for follow up there.
     pub async fn recent_plan_threads(

@@ -34,7 +34,8 @@ on_both_backends!(
     deliveries_are_unique_by_id,
     snapshots_subscriptions_and_slots_round_trip,
     a_wide_plan_runs_width_steps_at_once,
-    a_close_waits_for_the_releases_before_it
+    a_close_waits_for_the_releases_before_it,
+    plans_are_counted_by_state
 );
 
 async fn postgres_store() -> Option<Store> {
@@ -500,4 +501,14 @@ async fn a_close_waits_for_the_releases_before_it(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.claim_next(9_002).await.unwrap().unwrap().key, "c");
+}
+
+async fn plans_are_counted_by_state(store: Store) {
+    assert!(store.plan_counts_by_state().await.unwrap().is_empty());
+    insert(&store, "a", &["a"], PlanState::Pending).await;
+    insert(&store, "b", &["b"], PlanState::Pending).await;
+    insert(&store, "c", &["c"], PlanState::DryRun).await;
+    let mut counts = store.plan_counts_by_state().await.unwrap();
+    counts.sort_by_key(|(s, _)| s.as_str());
+    assert_eq!(counts, [(PlanState::DryRun, 1), (PlanState::Pending, 2)]);
 }

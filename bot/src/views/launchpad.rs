@@ -16,6 +16,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use shepherd_adapters::launchpad::webhooks::receiver::LaunchpadReceiver;
 use shepherd_adapters::webhook::Receiver;
+use shepherd_adapters::wire::Calls;
 use shepherd_commands::deliveries::Hook;
 use shepherd_commands::launchpad::deliveries::LaunchpadDeliveries;
 
@@ -39,10 +40,15 @@ pub struct LaunchpadReader {
 }
 
 impl LaunchpadReader {
-    pub fn new(c: &LaunchpadConfig, public_url: Option<String>) -> Result<Self, LpError> {
+    pub fn new(
+        c: &LaunchpadConfig,
+        public_url: Option<String>,
+        calls: &Calls,
+    ) -> Result<Self, LpError> {
         let client =
             LaunchpadClient::new(c.service_root.as_str(), c.oauth(), COMMAND_READ_TIMEOUT)?
-                .with_retry_delays(vec![COMMAND_READ_RETRY]);
+                .with_retry_delays(vec![COMMAND_READ_RETRY])
+                .observed(calls.clone());
         Ok(Self {
             client,
             default_owner: c.default_snap_owner.clone(),
@@ -219,7 +225,7 @@ pub async fn install(
     };
     let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
     let lp_error = |e: LpError| WiringError::Launchpad(e.to_string());
-    let view = LaunchpadReader::new(c, public_url.clone()).map_err(lp_error)?;
+    let view = LaunchpadReader::new(c, public_url.clone(), &wiring.calls).map_err(lp_error)?;
     let writer = LaunchpadApplier::new(
         c,
         store.clone(),
@@ -227,6 +233,7 @@ pub async fn install(
         redactor.clone(),
         public_url,
         config.links(),
+        &wiring.calls,
     )
     .map_err(lp_error)?;
     wiring.views.launchpad = Arc::new(view);

@@ -12,6 +12,7 @@ pub mod snapstore;
 use std::sync::Arc;
 
 use shepherd_adapters::webhook::Receiver;
+use shepherd_adapters::wire::Calls;
 use shepherd_commands::launchpad::{LaunchpadView, NoLaunchpad};
 use shepherd_commands::polls::Poller;
 use shepherd_commands::proposed_migration::{MigrationView, NoMigration};
@@ -52,6 +53,18 @@ pub struct Wiring {
     pub webhooks: Vec<WebhookService>,
     pub pollers: Vec<Arc<dyn Poller>>,
     pub handles: Handles,
+    /// What every client the services make reports its exchanges to.
+    pub calls: Calls,
+}
+
+impl Wiring {
+    /// Nothing wired yet; the clients made will report to `calls`.
+    pub fn observed(calls: Calls) -> Self {
+        Self {
+            calls,
+            ..Self::default()
+        }
+    }
 }
 
 /// Services' state the sandbox and tests reach into (to seed it).

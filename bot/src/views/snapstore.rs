@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use shepherd_adapters::snapstore::{
     ChannelMap, Credentials, ReleaseHistory, SnapStoreClient, StoreError,
 };
+use shepherd_adapters::wire::Calls;
 use shepherd_commands::polls::Poller;
 use shepherd_commands::release::channels::{changes, poll_announcements};
 use shepherd_commands::release::product::Product;
@@ -224,9 +225,10 @@ fn client(
     creds: Credentials,
     timeout: Duration,
     snaps: Vec<String>,
+    calls: &Calls,
 ) -> Result<SnapStoreClient, WiringError> {
     SnapStoreClient::new(c.dashboard_url.as_str(), c.sso_url.as_str(), creds, timeout)
-        .map(|s| s.with_login_snaps(snaps))
+        .map(|s| s.with_login_snaps(snaps).observed(calls.clone()))
         .map_err(|e| WiringError::SnapStore(e.to_string()))
 }
 
@@ -254,9 +256,10 @@ pub async fn install(
         .iter()
         .flat_map(|p| p.snaps.iter().chain(&p.companion_snaps).cloned())
         .collect();
-    let reads = client(c, creds.clone(), COMMAND_READ_TIMEOUT, snaps.clone())?
+    let calls = &wiring.calls;
+    let reads = client(c, creds.clone(), COMMAND_READ_TIMEOUT, snaps.clone(), calls)?
         .with_retry_delays(vec![Duration::from_millis(500)]);
-    let writes = client(c, creds, Duration::from_secs(60), snaps)?;
+    let writes = client(c, creds, Duration::from_secs(60), snaps, calls)?;
     let poll = Duration::from_millis(c.poll_interval_ms.max(10));
     let writes = if poll < Duration::from_secs(1) {
         writes.with_retry_delays(vec![poll; 3])

@@ -107,10 +107,112 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's kind, as stored (the serde tag): a short, bounded name
+    /// for logs and metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Announce { .. } => "announce",
+            Action::CopyPackage { .. } => "copy_package",
+            Action::RequestSnapBuild { .. } => "request_snap_build",
+            Action::RegisterWebhook { .. } => "register_webhook",
+            Action::ReleaseSnap { .. } => "release_snap",
+            Action::CloseChannels { .. } => "close_channels",
+            Action::CreateMilestone { .. } => "create_milestone",
+            Action::ReleaseMilestone { .. } => "release_milestone",
+            Action::UpdateBugTask { .. } => "update_bug_task",
+            Action::RequestAutopkgtest { .. } => "request_autopkgtest",
+        }
+    }
+
     /// Must every earlier step of the plan be done (not just sent) first?
     /// Closing a channel: its users fall back to the next risk, which must
     /// show the new release before they do.
     pub fn after_earlier_done(&self) -> bool {
         matches!(self, Action::CloseChannels { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `kind` is the stored tag: a metrics label and the stored JSON agree.
+    #[test]
+    fn kind_is_the_serde_tag() {
+        let s = String::new;
+        let actions = [
+            Action::Announce {
+                channel: s(),
+                text: s(),
+                thread: None,
+            },
+            Action::CopyPackage {
+                name: s(),
+                version: s(),
+                from: s(),
+                to: s(),
+                series: s(),
+                include_binaries: false,
+            },
+            Action::RequestSnapBuild {
+                owner: s(),
+                snap: s(),
+                arch: s(),
+                after_build: None,
+                series: None,
+            },
+            Action::RegisterWebhook {
+                target: s(),
+                events: Vec::new(),
+                channel: None,
+            },
+            Action::ReleaseSnap {
+                snap: s(),
+                revision: 1,
+                channel: s(),
+                arch: s(),
+            },
+            Action::CloseChannels {
+                snap: s(),
+                channels: Vec::new(),
+            },
+            Action::CreateMilestone {
+                project: s(),
+                series: s(),
+                name: s(),
+                date_targeted: None,
+            },
+            Action::ReleaseMilestone {
+                project: s(),
+                name: s(),
+                date_released: s(),
+            },
+            Action::UpdateBugTask {
+                task: s(),
+                bug: 1,
+                status: None,
+                milestone: None,
+                etag: None,
+                from_status: None,
+                from_milestone: None,
+            },
+            Action::RequestAutopkgtest {
+                release: s(),
+                arch: s(),
+                package: s(),
+                triggers: Vec::new(),
+                all_proposed: false,
+                ppas: Vec::new(),
+            },
+        ];
+        let mut kinds: Vec<&str> = Vec::new();
+        for a in &actions {
+            let json = serde_json::to_value(a).unwrap();
+            assert_eq!(json["type"].as_str(), Some(a.kind()), "{a:?}");
+            kinds.push(a.kind());
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), actions.len(), "one kind per variant");
     }
 }

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, InFlight};
 use shepherd_adapters::britney::fetch::{FetchError, Fetched, SiteClient, Validators};
 use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
+use shepherd_adapters::wire::Calls;
 use shepherd_commands::links::Links;
 use shepherd_commands::polls::Poller;
 use shepherd_commands::proposed_migration::announce::poll_announcements;
@@ -91,24 +92,29 @@ fn source_key(kind: &str, series: &str) -> String {
 
 impl ProposedMigration {
     /// `config` is `bot`'s `[proposed_migration]`; `bot` gives the
-    /// autopkgtest site and the schedules polling excuses.
+    /// autopkgtest site and the schedules polling excuses. The clients
+    /// report their exchanges to `calls`.
     pub fn new(
         store: Store,
         config: MigrationConfig,
         bot: &Config,
+        calls: &Calls,
     ) -> Result<Self, MigrationError> {
         // Reads only: the executor holds the client that sends requests.
         let reader = bot
             .autopkgtest
             .as_ref()
-            .map(|c| c.client(COMMAND_READ_TIMEOUT))
+            .map(|c| {
+                c.client(COMMAND_READ_TIMEOUT)
+                    .map(|client| client.observed(calls.clone()))
+            })
             .transpose()
             .map_err(|e| MigrationError::Client(e.to_string()))?;
         let request_url = reader.as_ref().map_or(
             "https://autopkgtest.ubuntu.com/request.cgi".to_string(),
             |c| c.request_url().to_string(),
         );
-        let site = SiteClient::new(Duration::from_secs(120))?;
+        let site = SiteClient::new(Duration::from_secs(120))?.observed(calls.clone());
         let fetches = FetchState::new(bot, &config.series);
         Ok(Self {
             fetches,
@@ -474,7 +480,8 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
     let mut results: Option<Arc<dyn MigrationView>> = None;
     if let Some(m) = &config.proposed_migration {
         let p = Arc::new(
-            ProposedMigration::new(store.clone(), m.clone(), config)?.with_links(config.links()),
+            ProposedMigration::new(store.clone(), m.clone(), config, &wiring.calls)?
+                .with_links(config.links()),
         );
         wiring.views.migration = p.clone();
         wiring.pollers.push(p.clone());
@@ -484,7 +491,8 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
     if let Some(c) = &config.autopkgtest {
         let client = c
             .client(Duration::from_secs(60))
-            .map_err(|e| MigrationError::Client(e.to_string()))?;
+            .map_err(|e| MigrationError::Client(e.to_string()))?
+            .observed(wiring.calls.clone());
         wiring.appliers.autopkgtest = Some(Arc::new(AutopkgtestApplier::new(
             client,
             results,

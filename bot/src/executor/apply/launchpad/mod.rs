@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
+use shepherd_adapters::wire::Calls;
 
 use crate::config::LaunchpadConfig;
 use crate::executor::{Applied, ApplyError, StepCall};
@@ -59,12 +60,15 @@ impl LaunchpadApplier {
         redactor: Arc<Redactor>,
         public_url: Option<String>,
         links: Links,
+        calls: &Calls,
     ) -> Result<Self, LpError> {
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
         let client =
-            LaunchpadClient::new(c.service_root.as_str(), c.oauth(), Duration::from_secs(60))?;
+            LaunchpadClient::new(c.service_root.as_str(), c.oauth(), Duration::from_secs(60))?
+                .observed(calls.clone());
         let looks = LaunchpadClient::new(c.service_root.as_str(), c.oauth(), LOOK_TIMEOUT)?
-            .with_retry_delays(vec![Duration::from_millis(500)]);
+            .with_retry_delays(vec![Duration::from_millis(500)])
+            .observed(calls.clone());
         // Short polls (sandbox, tests) get short retry delays too.
         let client = if poll < Duration::from_secs(1) {
             client.with_retry_delays(vec![poll; 3])
