@@ -56,4 +56,9 @@ pub trait Receiver: Send + Sync {
         header: &dyn Fn(&str) -> Option<String>,
         body: &[u8],
     ) -> Result<Received, Refused>;
+
+    /// Learns the secret of a webhook registered on `target` (by another
+    /// replica, found in the shared store). Receivers with no registered
+    /// webhooks ignore it.
+    fn learn(&self, _target: &str, _secret: secrecy::SecretString) {}
 }

@@ -264,6 +264,7 @@ pub async fn start_with(
                 writer: DeliveryWriter::start(store.clone(), metrics.clone()),
                 processor,
                 body_timeout: Duration::from_millis(config.webhook.body_timeout_ms),
+                secrets_read: Arc::default(),
             };
             let (bound, task) = start_http(listener, web, config, shutdown.clone())?;
             tasks.push(task);

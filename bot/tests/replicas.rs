@@ -220,3 +220,64 @@ async fn one_delivery_replayed_a_thousand_times_across_replicas_has_one_effect()
     assert_eq!(announced(&mut replicas), 1, "one effect");
     assert_eq!(plan_states(&db).await.len(), 1, "one plan");
 }
+
+/// Posts a Launchpad snap-build delivery to a replica; the status.
+async fn post(port: u16, id: &str, body: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/hooks/launchpad"))
+        .header("Content-Type", "application/json")
+        .header("X-Launchpad-Event-Type", "snap:build:0.1")
+        .header("X-Launchpad-Delivery", id)
+        .header("X-Hub-Signature", sign(secret.as_bytes(), body.as_bytes()))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("answered")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_webhook_registered_through_one_replica_verifies_on_the_other() {
+    let Some(db) = fresh_postgres_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = shepherd::sandbox::launchpad_world();
+    let user = world.tokens.values().next().cloned().expect("a user");
+    world.tokens.insert("replica-token".into(), user);
+    let lp = LaunchpadSim::start(world).await.unwrap();
+    let ports = [free_port(), free_port()];
+    let web = |port: u16| {
+        format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"https://shepherd.example/hooks/launchpad\"\n")
+    };
+    let mut a = Replica::start(&config(dir.path(), "a", &db, &lp, &web(ports[0])));
+    let _b = Replica::start(&config(dir.path(), "b", &db, &lp, &web(ports[1])));
+    for port in ports {
+        wait_until("listening", Duration::from_secs(30), move || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .await;
+    }
+    let failed = r#"{"snap_build": "/~maas-committers/+snap/maas/+build/7", "action": "status-changed", "snap": "/~maas-committers/+snap/maas", "build_request": null, "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;
+    // b has never heard of this webhook's secret: refused.
+    assert_eq!(
+        post(ports[1], "d-0", failed, "a-guess-at-the-secret").await,
+        401
+    );
+    a.say("!webhook register /~maas-committers/+snap/maas --channel #maas-builds");
+    wait_until("registered", Duration::from_secs(30), || {
+        a.lines().iter().any(|l| l.contains("done ✓"))
+    })
+    .await;
+    let secret = lp.webhooks()[0].secret.clone();
+    // (Past the quarter second in which b reads the store once.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Registered through a, posted to b: b finds the secret in the store.
+    assert_eq!(post(ports[1], "d-1", failed, &secret).await, 202);
+    assert_eq!(post(ports[0], "d-2", failed, &secret).await, 202);
+    // Still nothing else verifies (within the re-read interval or after it).
+    assert_eq!(post(ports[1], "d-3", failed, "not-the-secret").await, 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(post(ports[1], "d-4", failed, "not-the-secret").await, 401);
+}

@@ -29,7 +29,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use prometheus_client::encoding::prometheus_text;
-use shepherd_adapters::webhook::Receiver;
+use shepherd_adapters::webhook::{Receiver, Refused};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -52,7 +52,15 @@ pub struct WebState {
     pub processor: Arc<Notify>,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
+    /// When registered webhook secrets were last read from the store.
+    pub secrets_read: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
+
+/// Least time between two reads of the registered secrets that a bad
+/// signature triggers: a flood of forgeries costs four small reads a
+/// second. (A genuine delivery refused meanwhile is sent again by
+/// Launchpad, which retries failed deliveries.)
+const SECRETS_REREAD: Duration = Duration::from_millis(250);
 
 /// How much of the process the HTTP server may hold.
 #[derive(Debug, Clone, Copy)]
@@ -210,7 +218,13 @@ async fn hook(
         Err((status, why)) => return reject(status, why),
     };
     let header = |name: &str| text_header(&headers, name).map(str::to_string);
-    let received = match receiver.receive(&header, &body) {
+    let mut verdict = receiver.receive(&header, &body);
+    // Signed by no secret we know: perhaps by one another replica just
+    // registered (`!webhook register` there). The store has it.
+    if verdict == Err(Refused::BadSignature) && learn_registered(&s, receiver.as_ref()).await {
+        verdict = receiver.receive(&header, &body);
+    }
+    let received = match verdict {
         Ok(r) => r,
         Err(refused) => {
             let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -243,6 +257,30 @@ async fn hook(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "could not store the delivery; retry later\n",
             )
+        }
+    }
+}
+
+/// Reads the webhooks registered in the store into `receiver` (at most
+/// once a [`SECRETS_REREAD`]); whether it did.
+async fn learn_registered(s: &WebState, receiver: &dyn Receiver) -> bool {
+    {
+        let mut last = s.secrets_read.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < SECRETS_REREAD) {
+            return false;
+        }
+        *last = Some(std::time::Instant::now());
+    }
+    match s.store.registered_hooks().await {
+        Ok(hooks) => {
+            for h in hooks.into_iter().filter(|h| h.source == receiver.source()) {
+                receiver.learn(&h.target, h.secret);
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read registered webhook secrets");
+            false
         }
     }
 }

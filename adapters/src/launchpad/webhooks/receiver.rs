@@ -104,6 +104,10 @@ impl Receiver for LaunchpadReceiver {
             hook_target,
         })
     }
+
+    fn learn(&self, target: &str, secret: SecretString) {
+        self.add(target, secret);
+    }
 }
 
 #[cfg(test)]
