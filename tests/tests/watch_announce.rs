@@ -398,3 +398,45 @@ async fn why_says_when_the_next_poll_runs_until_excuses_arrive() {
     .await;
     h.finish().await;
 }
+
+/// Replicas sharing PostgreSQL poll on one of them (the scheduler's
+/// leader); another answers `!why` from what that one stored, not from the
+/// older run it loaded before. (PostgreSQL only: one SQLite file has one
+/// process.)
+#[tokio::test]
+async fn a_replica_answers_from_the_excuses_another_replica_polled() {
+    if !shepherd_tests::on_postgres() {
+        return;
+    }
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    site.put("proposed-migration/update_output.txt", b"".to_vec());
+    let (_d, path) = temp_store();
+    let cfg = config(&path, &site);
+    let polling = Harness::start(&cfg, None).await;
+    assert_eq!(
+        tick(&polling, 1_000).await,
+        None,
+        "the slot fetches the seed"
+    );
+    let mut other = Harness::start(&cfg, None).await;
+    let before = other.say("!why shepherd-demo-tool").await;
+    let said = other.expect(&before, "shepherd-demo-tool").await;
+    assert!(!said.contains("not in -proposed"), "{said}");
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        next_run().into_bytes(),
+    );
+    tick(&polling, 2_000).await;
+    other
+        .ask(
+            "!why shepherd-demo-tool",
+            "shepherd-demo-tool is not in -proposed",
+        )
+        .await;
+    other.finish().await;
+    polling.finish().await;
+}

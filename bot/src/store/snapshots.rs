@@ -52,6 +52,17 @@ impl Store {
         ))
     }
 
+    /// When the latest snapshot of `source` was fetched (without reading it).
+    pub async fn latest_snapshot_time(&self, source: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT fetched_at FROM snapshots WHERE source = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(source)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(t,)| t))
+    }
+
     /// Whether any snapshot of `source` is stored (without reading one).
     pub async fn has_snapshot(&self, source: &str) -> Result<bool, StoreError> {
         let row: Option<(i64,)> =

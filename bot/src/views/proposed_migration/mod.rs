@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 
 use super::{Wiring, WiringError};
 use crate::config::{redact_url, Config, MigrationConfig};
-use crate::store::{now_ms, Snapshot, Store, StoreError};
+use crate::store::{now_ms, Backend, Snapshot, Store, StoreError};
 
 mod fetch_state;
 use fetch_state::FetchState;
@@ -312,14 +312,14 @@ impl ProposedMigration {
         &self,
         series: &str,
     ) -> Result<Option<Arc<MigrationSnapshot>>, MigrationError> {
-        if let Some(s) = self.current.lock().await.get(series) {
-            return Ok(Some(s.clone()));
+        if let Some(s) = self.cached(series).await? {
+            return Ok(Some(s));
         }
         // One load at a time: concurrent `!why`s share it rather than each
         // parsing a 10–100 MB file.
         let _loading = self.loading.lock().await;
-        if let Some(s) = self.current.lock().await.get(series) {
-            return Ok(Some(s.clone()));
+        if let Some(s) = self.cached(series).await? {
+            return Ok(Some(s));
         }
         let Some(stored) = self
             .store
@@ -348,6 +348,26 @@ impl ProposedMigration {
             fetched_at_ms: fetched_at,
         });
         Ok(Some(self.keep_newest(snap).await))
+    }
+
+    /// The snapshot in memory, unless the store has a newer one: replicas
+    /// sharing PostgreSQL poll on one of them (the leader), and the others
+    /// load what it stored. (On SQLite this process's polls are the only
+    /// ones, and they update memory themselves.)
+    async fn cached(&self, series: &str) -> Result<Option<Arc<MigrationSnapshot>>, MigrationError> {
+        let Some(have) = self.current.lock().await.get(series).cloned() else {
+            return Ok(None);
+        };
+        if self.store.backend() == Backend::Postgres {
+            let stored = self
+                .store
+                .latest_snapshot_time(&source_key("excuses", series))
+                .await?;
+            if stored.is_some_and(|t| t > have.fetched_at_ms) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(have))
     }
 
     /// Caches `snap` unless a newer one is cached already (a load that
