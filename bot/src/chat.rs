@@ -6,7 +6,12 @@ use std::sync::Arc;
 use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_adapters::chat::{Chat, ChatError};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::config::{ChatAdapter, Config};
+use crate::store::Store;
+#[cfg(feature = "discord")]
+use crate::store::{Backend, Leadership, Role};
 
 /// A connected chat, and what `run` needs to know of it besides `Chat`.
 pub enum Connected {
@@ -45,7 +50,49 @@ impl Connected {
             d.close().await;
         }
     }
+
+    /// Replicas sharing PostgreSQL hold one Discord gateway between them:
+    /// this replica's runs while it leads ([`Role::ChatGateway`]) and is
+    /// handed over when another takes the lead; every replica posts. The
+    /// returned task asks every [`LEAD_CHECK`] until `shutdown`. The
+    /// console (one per process) and SQLite (one process) need none.
+    pub fn follow_leadership(
+        &self,
+        store: &Store,
+        shutdown: CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        #[cfg(feature = "discord")]
+        if let (Connected::Discord(d), Backend::Postgres) = (self, store.backend()) {
+            let (d, lead) = (d.clone(), Leadership::new(store, Role::ChatGateway));
+            return Some(tokio::spawn(async move {
+                while !shutdown.is_cancelled() {
+                    let leading = lead.check().await;
+                    let running = d.gateway_running().await;
+                    if leading && !running {
+                        tracing::info!("this replica leads: connecting the Discord gateway");
+                        if let Err(e) = d.start_gateway().await {
+                            tracing::error!(error = %e, "cannot connect the Discord gateway");
+                        }
+                    } else if !leading && running {
+                        tracing::warn!("lead lost: handing the Discord gateway over");
+                        d.stop_gateway().await;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(LEAD_CHECK) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                lead.release().await;
+            }));
+        }
+        let _ = (store, shutdown);
+        None
+    }
 }
+
+/// How often a replica asks whether it leads the chat gateway: a dead
+/// leader's gateway is taken over within this.
+pub const LEAD_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Connects the configured platform; a refused token is an error here.
 pub async fn connect(config: &Config) -> Result<Connected, ChatError> {
@@ -85,7 +132,13 @@ async fn discord(config: &Config) -> Result<Connected, ChatError> {
     };
     let declared = slash::declarations(&registry);
     let render = Arc::new(move |inv: &_| slash::to_text(&registry, inv));
-    let chat = DiscordChat::connect(settings, &declared, render).await?;
+    // Replicas sharing a database connect the gateway only once they
+    // lead (see `follow_leadership`).
+    let chat = if config.store.url.is_some() {
+        DiscordChat::connect_standby(settings, &declared, render).await?
+    } else {
+        DiscordChat::connect(settings, &declared, render).await?
+    };
     Ok(Connected::Discord(Arc::new(chat)))
 }
 

@@ -399,3 +399,73 @@ async fn a_plan_kept_out_of_dms_cannot_be_confirmed_from_one() {
     bot.expect(confirm, "plan #1 confirmed").await;
     bot.expect(OPS, "needs a yes").await;
 }
+
+/// One replica of two sharing PostgreSQL: its chat on standby until it
+/// leads the gateway.
+async fn replica(
+    fake: &FakeDiscord,
+    path: &std::path::Path,
+    db: &str,
+    name: &str,
+) -> (Arc<Running>, Connected, tokio::task::JoinHandle<()>) {
+    let text = config_text(fake, path, "").replace(
+        "[store]\n",
+        &format!("[store]\nurl = \"{db}\"\nreplica = \"{name}\"\nlease_secs = 1\n"),
+    );
+    let config = load_config(&text);
+    let chat = connect(&config).await.expect("connects");
+    let running = Arc::new(
+        runtime::start(&config, chat.chat(), None)
+            .await
+            .expect("bot starts"),
+    );
+    let leading = chat
+        .follow_leadership(&running.store, running.shutdown_token())
+        .expect("Discord on PostgreSQL follows the lead");
+    let serving = running.clone();
+    tokio::spawn(async move { serving.serve_chat(true).await });
+    (running, chat, leading)
+}
+
+fn identifies(f: &FakeDiscord) -> usize {
+    f.gateway_ops().iter().filter(|op| **op == 2).count()
+}
+
+#[tokio::test]
+async fn replicas_hold_one_gateway_between_them_and_hand_it_over() {
+    let Some(db) = shepherd::store::testing::fresh_postgres_database().await else {
+        return;
+    };
+    let fake = FakeDiscord::start(TOKEN).await.expect("fake Discord");
+    fake.add_text_channel(GUILD, RELEASE, "release");
+    fake.add_text_channel(GUILD, OPS, "ops");
+    let (_dir, path) = temp_store();
+    let (first, first_chat, first_lead) = replica(&fake, &path, &db, "r1").await;
+    fake.expect_within("IDENTIFY", PATIENCE, |f| identifies(f) == 1)
+        .await;
+    let (_second, _second_chat, _second_lead) = replica(&fake, &path, &db, "r2").await;
+    // Past a lead check of the second: still one gateway, one answer.
+    tokio::time::sleep(shepherd::chat::LEAD_CHECK + Duration::from_millis(500)).await;
+    assert_eq!(identifies(&fake), 1, "one gateway for two replicas");
+    let bot = Bot {
+        fake,
+        _running: first.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let mid = bot
+        .fake
+        .send_message(said("!announce #ops one", &[RELEASERS]));
+    bot.expect(mid, "plan #1").await;
+    // The leader stops: the other takes the gateway over.
+    first.stop().await;
+    let _ = first_lead.await;
+    first_chat.close().await;
+    bot.fake
+        .expect_within("the second IDENTIFY", PATIENCE, |f| identifies(f) == 2)
+        .await;
+    let mid = bot
+        .fake
+        .send_message(said("!announce #ops two", &[RELEASERS]));
+    bot.expect(mid, "plan #2").await;
+    bot.expect(OPS, "two").await;
+}

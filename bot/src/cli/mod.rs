@@ -193,8 +193,12 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
     let signals = Signals::register();
     let bot = runtime::start(&config, chat.chat(), None).await?;
     tokio::spawn(signals.cancel_on_signal(bot.shutdown_token()));
+    let leading = chat.follow_leadership(&bot.store, bot.shutdown_token());
     tracing::info!("shepherd is running");
     bot.serve_chat(chat.stops_the_bot()).await;
+    if let Some(task) = leading {
+        let _ = task.await;
+    }
     chat.close().await;
     bot.stop().await;
     if let Some(why) = chat.failure() {

@@ -104,6 +104,7 @@ impl Places {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Handler {
     /// Guilds we serve; messages from any other are ignored (a bot someone
     /// else invited elsewhere must not take commands there).

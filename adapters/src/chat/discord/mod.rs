@@ -67,11 +67,40 @@ pub struct DiscordChat {
     /// the event handler (and so the sender of `incoming`) alive, so the
     /// channel alone would never say so.
     stopped: watch::Receiver<bool>,
-    shards: Arc<ShardManager>,
+    /// What starting the gateway (again) takes.
+    gateway: GatewayParts,
+    /// The running gateway's shards, if it runs here.
+    shards: tokio::sync::Mutex<Option<Running>>,
     /// Held while a post's thread is found or started and the post queued.
     threading: tokio::sync::Mutex<()>,
     failure: Arc<Mutex<Option<String>>>,
     bot: u64,
+}
+
+struct GatewayParts {
+    token: SecretString,
+    api_url: Option<String>,
+    handler: Handler,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+/// A gateway connection this process runs.
+struct Running {
+    shards: Arc<ShardManager>,
+    /// Set before a deliberate stop, so it is not taken for a failure.
+    deliberate: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// serenity's HTTP client for `token`, through `api_url` if set.
+fn http_client(token: &SecretString, api_url: Option<&str>) -> Http {
+    let mut builder = HttpBuilder::new(token.expose_secret())
+        .default_allowed_mentions(CreateAllowedMentions::new());
+    if let Some(url) = api_url {
+        builder = builder
+            .proxy(url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    builder.build()
 }
 
 impl DiscordChat {
@@ -83,14 +112,20 @@ impl DiscordChat {
         commands: &[SlashCommand],
         render: SlashRenderer,
     ) -> Result<Self, ChatError> {
-        let mut builder = HttpBuilder::new(settings.token.expose_secret())
-            .default_allowed_mentions(CreateAllowedMentions::new());
-        if let Some(url) = &settings.api_url {
-            builder = builder
-                .proxy(url.trim_end_matches('/'))
-                .ratelimiter_disabled(true);
-        }
-        let http = builder.build();
+        let chat = Self::connect_standby(settings, commands, render).await?;
+        chat.start_gateway().await?;
+        Ok(chat)
+    }
+
+    /// [`DiscordChat::connect`] without the gateway: this replica posts
+    /// (REST) but hears nothing until [`DiscordChat::start_gateway`] —
+    /// replicas sharing a database run one gateway, on their leader.
+    pub async fn connect_standby(
+        settings: DiscordSettings,
+        commands: &[SlashCommand],
+        render: SlashRenderer,
+    ) -> Result<Self, ChatError> {
+        let http = Arc::new(http_client(&settings.token, settings.api_url.as_deref()));
         let me = http
             .get_current_user()
             .await
@@ -132,22 +167,57 @@ impl DiscordChat {
             places: places.clone(),
             render,
         };
+        let (stop, stopped) = watch::channel(false);
+        Ok(Self {
+            outbox: outbox::Outbox::new(http.clone(), settings.pacing),
+            http,
+            names: settings.channels,
+            places,
+            incoming: tokio::sync::Mutex::new(rx),
+            stopped,
+            gateway: GatewayParts {
+                token: settings.token,
+                api_url: settings.api_url,
+                handler,
+                stop: Arc::new(stop),
+            },
+            shards: tokio::sync::Mutex::new(None),
+            threading: tokio::sync::Mutex::new(()),
+            failure: Arc::new(Mutex::new(None)),
+            bot: me.id.get(),
+        })
+    }
+
+    /// Connects the gateway (if it is not running here already).
+    pub async fn start_gateway(&self) -> Result<(), ChatError> {
+        let mut running = self.shards.lock().await;
+        if running.is_some() {
+            return Ok(());
+        }
+        let g = &self.gateway;
         let intents = GatewayIntents::GUILD_MESSAGES
             | GatewayIntents::DIRECT_MESSAGES
             | GatewayIntents::MESSAGE_CONTENT;
+        let http = http_client(&g.token, g.api_url.as_deref());
+        if let Some(app) = self.http.application_id() {
+            http.set_application_id(app);
+        }
         let mut client = ClientBuilder::new_with_http(http, intents)
-            .event_handler(handler)
+            .event_handler(g.handler.clone())
             .await
             .map_err(from_serenity)?;
-        let http = client.http.clone();
         let shards = client.shard_manager.clone();
-        let failure = Arc::new(Mutex::new(None));
-        let failed = failure.clone();
-        let (stop, stopped) = watch::channel(false);
+        let deliberate = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (failed, stop, asked) = (self.failure.clone(), g.stop.clone(), deliberate.clone());
         tokio::spawn(async move {
             // serenity reconnects and resumes by itself; it returns only on
             // what retrying cannot fix (or a shutdown).
-            if let Err(e) = client.start().await {
+            let result = client.start().await;
+            if asked.load(std::sync::atomic::Ordering::SeqCst) {
+                tracing::info!("Discord gateway handed over");
+                return;
+            }
+            if let Err(e) = result {
                 let why = gateway_failure(&e);
                 tracing::error!(error = %why, "Discord gateway stopped");
                 if let Ok(mut f) = failed.lock() {
@@ -156,18 +226,23 @@ impl DiscordChat {
             }
             let _ = stop.send(true);
         });
-        Ok(Self {
-            outbox: outbox::Outbox::new(http.clone(), settings.pacing),
-            http,
-            names: settings.channels,
-            places,
-            incoming: tokio::sync::Mutex::new(rx),
-            stopped,
-            shards,
-            threading: tokio::sync::Mutex::new(()),
-            failure,
-            bot: me.id.get(),
-        })
+        *running = Some(Running { shards, deliberate });
+        Ok(())
+    }
+
+    /// Closes the gateway without ending the chat: another replica took
+    /// the lead. Posting goes on.
+    pub async fn stop_gateway(&self) {
+        if let Some(r) = self.shards.lock().await.take() {
+            r.deliberate
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            r.shards.shutdown_all().await;
+        }
+    }
+
+    /// Whether the gateway runs in this process.
+    pub async fn gateway_running(&self) -> bool {
+        self.shards.lock().await.is_some()
     }
 
     /// Why the gateway stopped for good, once it has.
@@ -182,7 +257,9 @@ impl DiscordChat {
 
     /// Closes the gateway (the bot is stopping).
     pub async fn close(&self) {
-        self.shards.shutdown_all().await;
+        if let Some(r) = self.shards.lock().await.take() {
+            r.shards.shutdown_all().await;
+        }
     }
 
     /// Where a post for `thread` of `channel` goes: a thread (started from
