@@ -7,6 +7,10 @@ use sqlx::AnyConnection;
 use super::plans::insert_plan_on;
 use super::{Backend, Inserted, NewPlan, Store, StoreError};
 
+/// Deliveries per INSERT statement (6 parameters each: well under
+/// SQLite's and PostgreSQL's limits).
+const INSERT_ROWS: usize = 128;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub delivery_id: String,
@@ -27,23 +31,51 @@ impl Store {
     /// Stores many deliveries in one transaction (one fsync); for each,
     /// whether it was new. This is what lets the webhook route acknowledge
     /// thousands of deliveries a second without acknowledging any unsaved.
+    /// Stores a batch in one transaction; for each delivery, whether it
+    /// is new (a repeat of an id — stored before, or earlier in the batch —
+    /// is not). One multi-row INSERT per [`INSERT_ROWS`]: on PostgreSQL
+    /// each statement is a round trip.
     pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.write_urgent().await?;
         let mut out = Vec::with_capacity(batch.len());
-        for d in batch {
-            let r = sqlx::query(
+        for chunk in batch.chunks(INSERT_ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    )
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body, hook_target)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id) DO NOTHING",
-            )
-            .bind(&d.delivery_id)
-            .bind(&d.source)
-            .bind(&d.event_type)
-            .bind(d.received_at)
-            .bind(&d.body)
-            .bind(&d.hook_target)
-            .execute(&mut *tx)
-            .await?;
-            out.push(r.rows_affected() == 1);
+                 VALUES {} ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+                rows.join(", ")
+            );
+            let mut insert = sqlx::query_as::<_, (String,)>(&sql);
+            for d in chunk {
+                insert = insert
+                    .bind(&d.delivery_id)
+                    .bind(&d.source)
+                    .bind(&d.event_type)
+                    .bind(d.received_at)
+                    .bind(&d.body)
+                    .bind(&d.hook_target);
+            }
+            let mut inserted: std::collections::HashSet<String> = insert
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(id,)| id)
+                .collect();
+            // The first of a repeated id is the new one.
+            out.extend(chunk.iter().map(|d| inserted.remove(&d.delivery_id)));
         }
         tx.commit().await?;
         Ok(out)

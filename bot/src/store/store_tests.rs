@@ -35,7 +35,8 @@ on_both_backends!(
     snapshots_subscriptions_and_slots_round_trip,
     a_wide_plan_runs_width_steps_at_once,
     a_close_waits_for_the_releases_before_it,
-    plans_are_counted_by_state
+    plans_are_counted_by_state,
+    a_batch_stores_each_id_once_and_says_which_were_new
 );
 
 async fn postgres_store() -> Option<Store> {
@@ -511,4 +512,19 @@ async fn plans_are_counted_by_state(store: Store) {
     let mut counts = store.plan_counts_by_state().await.unwrap();
     counts.sort_by_key(|(s, _)| s.as_str());
     assert_eq!(counts, [(PlanState::DryRun, 1), (PlanState::Pending, 2)]);
+}
+
+async fn a_batch_stores_each_id_once_and_says_which_were_new(store: Store) {
+    assert!(store.record_delivery(&delivery(1)).await.unwrap());
+    // 300 deliveries (three INSERT statements), one stored before, one
+    // repeated within the batch (in another statement).
+    let mut batch: Vec<Delivery> = (0..300).map(delivery).collect();
+    batch.push(delivery(250));
+    let new = store.record_deliveries(&batch).await.unwrap();
+    assert_eq!(new.len(), 301);
+    assert!(!new[1], "stored before");
+    assert!(new[250], "the first of a repeat is new");
+    assert!(!new[300], "its repeat is not");
+    assert_eq!(new.iter().filter(|n| **n).count(), 299);
+    assert_eq!(store.unprocessed_deliveries(1_000).await.unwrap().len(), 300);
 }
