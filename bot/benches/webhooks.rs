@@ -84,6 +84,78 @@ fn report(name: &str, mut lat: Vec<Duration>) -> (Duration, Duration) {
     (p50, p99)
 }
 
+/// What the deliveries are posted to: one bot, or replicas sharing a database.
+struct Target {
+    name: String,
+    bots: Vec<runtime::Running>,
+}
+
+impl Target {
+    fn urls(&self) -> Vec<String> {
+        self.bots
+            .iter()
+            .map(|b| {
+                format!(
+                    "http://{}/hooks/launchpad",
+                    b.webhook_addr.expect("listening")
+                )
+            })
+            .collect()
+    }
+
+    async fn stop(self) {
+        for b in self.bots {
+            b.stop().await;
+        }
+    }
+}
+
+async fn bot(cfg: &Config, extras: runtime::Extras) -> runtime::Running {
+    let chat = Arc::new(ConsoleChat::new(
+        tokio::io::BufReader::new(tokio::io::empty()),
+        tokio::io::sink(),
+        "bench",
+        "#bench",
+    ));
+    runtime::start_with(cfg, chat, None, extras)
+        .await
+        .expect("bot starts")
+}
+
+/// `replicas` bots on a fresh PostgreSQL database of the test server.
+async fn on_postgres(dir: &Path, replicas: usize) -> Option<Target> {
+    let url = shepherd::store::testing::fresh_postgres_database().await?;
+    let cfg = config(dir);
+    let mut bots = Vec::new();
+    for i in 0..replicas {
+        let store = shepherd::store::Store::connect(&url, 16)
+            .await
+            .expect("PostgreSQL")
+            .with_replica(&format!("bench-{i}"));
+        let extras = runtime::Extras {
+            store: Some(store),
+            ..Default::default()
+        };
+        bots.push(bot(&cfg, extras).await);
+    }
+    Some(Target {
+        name: format!(
+            "PostgreSQL, {replicas} replica{}",
+            if replicas == 1 { "" } else { "s" }
+        ),
+        bots,
+    })
+}
+
+/// Target deliveries/s at full speed, per store.
+fn target_rate(name: &str) -> f64 {
+    if name.starts_with("SQLite") {
+        15_000.0
+    } else {
+        5_000.0
+    }
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("webhooks bench: run with `cargo bench` to measure");
@@ -95,28 +167,51 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cfg = config(dir.path());
-        let chat = Arc::new(ConsoleChat::new(tokio::io::BufReader::new(tokio::io::empty()), tokio::io::sink(), "bench", "#bench"));
-        let bot = runtime::start(&cfg, chat, None).await.expect("bot starts");
-        let url = format!("http://{}/hooks/launchpad", bot.webhook_addr.expect("listening"));
+        let sqlite = Target {
+            name: "SQLite".into(),
+            bots: vec![bot(&config(dir.path()), runtime::Extras::default()).await],
+        };
+        measure(sqlite).await;
+        // PostgreSQL when a server is named (SHEPHERD_TEST_POSTGRES_URL,
+        // e.g. from `.ci/postgres start`).
+        for replicas in [1, 2] {
+            match on_postgres(dir.path(), replicas).await {
+                Some(t) => measure(t).await,
+                None => println!("PostgreSQL skipped: set SHEPHERD_TEST_POSTGRES_URL"),
+            }
+        }
+    });
+}
+
+async fn measure(target: Target) {
+    let name = target.name.clone();
+    println!("== {name}");
+    let urls = Arc::new(target.urls());
+    let bot = &target.bots[0];
+    {
+        let url_for = |i: u64| urls[i as usize % urls.len()].clone();
         let signature = Arc::new(sign(SECRET.as_bytes(), BODY.as_bytes()));
-        let client = reqwest::Client::builder().pool_max_idle_per_host(128).build().expect("client");
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(128)
+            .build()
+            .expect("client");
 
         // Warm up connections and the database.
         for id in 0..200u64 {
-            send(&client, &url, 1_000_000 + id, &signature).await;
+            send(&client, &url_for(id), 1_000_000 + id, &signature).await;
         }
 
         let (total, senders) = (20_000u64, 64u64);
         let start = Instant::now();
         let mut tasks = Vec::new();
         for w in 0..senders {
-            let (client, url, signature) = (client.clone(), url.clone(), signature.clone());
+            let (client, urls, signature) = (client.clone(), urls.clone(), signature.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut id = w;
                 while id < total {
-                    lat.push(send(&client, &url, id, &signature).await);
+                    let url = &urls[id as usize % urls.len()];
+                    lat.push(send(&client, url, id, &signature).await);
                     id += senders;
                 }
                 lat
@@ -127,31 +222,52 @@ fn main() {
             lat.extend(t.await.expect("sender"));
         }
         let rate = total as f64 / start.elapsed().as_secs_f64();
-        println!("throughput: {total} deliveries by {senders} senders: {rate:.0} accepted/s (verified + committed before 2xx) → ratio {:.2}× the 5,000/s target", rate / 5000.0);
+        let goal = target_rate(&name);
+        println!("throughput: {total} deliveries by {senders} senders: {rate:.0} accepted/s (verified + committed before 2xx) → ratio {:.2}× the {goal:.0}/s target", rate / goal);
         report("throughput", lat);
 
         // Steady state: let the processor finish the burst first.
         let drained = Instant::now();
-        while bot.store.unprocessed_deliveries(1).await.map(|u| !u.is_empty()).unwrap_or(false) {
+        while bot
+            .store
+            .unprocessed_deliveries(1)
+            .await
+            .map(|u| !u.is_empty())
+            .unwrap_or(false)
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        println!("burst processed {:.1} s after the last 2xx", drained.elapsed().as_secs_f64());
+        println!(
+            "burst processed {:.1} s after the last 2xx",
+            drained.elapsed().as_secs_f64()
+        );
 
         let (per_sec, secs) = (1000u64, 5u64);
         let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / per_sec));
         let mut tasks = Vec::new();
         for i in 0..per_sec * secs {
             ticker.tick().await;
-            let (client, url, signature) = (client.clone(), url.clone(), signature.clone());
-            tasks.push(tokio::spawn(async move { send(&client, &url, 2_000_000 + i, &signature).await }));
+            let (client, url, signature) = (client.clone(), url_for(i), signature.clone());
+            tasks.push(tokio::spawn(async move {
+                send(&client, &url, 2_000_000 + i, &signature).await
+            }));
         }
         let mut lat = Vec::new();
         for t in tasks {
             lat.push(t.await.expect("sender"));
         }
         let (_, p99) = report("steady 1,000/s for 5 s", lat);
-        println!("steady: p99 {:.2} ms → ratio {:.2}× the 20 ms budget (≤ 1 meets it)", p99.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3 / 20.0);
-        let processed = bot.store.unprocessed_deliveries(1_000_000).await.map(|u| u.len()).unwrap_or(0);
+        println!(
+            "steady: p99 {:.2} ms → ratio {:.2}× the 20 ms budget (≤ 1 meets it)",
+            p99.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3 / 20.0
+        );
+        let processed = bot
+            .store
+            .unprocessed_deliveries(1_000_000)
+            .await
+            .map(|u| u.len())
+            .unwrap_or(0);
         println!("deliveries still waiting to be processed at the end: {processed}");
 
         // 3. Every delivery now makes an announcement: a plan, a step and a
@@ -162,7 +278,7 @@ fn main() {
         let started = Instant::now();
         for i in 0..per_sec * secs {
             ticker.tick().await;
-            let (client, url, signature) = (client.clone(), url.clone(), failed_sig.clone());
+            let (client, url, signature) = (client.clone(), url_for(i), failed_sig.clone());
             tasks.push(tokio::spawn(async move {
                 send_body(&client, &url, 3_000_000 + i, &signature, FAILED).await
             }));
@@ -173,13 +289,22 @@ fn main() {
         }
         let sent_for = started.elapsed().as_secs_f64();
         let (_, p99) = report("steady 1,000/s, each announced, while processing", lat);
-        println!("announcing: p99 {:.2} ms → ratio {:.2}× the 20 ms budget (≤ 1 meets it)", p99.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3 / 20.0);
-        let waiting = bot.store.unprocessed_deliveries(1_000_000).await.map(|u| u.len()).unwrap_or(0);
+        println!(
+            "announcing: p99 {:.2} ms → ratio {:.2}× the 20 ms budget (≤ 1 meets it)",
+            p99.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3 / 20.0
+        );
+        let waiting = bot
+            .store
+            .unprocessed_deliveries(1_000_000)
+            .await
+            .map(|u| u.len())
+            .unwrap_or(0);
         let open = bot.store.open_step_count().await.unwrap_or(0) - plans_before;
         println!(
             "after {sent_for:.1} s of sending: {waiting} deliveries not yet processed, {open} announcements not yet posted; processed {:.0}/s",
             ((per_sec * secs) as f64 - waiting as f64) / sent_for
         );
-        bot.stop().await;
-    });
+    }
+    target.stop().await;
 }

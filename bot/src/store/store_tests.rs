@@ -526,5 +526,8 @@ async fn a_batch_stores_each_id_once_and_says_which_were_new(store: Store) {
     assert!(new[250], "the first of a repeat is new");
     assert!(!new[300], "its repeat is not");
     assert_eq!(new.iter().filter(|n| **n).count(), 299);
-    assert_eq!(store.unprocessed_deliveries(1_000).await.unwrap().len(), 300);
+    assert_eq!(
+        store.unprocessed_deliveries(1_000).await.unwrap().len(),
+        300
+    );
 }
