@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 use thiserror::Error;
 
 mod audit;
@@ -58,9 +58,9 @@ pub enum StoreError {
     /// The database file could not be opened or created.
     #[error("cannot open the store {path}: {reason}")]
     Open { path: PathBuf, reason: String },
-    /// The PostgreSQL server could not be reached or refused us (the URL,
-    /// which may hold a password, is not repeated).
-    #[error("cannot connect to the PostgreSQL store: {0}")]
+    /// The PostgreSQL server could not be reached or refused us (the URL's
+    /// user and password are not repeated).
+    #[error("cannot connect to the PostgreSQL store at {0}")]
     Connect(String),
 }
 
@@ -90,10 +90,15 @@ pub enum Backend {
 /// word loses its claims this long after its last renewal.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
+/// Connections for writes a webhook sender waits on (PostgreSQL).
+const URGENT_CONNECTIONS: u32 = 2;
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL: connections kept for urgent writes (see `write_urgent`).
+    urgent: Option<AnyPool>,
     backend: Backend,
     /// This process's name in `claimed_by` (see [`Store::with_replica`]).
     replica: Arc<str>,
@@ -155,26 +160,41 @@ impl Store {
     /// advisory lock).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Connect(connect_reason(&e)))?;
+        let failed = |e: sqlx::Error| {
+            StoreError::Connect(format!("{}: {}", server(url), connect_reason(&e)))
+        };
+        let options = AnyConnectOptions::from_str(url).map_err(failed)?;
+        // One connection first: the pool would retry a refused connection
+        // until its timeout and then say only "timed out".
+        sqlx::AnyConnection::connect_with(&options)
+            .await
+            .map_err(failed)?
+            .close()
+            .await
+            .map_err(failed)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| StoreError::Connect(connect_reason(&e)))?;
+            .map_err(failed)?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self::new(
-            pool,
-            Backend::Postgres,
-            Some(url.into()),
-            Arc::default(),
-        ))
+        // Writes a webhook sender waits on get connections of their own:
+        // with every worker in a transaction, they would otherwise queue
+        // for the shared pool behind background work.
+        let urgent = AnyPoolOptions::new()
+            .max_connections(URGENT_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
+        let mut store = Self::new(pool, Backend::Postgres, Some(url.into()), Arc::default());
+        store.urgent = Some(urgent);
+        Ok(store)
     }
 
     fn new(pool: AnyPool, backend: Backend, url: Option<Arc<str>>, faults: Arc<Faults>) -> Self {
         Self {
             pool,
+            urgent: None,
             backend,
             replica: default_replica_name().into(),
             lease_ms: DEFAULT_LEASE.as_millis() as i64,
@@ -231,6 +251,9 @@ impl Store {
     /// Closes every connection (used before a restart in tests and on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(urgent) = &self.urgent {
+            urgent.close().await;
+        }
     }
 }
 
@@ -242,6 +265,19 @@ fn default_replica_name() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "shepherd".into());
     format!("{host}-{}", std::process::id())
+}
+
+/// `host:port/database` of a PostgreSQL URL: where, without who or the password.
+fn server(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432),
+            u.path()
+        ),
+        Err(_) => "(unparsable store.url)".into(),
+    }
 }
 
 /// Why PostgreSQL could not be reached, without the URL (it may hold a

@@ -49,7 +49,11 @@ impl Store {
             Backend::Sqlite => (Some(self.turns.take(urgent).await), "BEGIN IMMEDIATE"),
             Backend::Postgres => (None, "BEGIN"),
         };
-        let conn = self.pool.acquire().await?;
+        let pool = match (&self.urgent, urgent) {
+            (Some(own), true) => own,
+            _ => &self.pool,
+        };
+        let conn = pool.acquire().await?;
         // The guard exists before BEGIN runs: if this future is dropped (or
         // BEGIN fails) midway, the connection is closed, not pooled in an
         // unknown transaction state.
