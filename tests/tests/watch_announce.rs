@@ -35,6 +35,17 @@ fn config(path: &std::path::Path, site: &ExcusesSite) -> shepherd::config::Confi
     c
 }
 
+/// The excuses site serving the seed run and an empty update_output.
+async fn seeded_site() -> ExcusesSite {
+    let site = ExcusesSite::start().await.unwrap();
+    site.put(
+        "proposed-migration/update_excuses.yaml",
+        SEED.as_bytes().to_vec(),
+    );
+    site.put("proposed-migration/update_output.txt", b"".to_vec());
+    site
+}
+
 async fn tick(h: &Harness, slot: i64) -> Option<i64> {
     let j = job();
     let key = Event::Tick {
@@ -229,12 +240,7 @@ async fn a_broken_download_keeps_the_last_good_snapshot() {
 /// told to the asker, announced to nobody, and keeps the last good snapshot.
 #[tokio::test]
 async fn a_poll_asked_for_in_chat_runs_the_slots_poll() {
-    let site = ExcusesSite::start().await.unwrap();
-    site.put(
-        "proposed-migration/update_excuses.yaml",
-        SEED.as_bytes().to_vec(),
-    );
-    site.put("proposed-migration/update_output.txt", b"".to_vec());
+    let site = seeded_site().await;
     let (_d, path) = temp_store();
     let cfg = config(&path, &site);
     let extras = Extras {
@@ -408,12 +414,7 @@ async fn a_replica_answers_from_the_excuses_another_replica_polled() {
     if !shepherd_tests::on_postgres() {
         return;
     }
-    let site = ExcusesSite::start().await.unwrap();
-    site.put(
-        "proposed-migration/update_excuses.yaml",
-        SEED.as_bytes().to_vec(),
-    );
-    site.put("proposed-migration/update_output.txt", b"".to_vec());
+    let site = seeded_site().await;
     let (_d, path) = temp_store();
     let cfg = config(&path, &site);
     let polling = Harness::start(&cfg, None).await;

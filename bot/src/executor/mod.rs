@@ -43,6 +43,9 @@ pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// applied again at the next start.
 const RECORD_TRIES: u32 = 120;
 
+/// How long a worker that found nothing to claim waits, at least.
+const CONTENDED: Duration = Duration::from_millis(10);
+
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApplyError {
     /// Worth another try later (timeouts, 5xx, rate limits).
@@ -183,8 +186,14 @@ impl Executor {
             if worked {
                 continue;
             }
+            // A step due now that this worker could not claim is being
+            // claimed elsewhere (another worker's or replica's transaction
+            // holds it): look again shortly, not at once — every idle
+            // worker spinning on it would starve the busy ones.
             let wait = match self.store.next_retry_at().await {
-                Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(poll),
+                Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64)
+                    .max(CONTENDED)
+                    .min(poll),
                 _ => poll,
             };
             tokio::select! {
