@@ -10,6 +10,8 @@
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
