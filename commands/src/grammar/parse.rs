@@ -117,6 +117,9 @@ struct Token {
     text: String,
     /// Byte offset of the token's first character in the message.
     at: usize,
+    /// Byte offset just past its last character (its closing quote, if
+    /// any): quotes and escapes make `text` shorter than what was typed.
+    end: usize,
     /// Quoted tokens are never flags.
     quoted: bool,
 }
@@ -150,7 +153,7 @@ pub fn parse(message: &str, registry: &Registry) -> Parsed {
             suggestion: registry.suggest(name),
         };
     };
-    match bind(spec, &tokens[1..], first.at + first.text.len()) {
+    match bind(spec, &tokens[1..], first.end) {
         Ok(inv) => Parsed::Command(inv),
         Err((position, reason)) => Parsed::Malformed {
             position,
@@ -246,9 +249,11 @@ fn tokenize(line: &str, base: usize) -> Result<Vec<Token>, ParseError> {
                 return Err((base + i, format!("unterminated quote {c}")));
             }
         }
+        let end = chars.peek().map_or(line.len(), |&(i, _)| i);
         tokens.push(Token {
             text,
             at: base + start,
+            end: base + end,
             quoted,
         });
     }
@@ -274,7 +279,7 @@ fn bind(spec: &CommandSpec, tokens: &[Token], name_end: usize) -> Result<Invocat
     };
     let mut iter = tokens.iter().peekable();
     let mut flags_done = false;
-    let end = tokens.last().map_or(name_end, |t| t.at + t.text.len());
+    let end = tokens.last().map_or(name_end, |t| t.end);
     while let Some(tok) = iter.next() {
         let is_flag = !flags_done && !tok.quoted && tok.text.starts_with("--");
         if !is_flag {

@@ -153,6 +153,32 @@ fn position_is_relative_to_the_whole_message() {
     assert_eq!(pos, "hi\n  !jobs ".len());
 }
 
+/// Found by the fuzzer (fuzz/corpus/grammar/regression-position-in-a-char):
+/// a position past the last argument counted the unquoted text, so after
+/// a quoted one it fell short of its closing quote, here inside the `�`.
+#[test]
+fn fuzz_regression_a_position_after_quotes_is_past_the_closing_quote() {
+    let text = "!watch maintainer \"Ubuntu Developer\u{fffd}\"!watch maintainer \"Ubuntu Developer\u{fffd}\"";
+    let (pos, reason, _) = malformed(text);
+    assert_eq!(
+        (pos, reason.as_str()),
+        (text.len(), "too many arguments (4, at most 2)")
+    );
+    let (pos, reason, _) = malformed("!jobs \"1\" 'x'");
+    assert_eq!(
+        (pos, reason.as_str()),
+        (13, "too many arguments (2, at most 1)")
+    );
+    let (pos, reason, _) = malformed("!announce “#x”");
+    assert_eq!(
+        (pos, reason.as_str()),
+        ("!announce “#x”".len(), "missing CHANNEL TEXT")
+    );
+    // And a quoted command name ends at its quote too.
+    let (pos, reason, _) = malformed("!sh\"ow\"");
+    assert_eq!((pos, reason.as_str()), (7, "missing PLAN"));
+}
+
 #[test]
 fn every_help_example_parses_to_its_own_command() {
     let reg = registry();
