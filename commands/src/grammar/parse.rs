@@ -9,7 +9,9 @@
 //! Rules (all tested below and property-tested for panics and round trips):
 //! - a command is the first line whose first non-blank character is `!`
 //!   followed by a letter; text in code blocks, inline code and `>` quotes is
-//!   never a command, so quoting a command in a reply never re-runs it;
+//!   never a command, so quoting a command in a reply never re-runs it; a
+//!   line ends at any line break a chat client shows (`\r`, U+2028, …, not
+//!   only `\n`), so nothing shown on the next line is part of the command;
 //! - tokens split on whitespace; `'…'` and `"…"` (and the chat clients'
 //!   curly quotes) group words; inside `"…"` a backslash escapes `"` or `\`;
 //! - `--flag value`, `--flag=value`, `--bool`; flags may repeat when declared
@@ -163,12 +165,21 @@ pub fn parse(message: &str, registry: &Registry) -> Parsed {
     }
 }
 
+/// Unicode's mandatory line breaks (LF, VT, FF, CR, NEL, LS, PS): where
+/// a chat client or terminal shows a new line, a line ends.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\u{b}' | '\u{c}' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
 /// Finds the command line: the first line outside code and quotes that starts with `!` + letter.
 fn command_line(message: &str) -> Option<(usize, &str)> {
     let mut in_fence = false;
     let mut at = 0;
-    for raw in message.split_inclusive('\n') {
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for raw in message.split_inclusive(is_line_break) {
+        let line = raw.trim_end_matches(is_line_break);
         let body = line.trim_start();
         let offset = at + (line.len() - body.len());
         at += raw.len();

@@ -179,6 +179,25 @@ fn fuzz_regression_a_position_after_quotes_is_past_the_closing_quote() {
     assert_eq!((pos, reason.as_str()), (7, "missing PLAN"));
 }
 
+/// Found by the fuzzer (fuzz/corpus/grammar/regression-line-break-in-a-name.txt):
+/// a quote held a `\r` inside the command's line, so "no command !…" was
+/// answered over several lines. A line now ends at any line break a chat
+/// client shows, and what follows one is never part of the command.
+#[test]
+fn fuzz_regression_a_line_ends_at_any_line_break() {
+    let found =
+        String::from_utf8_lossy(b"!r\x80\"!w\r\r\r\r\r\r\r\r\r\r\r\xd6\r\r\r\r\r\rr \"U\r\rb");
+    let (_, reason, _) = malformed(&found);
+    assert_eq!(reason, "unterminated quote \"");
+    assert_eq!(command("!jobs 5\u{2028}thanks").positionals, ["5"]);
+    assert_eq!(command("!jobs 5\rthanks").positionals, ["5"]);
+    assert_eq!(command("thanks\u{85}!jobs 5").positionals, ["5"]);
+    let (_, reason, _) = malformed("!announce #a \"one\u{2029}two\"");
+    assert_eq!(reason, "unterminated quote \"");
+    let (pos, _, _) = malformed("hi\r\n  !jobs --bad");
+    assert_eq!(pos, "hi\r\n  !jobs ".len());
+}
+
 #[test]
 fn every_help_example_parses_to_its_own_command() {
     let reg = registry();
