@@ -18,6 +18,3 @@ pub mod loopback;
 pub mod snapstore;
 pub mod webhook;
 pub mod wire;
-
-#[cfg(test)]
-mod fuzz;
