@@ -10,12 +10,11 @@
 pub mod autopkgtest;
 pub mod britney;
 pub mod chat;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
 pub mod snapstore;
 pub mod webhook;
 pub mod wire;
-
-#[cfg(test)]
-mod fuzz;

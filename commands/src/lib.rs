@@ -11,6 +11,8 @@ use thiserror::Error;
 // One folder per feature; the grammar and plan types they share.
 pub mod announce;
 pub mod deliveries;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grammar;
 pub mod launchpad;
 pub mod links;

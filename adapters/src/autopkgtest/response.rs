@@ -83,9 +83,14 @@ fn elements(html: &str, tag: &str) -> Vec<String> {
     out
 }
 
-/// Tag-free, entity-decoded, trimmed text.
+/// Tag-free, entity-decoded text on one line: it is shown in a step's
+/// error and a progress message, so each run of whitespace (line breaks
+/// included) becomes one space.
 fn text(html: &str) -> String {
-    crate::wire::html::text(html).trim().to_string()
+    crate::wire::html::text(html)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Classifies a request.cgi answer.
@@ -113,10 +118,9 @@ pub fn classify(status: u16, html: &str) -> Result<Submitted, RequestError> {
         .iter()
         .position(|p| p.starts_with("You submitted an invalid request:"))
     else {
-        let message: String = text(html).split_whitespace().collect::<Vec<_>>().join(" ");
         return Err(RequestError::Unexpected {
             status,
-            message: message.chars().take(200).collect(),
+            message: text(html).chars().take(200).collect(),
         });
     };
     let message = paragraphs[start..]
@@ -223,6 +227,34 @@ mod tests {
         );
         let s = classify(200, &page("ok-ppa")).unwrap();
         assert_eq!(s.field("ppas"), Some("['someone/myppa']"));
+    }
+
+    /// Found by the fuzzer (fuzz/corpus/request_cgi/regression-*): a
+    /// paragraph over two lines, or a traceback line with a NEL in it, made
+    /// an error of two lines.
+    #[test]
+    fn fuzz_regression_what_a_page_says_is_one_line() {
+        let page = "<p>You submitted an invalid request: </p><p>Malf\nYou submi/p</p>";
+        assert_eq!(
+            classify(400, page),
+            Err(RequestError::Invalid("Malf You submi/p".into()))
+        );
+        // … and one broken over lines is still recognised.
+        let page = "<p>You submitted an invalid request:</p><p>Test already\r\nrunning</p>";
+        assert_eq!(classify(403, page), Err(RequestError::AlreadyRunning));
+        let page = "Error: \u{85}A server error has occurred";
+        assert_eq!(
+            classify(500, page),
+            Err(RequestError::ServerError(
+                "Error: A server error has occurred".into()
+            ))
+        );
+        let s = classify(
+            200,
+            "Test request submitted.<dt>arch</dt><dd>amd64,\n s390x</dd>",
+        )
+        .unwrap();
+        assert_eq!(s.field("arch"), Some("amd64, s390x"));
     }
 
     #[test]

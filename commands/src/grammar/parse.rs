@@ -9,7 +9,9 @@
 //! Rules (all tested below and property-tested for panics and round trips):
 //! - a command is the first line whose first non-blank character is `!`
 //!   followed by a letter; text in code blocks, inline code and `>` quotes is
-//!   never a command, so quoting a command in a reply never re-runs it;
+//!   never a command, so quoting a command in a reply never re-runs it; a
+//!   line ends at any line break a chat client shows (`\r`, U+2028, …, not
+//!   only `\n`), so nothing shown on the next line is part of the command;
 //! - tokens split on whitespace; `'…'` and `"…"` (and the chat clients'
 //!   curly quotes) group words; inside `"…"` a backslash escapes `"` or `\`;
 //! - `--flag value`, `--flag=value`, `--bool`; flags may repeat when declared
@@ -117,6 +119,9 @@ struct Token {
     text: String,
     /// Byte offset of the token's first character in the message.
     at: usize,
+    /// Byte offset just past its last character (its closing quote, if
+    /// any): quotes and escapes make `text` shorter than what was typed.
+    end: usize,
     /// Quoted tokens are never flags.
     quoted: bool,
 }
@@ -150,7 +155,7 @@ pub fn parse(message: &str, registry: &Registry) -> Parsed {
             suggestion: registry.suggest(name),
         };
     };
-    match bind(spec, &tokens[1..], first.at + first.text.len()) {
+    match bind(spec, &tokens[1..], first.end) {
         Ok(inv) => Parsed::Command(inv),
         Err((position, reason)) => Parsed::Malformed {
             position,
@@ -160,12 +165,21 @@ pub fn parse(message: &str, registry: &Registry) -> Parsed {
     }
 }
 
+/// Unicode's mandatory line breaks (LF, VT, FF, CR, NEL, LS, PS): where
+/// a chat client or terminal shows a new line, a line ends.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\u{b}' | '\u{c}' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
 /// Finds the command line: the first line outside code and quotes that starts with `!` + letter.
 fn command_line(message: &str) -> Option<(usize, &str)> {
     let mut in_fence = false;
     let mut at = 0;
-    for raw in message.split_inclusive('\n') {
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for raw in message.split_inclusive(is_line_break) {
+        let line = raw.trim_end_matches(is_line_break);
         let body = line.trim_start();
         let offset = at + (line.len() - body.len());
         at += raw.len();
@@ -246,9 +260,11 @@ fn tokenize(line: &str, base: usize) -> Result<Vec<Token>, ParseError> {
                 return Err((base + i, format!("unterminated quote {c}")));
             }
         }
+        let end = chars.peek().map_or(line.len(), |&(i, _)| i);
         tokens.push(Token {
             text,
             at: base + start,
+            end: base + end,
             quoted,
         });
     }
@@ -274,7 +290,7 @@ fn bind(spec: &CommandSpec, tokens: &[Token], name_end: usize) -> Result<Invocat
     };
     let mut iter = tokens.iter().peekable();
     let mut flags_done = false;
-    let end = tokens.last().map_or(name_end, |t| t.at + t.text.len());
+    let end = tokens.last().map_or(name_end, |t| t.end);
     while let Some(tok) = iter.next() {
         let is_flag = !flags_done && !tok.quoted && tok.text.starts_with("--");
         if !is_flag {

@@ -153,6 +153,51 @@ fn position_is_relative_to_the_whole_message() {
     assert_eq!(pos, "hi\n  !jobs ".len());
 }
 
+/// Found by the fuzzer (fuzz/corpus/grammar/regression-position-in-a-char):
+/// a position past the last argument counted the unquoted text, so after
+/// a quoted one it fell short of its closing quote, here inside the `�`.
+#[test]
+fn fuzz_regression_a_position_after_quotes_is_past_the_closing_quote() {
+    let text = "!watch maintainer \"Ubuntu Developer\u{fffd}\"!watch maintainer \"Ubuntu Developer\u{fffd}\"";
+    let (pos, reason, _) = malformed(text);
+    assert_eq!(
+        (pos, reason.as_str()),
+        (text.len(), "too many arguments (4, at most 2)")
+    );
+    let (pos, reason, _) = malformed("!jobs \"1\" 'x'");
+    assert_eq!(
+        (pos, reason.as_str()),
+        (13, "too many arguments (2, at most 1)")
+    );
+    let (pos, reason, _) = malformed("!announce “#x”");
+    assert_eq!(
+        (pos, reason.as_str()),
+        ("!announce “#x”".len(), "missing CHANNEL TEXT")
+    );
+    // And a quoted command name ends at its quote too.
+    let (pos, reason, _) = malformed("!sh\"ow\"");
+    assert_eq!((pos, reason.as_str()), (7, "missing PLAN"));
+}
+
+/// Found by the fuzzer (fuzz/corpus/grammar/regression-line-break-in-a-name.txt):
+/// a quote held a `\r` inside the command's line, so "no command !…" was
+/// answered over several lines. A line now ends at any line break a chat
+/// client shows, and what follows one is never part of the command.
+#[test]
+fn fuzz_regression_a_line_ends_at_any_line_break() {
+    let found =
+        String::from_utf8_lossy(b"!r\x80\"!w\r\r\r\r\r\r\r\r\r\r\r\xd6\r\r\r\r\r\rr \"U\r\rb");
+    let (_, reason, _) = malformed(&found);
+    assert_eq!(reason, "unterminated quote \"");
+    assert_eq!(command("!jobs 5\u{2028}thanks").positionals, ["5"]);
+    assert_eq!(command("!jobs 5\rthanks").positionals, ["5"]);
+    assert_eq!(command("thanks\u{85}!jobs 5").positionals, ["5"]);
+    let (_, reason, _) = malformed("!announce #a \"one\u{2029}two\"");
+    assert_eq!(reason, "unterminated quote \"");
+    let (pos, _, _) = malformed("hi\r\n  !jobs --bad");
+    assert_eq!(pos, "hi\r\n  !jobs ".len());
+}
+
 #[test]
 fn every_help_example_parses_to_its_own_command() {
     let reg = registry();

@@ -5,6 +5,7 @@
 //! counted instead of failing the whole file, and memory stays near the
 //! size of the typed result.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -35,12 +36,25 @@ pub fn parse(text: &str) -> Result<Excuses, ExcusesError> {
         generated_date,
         ..Default::default()
     };
+    // britney names each item once; a file that repeats one is damaged,
+    // and a second copy would make a snapshot differ from itself.
+    let mut first_at: HashMap<String, usize> = HashMap::new();
     for (index, (line, chunk)) in items(body, body_line).enumerate() {
         let parsed = yaml::parse(chunk, line)
             .map_err(|e| e.to_string())
             .and_then(|node| match node.as_seq() {
                 [item] => excuse(item),
                 _ => Err("not a single list entry".to_string()),
+            })
+            .and_then(|e| match first_at.entry(e.item_name.clone()) {
+                Entry::Occupied(first) => Err(format!(
+                    "the same item-name as the item at line {}",
+                    first.get()
+                )),
+                Entry::Vacant(v) => {
+                    v.insert(line);
+                    Ok(e)
+                }
             });
         match parsed {
             Ok(e) => out.items.push(e),

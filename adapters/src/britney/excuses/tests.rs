@@ -221,6 +221,29 @@ fn malformed_items_are_skipped_not_fatal() {
     assert!(parse("hello: world\n").is_err(), "no sources list");
 }
 
+/// Found by the fuzzer (fuzz/corpus/excuses/regression-item-twice.yaml):
+/// an item named twice made a snapshot differ from itself — the diff
+/// announced the second copy's changes against the first on every poll.
+#[test]
+fn fuzz_regression_an_item_named_twice_is_read_once() {
+    let item = |candidate: bool| {
+        format!("- item-name: -fancy\n  source: fancy\n  old-version: '1'\n  new-version: '-'\n  migration-policy-verdict: PASS\n  is-candidate: {candidate}\n")
+    };
+    let text = format!("sources:\n{}{}", item(false), item(true));
+    let x = parse(&text).unwrap();
+    assert_eq!(x.items.len(), 1);
+    assert!(!x.items[0].is_candidate, "the first copy is kept");
+    assert_eq!(
+        x.skipped,
+        [Skipped {
+            index: 1,
+            line: 8,
+            reason: "the same item-name as the item at line 2".into()
+        }]
+    );
+    assert_eq!(crate::britney::diff(&x, &x, None), []);
+}
+
 #[test]
 fn a_stray_line_of_multibyte_text_fails_its_item_instead_of_panicking() {
     // `é` starts inside the list's two-space indentation: slicing the line
