@@ -5,7 +5,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::{decompress, parse, Excuses, ExcusesError};
+use super::{parse_bytes, Excuses, ExcusesError};
 
 #[derive(Debug, Error)]
 pub enum FileError {
@@ -17,16 +17,15 @@ pub enum FileError {
     Excuses { path: String, error: ExcusesError },
 }
 
-/// Reads and parses `update_excuses.yaml` (.xz, .gz or plain).
+/// Reads and parses `update_excuses.yaml` (.xz, .gz or plain), on every
+/// core: parsing overlaps decompression (`parse_bytes`).
 pub fn read_excuses(path: &Path) -> Result<Excuses, FileError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| FileError::Read {
         path: shown.clone(),
         error,
     })?;
-    decompress(&bytes)
-        .and_then(|text| parse(&text))
-        .map_err(|error| FileError::Excuses { path: shown, error })
+    parse_bytes(&bytes).map_err(|error| FileError::Excuses { path: shown, error })
 }
 
 /// Reads `update_output.txt` as text.

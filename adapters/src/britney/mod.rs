@@ -12,7 +12,10 @@ pub mod site;
 pub mod yaml;
 
 pub use diff::{diff, Change, Leaving, Transition};
-pub use excuses::{decompress, parse, Excuse, Excuses, ExcusesError, Status, TestResult};
+pub use excuses::{
+    decompress, parse, parse_bytes, parse_parallel, Excuse, Excuses, ExcusesError, Status,
+    TestResult,
+};
 pub use output::UpdateOutput;
 
 /// A vendored test fixture: `path` under the workspace's `tests/` folder

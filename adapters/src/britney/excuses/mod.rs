@@ -7,9 +7,11 @@
 
 use thiserror::Error;
 
+mod parallel;
 mod parse;
 mod results;
 
+pub use parallel::{parse_bytes, parse_parallel};
 pub use parse::{decompress, parse};
 pub use results::{Status, TestResult};
 

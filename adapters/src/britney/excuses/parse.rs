@@ -25,39 +25,91 @@ pub fn decompress(bytes: &[u8]) -> Result<String, ExcusesError> {
     String::from_utf8(out).map_err(|_| ExcusesError::Utf8)
 }
 
-/// Parses `update_excuses.yaml` text.
+/// Parses `update_excuses.yaml` text on this thread (`parse_parallel`
+/// gives the same result using every core).
 pub fn parse(text: &str) -> Result<Excuses, ExcusesError> {
-    let (header, body, body_line) = split_header(text)?;
-    let generated_date = yaml::parse(header, 1).ok().and_then(|h| {
-        h.get("generated-date")
-            .and_then(|d| d.as_str().map(str::to_string))
-    });
-    let mut out = Excuses {
-        generated_date,
-        ..Default::default()
+    let head = Head::read(text)?;
+    let piece = parse_piece(head.body(text), head.body_line, head.indent);
+    let mut out = Merged::new(head.generated_date);
+    out.push(piece);
+    Ok(out.finish())
+}
+
+/// What the text before the `sources:` list says, and where the list starts.
+pub(super) struct Head {
+    pub generated_date: Option<String>,
+    /// Byte offset of the list's first line.
+    pub body_from: usize,
+    /// Line number of the list's first line.
+    pub body_line: usize,
+    /// Indentation of the list's entries (that of its first line).
+    pub indent: usize,
+}
+
+impl Head {
+    pub fn read(text: &str) -> Result<Self, ExcusesError> {
+        let (header, body, body_line) = split_header(text)?;
+        let generated_date = yaml::parse(header, 1).ok().and_then(|h| {
+            h.get("generated-date")
+                .and_then(|d| d.as_str().map(str::to_string))
+        });
+        Ok(Self {
+            generated_date,
+            body_from: text.len() - body.len(),
+            body_line,
+            indent: body.len() - body.trim_start_matches(' ').len(),
+        })
+    }
+
+    pub fn body<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.body_from..]
+    }
+}
+
+/// The entries of one piece of the `sources:` list. Pieces are cut at lines
+/// that start at column 0 (see `is_cut`), so no entry spans two pieces, and
+/// each piece can be parsed on its own, on any thread.
+#[derive(Debug, Default)]
+pub(super) struct Piece {
+    items: Vec<Excuse>,
+    /// Each item's entry index and line, for `Merged::finish`.
+    at: Vec<(usize, usize)>,
+    /// `index` counts from the piece's first entry; `Merged` shifts it.
+    skipped: Vec<Skipped>,
+    /// List entries seen (parsed or skipped).
+    entries: usize,
+    /// The list ended inside this piece: later pieces are not part of it.
+    ended: bool,
+}
+
+/// Can a piece start at this line? Every non-blank line at column 0 either
+/// starts a list entry (when entries are at column 0) or ends the list, so
+/// no entry spans it; a leading `-` is cheap to find and is the one britney
+/// writes before every entry.
+pub(super) fn is_cut(line_start: &[u8]) -> bool {
+    line_start.first() == Some(&b'-')
+}
+
+/// Parses the list entries of `body`, whose first line is `first_line`.
+pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece {
+    let (entries, ended) = items(body, first_line, indent);
+    let mut out = Piece {
+        entries: entries.len(),
+        ended,
+        ..Piece::default()
     };
-    // britney names each item once; a file that repeats one is damaged,
-    // and a second copy would make a snapshot differ from itself.
-    let mut first_at: HashMap<String, usize> = HashMap::new();
-    for (index, (line, chunk)) in items(body, body_line).enumerate() {
+    for (index, (line, chunk)) in entries.into_iter().enumerate() {
         let parsed = yaml::parse(chunk, line)
             .map_err(|e| e.to_string())
             .and_then(|node| match node.as_seq() {
                 [item] => excuse(item),
                 _ => Err("not a single list entry".to_string()),
-            })
-            .and_then(|e| match first_at.entry(e.item_name.clone()) {
-                Entry::Occupied(first) => Err(format!(
-                    "the same item-name as the item at line {}",
-                    first.get()
-                )),
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                    Ok(e)
-                }
             });
         match parsed {
-            Ok(e) => out.items.push(e),
+            Ok(e) => {
+                out.items.push(e);
+                out.at.push((index, line));
+            }
             Err(reason) => out.skipped.push(Skipped {
                 index,
                 line,
@@ -65,7 +117,91 @@ pub fn parse(text: &str) -> Result<Excuses, ExcusesError> {
             }),
         }
     }
-    Ok(out)
+    out
+}
+
+/// Joins pieces, in file order, into one `Excuses`.
+pub(super) struct Merged {
+    out: Excuses,
+    /// Entry index and line of each item in `out.items`.
+    at: Vec<(usize, usize)>,
+    entries: usize,
+    ended: bool,
+}
+
+impl Merged {
+    pub fn new(generated_date: Option<String>) -> Self {
+        Self {
+            out: Excuses {
+                generated_date,
+                ..Excuses::default()
+            },
+            at: Vec::new(),
+            entries: 0,
+            ended: false,
+        }
+    }
+
+    /// Adds the next piece (they must come in file order).
+    pub fn push(&mut self, mut piece: Piece) {
+        if self.ended {
+            return;
+        }
+        let before = self.entries;
+        for s in &mut piece.skipped {
+            s.index += before;
+        }
+        self.at
+            .extend(piece.at.iter().map(|&(index, line)| (index + before, line)));
+        if self.out.items.is_empty() {
+            self.out.items = piece.items;
+        } else {
+            self.out.items.append(&mut piece.items);
+        }
+        self.out.skipped.append(&mut piece.skipped);
+        self.entries += piece.entries;
+        self.ended = piece.ended;
+    }
+
+    /// britney names each item once; a file that repeats one is damaged,
+    /// and a second copy would make a snapshot differ from itself, so every
+    /// later copy is skipped with its line. Done here, once the pieces are
+    /// joined in file order, because a copy may be in another piece.
+    pub fn finish(mut self) -> Excuses {
+        let mut first_at: HashMap<&str, usize> = HashMap::with_capacity(self.out.items.len());
+        let mut copies = Vec::new();
+        for (k, e) in self.out.items.iter().enumerate() {
+            let (index, line) = self.at[k];
+            match first_at.entry(e.item_name.as_str()) {
+                Entry::Occupied(first) => copies.push((
+                    k,
+                    Skipped {
+                        index,
+                        line,
+                        reason: format!("the same item-name as the item at line {}", first.get()),
+                    },
+                )),
+                Entry::Vacant(v) => {
+                    v.insert(line);
+                }
+            }
+        }
+        if !copies.is_empty() {
+            let mut k = 0;
+            let mut drop = copies.iter().map(|(at, _)| *at).peekable();
+            self.out.items.retain(|_| {
+                let gone = drop.peek() == Some(&k);
+                if gone {
+                    drop.next();
+                }
+                k += 1;
+                !gone
+            });
+            self.out.skipped.extend(copies.into_iter().map(|(_, s)| s));
+            self.out.skipped.sort_by_key(|s| s.index);
+        }
+        self.out
+    }
 }
 
 /// Splits off everything before the `sources:` list.
@@ -90,16 +226,17 @@ fn split_header(text: &str) -> Result<(&str, &str, usize), ExcusesError> {
     Ok((&text[..at], body, header_lines + 2))
 }
 
-/// The text of each list entry under `sources:` with its first line number.
-/// Entries start with `- ` at the list's indentation; the list ends at the
-/// next top-level key (a non-blank line at column 0 that is no entry). A
-/// line indented less than the entries but not at column 0 is bad YAML: it
-/// stays with the entry before it, so that entry is skipped with its line
-/// number rather than the rest of the list being silently dropped.
-fn items(body: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
-    let indent = body.len() - body.trim_start_matches(' ').len();
+/// The text of each list entry in `body` with its first line number, and
+/// whether the list ended. Entries start with `- ` at the list's
+/// indentation; the list ends at the next top-level key (a non-blank line
+/// at column 0 that is no entry). A line indented less than the entries but
+/// not at column 0 is bad YAML: it stays with the entry before it, so that
+/// entry is skipped with its line number rather than the rest of the list
+/// being silently dropped.
+fn items(body: &str, first_line: usize, indent: usize) -> (Vec<(usize, &str)>, bool) {
     let mut starts = Vec::new();
     let mut end = body.len();
+    let mut ended = false;
     let mut offset = 0;
     for (i, line) in body.split_inclusive('\n').enumerate() {
         // Indentation counts spaces, so everything is measured on the
@@ -111,21 +248,20 @@ fn items(body: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
             starts.push((first_line + i, offset));
         } else if leading == 0 && !text.trim().is_empty() && !text.starts_with('#') {
             end = offset;
+            ended = true;
             break;
         }
         offset += line.len();
     }
-    let bounds: Vec<(usize, usize, usize)> = starts
+    let entries = starts
         .iter()
         .enumerate()
         .map(|(k, &(line, from))| {
             let to = starts.get(k + 1).map_or(end, |&(_, next)| next);
-            (line, from, to)
+            (line, &body[from..to])
         })
         .collect();
-    bounds
-        .into_iter()
-        .map(move |(line, from, to)| (line, &body[from..to]))
+    (entries, ended)
 }
 
 fn text(n: Option<&Node<'_>>) -> Option<String> {

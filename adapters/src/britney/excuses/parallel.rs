@@ -1,0 +1,370 @@
+//! Parsing an excuses file on every core, with the same result as `parse`.
+//!
+//! The `sources:` list is cut into pieces at lines starting with `-` at
+//! column 0 (`is_cut`), which no entry spans; pieces are parsed on worker
+//! threads and joined in file order. A compressed file is decompressed on
+//! the calling thread while the workers parse what has been decompressed so
+//! far (decompression cannot be split: the xz files britney publishes are a
+//! single block), so reading the file costs about as long as the slower of
+//! the two rather than their sum; when decompression is done, the calling
+//! thread parses too.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use super::parse::{is_cut, parse_piece, Head, Merged, Piece};
+use super::{Excuses, ExcusesError};
+
+/// How much decompressed text a piece holds, about: big enough that
+/// handing it over costs nothing next to parsing it, small enough that the
+/// last one (parsed after decompression ends) is quick.
+const PIECE_BYTES: usize = 256 * 1024;
+
+/// Threads besides the caller's, one per other core (a few at most: two
+/// already keep up with decompression).
+fn helpers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(2, 4) - 1)
+}
+
+/// Parses `update_excuses.yaml` text like `parse`, using every core.
+pub fn parse_parallel(text: &str) -> Result<Excuses, ExcusesError> {
+    parse_parallel_in(text, PIECE_BYTES, helpers())
+}
+
+/// `parse_parallel` with pieces of about `piece_bytes` and `helpers` threads.
+pub(super) fn parse_parallel_in(
+    text: &str,
+    piece_bytes: usize,
+    helpers: usize,
+) -> Result<Excuses, ExcusesError> {
+    let head = Head::read(text)?;
+    let body = head.body(text);
+    let pieces = run(helpers, |queue| {
+        let mut line = head.body_line;
+        let mut from = 0;
+        for seq in 0.. {
+            let to = next_cut(body.as_bytes(), from + piece_bytes).unwrap_or(body.len());
+            let piece = &body[from..to];
+            queue.push(Chunk {
+                seq,
+                text: Cow::Borrowed(piece),
+                body_from: 0,
+                first_line: line,
+                indent: head.indent,
+            });
+            if to == body.len() {
+                break;
+            }
+            line += count_lines(piece.as_bytes());
+            from = to;
+        }
+    });
+    let mut out = Merged::new(head.generated_date);
+    for piece in pieces {
+        out.push(piece);
+    }
+    Ok(out.finish())
+}
+
+/// Decompresses (`.xz`, `.gz` or plain, by magic bytes, like `decompress`)
+/// and parses, using every core: the same result, or the same error, as
+/// `decompress` then `parse`.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Excuses, ExcusesError> {
+    parse_bytes_in(bytes, PIECE_BYTES, helpers())
+}
+
+pub(super) fn parse_bytes_in(
+    bytes: &[u8],
+    piece_bytes: usize,
+    helpers: usize,
+) -> Result<Excuses, ExcusesError> {
+    if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        parse_stream(xz2::bufread::XzDecoder::new(bytes), piece_bytes, helpers)
+    } else if bytes.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::bufread::MultiGzDecoder::new(bytes);
+        parse_stream(gz, piece_bytes, helpers)
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|_| ExcusesError::Utf8)?;
+        parse_parallel_in(text, piece_bytes, helpers)
+    }
+}
+
+/// Reads decompressed text from `reader` on this thread, handing pieces to
+/// `helpers` worker threads as soon as they are complete.
+fn parse_stream(
+    reader: impl Read,
+    piece_bytes: usize,
+    helpers: usize,
+) -> Result<Excuses, ExcusesError> {
+    let mut head = None;
+    let mut failed = Failed::default();
+    let pieces = run(helpers, |queue| {
+        let mut cutter = Cutter::default();
+        let mut reader = reader;
+        let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes);
+        let mut seq = 0;
+        let mut line = 0;
+        loop {
+            let before = buf.len();
+            let read = (&mut reader)
+                .take(piece_bytes.max(1) as u64)
+                .read_to_end(&mut buf);
+            let done = match read {
+                Ok(n) => n == 0,
+                Err(e) => {
+                    // Like `decompress`, which fails on a read error
+                    // before anything is parsed.
+                    failed.io.get_or_insert(e);
+                    true
+                }
+            };
+            let cut = if done {
+                (!buf.is_empty()).then_some(buf.len())
+            } else {
+                cutter.last_cut(&buf, before)
+            };
+            let Some(cut) = cut else {
+                if done {
+                    break;
+                }
+                continue;
+            };
+            let rest = buf.split_off(cut);
+            let piece = std::mem::replace(&mut buf, rest);
+            // Cuts are at ASCII bytes, so the file is UTF-8 exactly when
+            // every piece is.
+            let Ok(text) = String::from_utf8(piece) else {
+                failed.utf8 = true;
+                cutter.stopped = true;
+                continue;
+            };
+            if !cutter.stopped {
+                if seq == 0 {
+                    match Head::read(&text) {
+                        Ok(h) => {
+                            line = h.body_line;
+                            head = Some(h);
+                        }
+                        Err(e) => {
+                            failed.format.get_or_insert(e);
+                            cutter.stopped = true;
+                            continue;
+                        }
+                    }
+                }
+                // Only the first piece holds the header.
+                let (body_from, indent) = match &head {
+                    Some(h) if seq == 0 => (h.body_from, h.indent),
+                    Some(h) => (0, h.indent),
+                    None => (0, 0),
+                };
+                let lines = count_lines(&text.as_bytes()[body_from..]);
+                queue.push(Chunk {
+                    seq,
+                    text: Cow::Owned(text),
+                    body_from,
+                    first_line: line,
+                    indent,
+                });
+                seq += 1;
+                line += lines;
+            }
+            buf.reserve(piece_bytes);
+            if done {
+                break;
+            }
+        }
+    });
+    failed.check()?;
+    let head = head.ok_or_else(|| ExcusesError::Format("no `sources:` list".into()))?;
+    let mut out = Merged::new(head.generated_date);
+    for piece in pieces {
+        out.push(piece);
+    }
+    Ok(out.finish())
+}
+
+/// Errors met while streaming, reported in the order `decompress` then
+/// `parse` would meet them: a read error, then bad UTF-8, then a bad header.
+#[derive(Default)]
+struct Failed {
+    io: Option<std::io::Error>,
+    utf8: bool,
+    format: Option<ExcusesError>,
+}
+
+impl Failed {
+    fn check(self) -> Result<(), ExcusesError> {
+        if let Some(e) = self.io {
+            return Err(ExcusesError::Io(e));
+        }
+        if self.utf8 {
+            return Err(ExcusesError::Utf8);
+        }
+        self.format.map_or(Ok(()), Err)
+    }
+}
+
+/// Where the decompressed text may be cut.
+#[derive(Default)]
+struct Cutter {
+    /// Offset of the `sources:` line in the first piece, once seen: only
+    /// the list is cut, never the header before it.
+    sources_at: Option<usize>,
+    /// A piece has been cut off: the buffer now holds only the list.
+    cut_once: bool,
+    /// Something failed: everything left goes into one last piece (that is
+    /// not parsed; the rest is read only to report errors in order).
+    stopped: bool,
+}
+
+impl Cutter {
+    /// The last cut in `buf`, looking only at lines that start after
+    /// `scanned` (the bytes before were looked at already).
+    fn last_cut(&mut self, buf: &[u8], scanned: usize) -> Option<usize> {
+        if self.stopped {
+            return None;
+        }
+        let min = if self.cut_once {
+            1
+        } else {
+            if self.sources_at.is_none() {
+                self.sources_at = find_sources(buf, scanned.saturating_sub(b"\nsources:".len()));
+            }
+            self.sources_at? + 1
+        };
+        let from = scanned.max(min);
+        let cut = (from..buf.len())
+            .rev()
+            .find(|&i| buf[i - 1] == b'\n' && is_cut(&buf[i..]))?;
+        self.cut_once = true;
+        Some(cut)
+    }
+}
+
+/// Offset of the line `split_header` takes for the `sources:` line: the
+/// start of the text or the first `\nsources:`, searched from `from`.
+fn find_sources(buf: &[u8], from: usize) -> Option<usize> {
+    if buf.starts_with(b"sources:") {
+        return Some(0);
+    }
+    let needle = b"\nsources:";
+    buf.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| from + i + 1)
+}
+
+/// The first cut at or after `from`, if any.
+fn next_cut(body: &[u8], from: usize) -> Option<usize> {
+    let mut i = from.max(1);
+    while i < body.len() {
+        let nl = body[i - 1..].iter().position(|&b| b == b'\n')? + i - 1;
+        if is_cut(&body[nl + 1..]) && nl + 1 < body.len() {
+            return Some(nl + 1);
+        }
+        i = nl + 2;
+    }
+    None
+}
+
+fn count_lines(text: &[u8]) -> usize {
+    text.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// A piece of the list to parse: `text[body_from..]`, whose first line is
+/// `first_line`; `seq` orders pieces in the file.
+struct Chunk<'a> {
+    seq: usize,
+    text: Cow<'a, str>,
+    body_from: usize,
+    first_line: usize,
+    indent: usize,
+}
+
+/// Pieces waiting for a worker.
+#[derive(Default)]
+struct Queue<'a> {
+    state: Mutex<(VecDeque<Chunk<'a>>, bool)>,
+    ready: Condvar,
+}
+
+impl<'a> Queue<'a> {
+    fn push(&self, chunk: Chunk<'a>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.push_back(chunk);
+        self.ready.notify_one();
+    }
+
+    /// No more pieces will come.
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 = true;
+        self.ready.notify_all();
+    }
+
+    fn pop(&self) -> Option<Chunk<'a>> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(chunk) = state.0.pop_front() {
+                return Some(chunk);
+            }
+            if state.1 {
+                return None;
+            }
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Parses pieces until the queue is closed and empty.
+    fn work(&self) -> Vec<(usize, Piece)> {
+        let mut done = Vec::new();
+        while let Some(c) = self.pop() {
+            let body = &c.text[c.body_from..];
+            done.push((c.seq, parse_piece(body, c.first_line, c.indent)));
+        }
+        done
+    }
+}
+
+/// Runs `produce` on this thread, which fills the queue, while `helpers`
+/// threads parse; then this thread parses what is left. The pieces come
+/// back in file order.
+fn run<'a>(helpers: usize, produce: impl FnOnce(&Queue<'a>)) -> Vec<Piece> {
+    let queue = Queue::default();
+    let mut done = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..helpers).map(|_| s.spawn(|| queue.work())).collect();
+        // Closed even if `produce` panics, so the workers end and the
+        // scope can re-raise the panic instead of waiting forever.
+        let closer = CloseOnDrop(&queue);
+        produce(&queue);
+        drop(closer);
+        let mut done = queue.work();
+        for w in workers {
+            match w.join() {
+                Ok(pieces) => done.extend(pieces),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(seq, _)| *seq);
+    done.into_iter().map(|(_, piece)| piece).collect()
+}
+
+struct CloseOnDrop<'q, 'a>(&'q Queue<'a>);
+
+impl Drop for CloseOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+#[cfg(test)]
+#[path = "parallel_tests.rs"]
+mod tests;

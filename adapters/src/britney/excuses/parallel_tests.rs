@@ -1,0 +1,219 @@
+use std::io::Write;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::britney::excuses::{decompress, parse, Skipped};
+use crate::britney::fixture;
+
+fn xz(text: &[u8]) -> Vec<u8> {
+    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(text).unwrap();
+    xz.finish().unwrap()
+}
+
+fn gz(text: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text).unwrap();
+    gz.finish().unwrap()
+}
+
+/// The result, or the error's message (`ExcusesError` has no `PartialEq`).
+fn shown(r: Result<Excuses, ExcusesError>) -> Result<Excuses, String> {
+    r.map_err(|e| e.to_string())
+}
+
+/// Every way of reading `plain` gives what `decompress` + `parse` give.
+fn same_everywhere(name: &str, plain: &[u8], piece_sizes: &[usize]) {
+    let expected = shown(decompress(plain).and_then(|t| parse(&t)));
+    // Compressing the 10.8 MB file in a debug build takes long; it is read
+    // from its own xz stream in `the_plucky_file_…`.
+    let (xz, gz) = if plain.len() > 1_000_000 {
+        (Vec::new(), Vec::new())
+    } else {
+        (xz(plain), gz(plain))
+    };
+    for &piece in piece_sizes {
+        for helpers in [1, 3] {
+            let at = format!("{name}, pieces of {piece} bytes, {helpers} helper(s)");
+            if let Ok(text) = std::str::from_utf8(plain) {
+                let got = shown(parse_parallel_in(text, piece, helpers));
+                assert!(got == expected, "{at}: parse_parallel differs");
+            }
+            for (kind, bytes) in [("plain", plain), ("xz", &xz[..]), ("gz", &gz[..])] {
+                if bytes.is_empty() && !plain.is_empty() {
+                    continue;
+                }
+                let got = shown(parse_bytes_in(bytes, piece, helpers));
+                assert!(got == expected, "{at}: parse_bytes on {kind} differs");
+            }
+        }
+    }
+}
+
+/// Every excuses file among the fixtures, decompressed.
+fn excuses_fixtures() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for dir in ["production", "britney2-ubuntu-testsuite"] {
+        let dir = fixture(&format!("fixtures/excuses/{dir}"));
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+            let path = entry.expect("fixture entry").path();
+            let file = if path.is_dir() {
+                path.join("excuses.yaml")
+            } else {
+                path
+            };
+            if file.exists() && file.to_string_lossy().contains(".yaml") {
+                paths.push(file);
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(&path).expect("fixture");
+            let text = decompress(&bytes).expect("fixture decompresses");
+            out.push((path.display().to_string(), text.into_bytes()));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_excuses_fixture_parses_the_same_in_parallel() {
+    let fixtures = excuses_fixtures();
+    // 3 production files and the 19 britney2-ubuntu test-suite runs.
+    assert_eq!(fixtures.len(), 22);
+    for (name, text) in &fixtures {
+        let sequential = parse(std::str::from_utf8(text).unwrap()).unwrap();
+        assert!(!sequential.items.is_empty(), "{name}");
+        // 1 byte: every cut is taken, each entry is a piece of its own.
+        let sizes: &[usize] = if text.len() > 1_000_000 {
+            &[4096, PIECE_BYTES]
+        } else {
+            &[1, 100, 4096, PIECE_BYTES]
+        };
+        same_everywhere(name, text, sizes);
+    }
+}
+
+#[test]
+fn the_plucky_file_is_cut_into_many_pieces_and_read_the_same() {
+    let path = "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz";
+    let bytes = std::fs::read(fixture(path)).unwrap();
+    let sequential = parse(&decompress(&bytes).unwrap()).unwrap();
+    assert_eq!(sequential.items.len(), 599);
+    // The file as published (its own xz stream), read as the CLI reads it.
+    assert!(parse_bytes(&bytes).unwrap() == sequential);
+    assert!(parse_bytes_in(&bytes, 1, 1).unwrap() == sequential);
+}
+
+#[test]
+fn errors_are_those_of_decompress_then_parse() {
+    let ok = b"generated-date: x\nsources:\n- item-name: a\n  source: a\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS\n";
+    // Bad UTF-8 after a good first piece, and a bad header before it.
+    let mut bad_utf8 = ok.to_vec();
+    bad_utf8.extend_from_slice(b"- item-name: \xff\n");
+    same_everywhere("bad UTF-8", &bad_utf8, &[1, 4096]);
+    let mut both = b"sources: [x]\n".to_vec();
+    both.extend_from_slice(&bad_utf8);
+    same_everywhere("bad header and bad UTF-8", &both, &[1, 4096]);
+    same_everywhere("no list", b"hello: world\n- a: 1\n", &[1, 4096]);
+    same_everywhere("empty", b"", &[1, 4096]);
+    // A stream cut short: a read error, whatever was parsed before it.
+    let mut big = Vec::new();
+    for k in 0..2000 {
+        big.extend_from_slice(format!("- item-name: a{k}\n  source: a\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS\n").as_bytes());
+    }
+    let mut text = b"sources:\n".to_vec();
+    text.extend_from_slice(&big);
+    let truncated = xz(&text);
+    let truncated = &truncated[..truncated.len() / 2];
+    let expected = shown(decompress(truncated).and_then(|t| parse(&t)));
+    assert!(expected.is_err());
+    for piece in [1, 4096] {
+        assert!(shown(parse_bytes_in(truncated, piece, 1)) == expected);
+    }
+}
+
+/// A copy of an item in another piece than the first is found when the
+/// pieces are joined, and skipped as the sequential parse skips it.
+#[test]
+fn an_item_named_twice_in_two_pieces_is_read_once() {
+    let item = |name: &str, candidate: bool| {
+        format!("- item-name: {name}\n  source: {name}\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS\n  is-candidate: {candidate}\n")
+    };
+    let text = format!(
+        "sources:\n{}{}{}",
+        item("a", false),
+        item("b", false),
+        item("a", true)
+    );
+    let expected = parse(&text).unwrap();
+    let names: Vec<_> = expected
+        .items
+        .iter()
+        .map(|e| e.item_name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(!expected.items[0].is_candidate, "the first copy is kept");
+    assert_eq!(
+        expected.skipped,
+        [Skipped {
+            index: 2,
+            line: 14,
+            reason: "the same item-name as the item at line 2".into()
+        }]
+    );
+    same_everywhere("an item named twice", text.as_bytes(), &[1, 40, 4096]);
+}
+
+/// Lines from which random documents are made: entries, ends of the list,
+/// comments, blank lines, bad indentation, quoted text over lines, CRLF.
+const LINES: &[&str] = &[
+    "- item-name: a",
+    "- item-name: b\r",
+    "  source: a",
+    "  old-version: '1'",
+    "  new-version: '2'",
+    "  migration-policy-verdict: PASS",
+    "  excuses:",
+    "  - 'text that goes",
+    "    on'",
+    "  - plain",
+    "-",
+    "- - x",
+    "-foo",
+    "other: key",
+    "# comment",
+    "",
+    "   ",
+    " é",
+    "    deeper: x",
+    "  - indented entry",
+    "sources:",
+    "---",
+    "\t",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_lists_parse_the_same_in_parallel(
+        header in prop::sample::select(vec!["sources:\n", "generated-date: d\nsources:\n", "a:\n- x\nsources:\n", "sources: []\n", "x: 1\n"]),
+        lines in prop::collection::vec(prop::sample::select(LINES), 0..40),
+        piece in 1usize..64,
+        helpers in 1usize..4,
+    ) {
+        let mut text = header.to_string();
+        for l in &lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        let expected = shown(parse(&text));
+        prop_assert!(shown(parse_parallel_in(&text, piece, helpers)) == expected.clone(), "parallel: {text:?}");
+        for bytes in [text.as_bytes().to_vec(), xz(text.as_bytes()), gz(text.as_bytes())] {
+            prop_assert!(shown(parse_bytes_in(&bytes, piece, helpers)) == expected.clone(), "bytes: {text:?}");
+        }
+    }
+}
