@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::{Excuse, Excuses, ExcusesError, Hint, Skipped, Status, TestResult};
-use crate::britney::yaml::{self, Node};
+use crate::britney::yaml::{self, Line, Node};
 
 /// Reads a file as Ubuntu publishes it: `.xz`, `.gz` or plain, by magic bytes.
 pub fn decompress(bytes: &[u8]) -> Result<String, ExcusesError> {
@@ -91,33 +91,62 @@ pub(super) fn is_cut(line_start: &[u8]) -> bool {
 }
 
 /// Parses the list entries of `body`, whose first line is `first_line`.
+///
+/// Entries start with `- ` at the list's indentation; the list ends at the
+/// next top-level key (a non-blank line at column 0 that is no entry). A
+/// line indented less than the entries but not at column 0 is bad YAML: it
+/// stays with the entry before it, so that entry is skipped with its line
+/// number rather than the rest of the list being silently dropped. Each
+/// line is read once: the same `Line`s find the entries and are parsed.
 pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece {
-    let (entries, ended) = items(body, first_line, indent);
-    let mut out = Piece {
-        entries: entries.len(),
-        ended,
-        ..Piece::default()
-    };
-    for (index, (line, chunk)) in entries.into_iter().enumerate() {
-        let parsed = yaml::parse(chunk, line)
+    let mut out = Piece::default();
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    // The first line of the entry being collected.
+    let mut entry_line = None;
+    for (i, raw) in body.lines().enumerate() {
+        let line = Line::read(raw, first_line + i);
+        let entry = line.text == "-" || line.text.starts_with("- ");
+        if entry && line.indent == indent {
+            if let Some(at) = entry_line.replace(line.no) {
+                out.entry(at, &mut lines);
+            }
+        } else if line.indent == 0 && !line.text.is_empty() && !line.text.starts_with('#') {
+            out.ended = true;
+            break;
+        }
+        if entry_line.is_some() {
+            lines.push(line);
+        }
+    }
+    if let Some(at) = entry_line {
+        out.entry(at, &mut lines);
+    }
+    out
+}
+
+impl Piece {
+    /// Parses the entry made of `lines` (starting at line `at`) and empties `lines`.
+    fn entry(&mut self, at: usize, lines: &mut Vec<Line<'_>>) {
+        let parsed = yaml::parse_lines(lines)
             .map_err(|e| e.to_string())
             .and_then(|node| match node.as_seq() {
                 [item] => excuse(item),
                 _ => Err("not a single list entry".to_string()),
             });
+        lines.clear();
         match parsed {
             Ok(e) => {
-                out.items.push(e);
-                out.at.push((index, line));
+                self.items.push(e);
+                self.at.push((self.entries, at));
             }
-            Err(reason) => out.skipped.push(Skipped {
-                index,
-                line,
+            Err(reason) => self.skipped.push(Skipped {
+                index: self.entries,
+                line: at,
                 reason,
             }),
         }
+        self.entries += 1;
     }
-    out
 }
 
 /// Joins pieces, in file order, into one `Excuses`.
@@ -224,44 +253,6 @@ fn split_header(text: &str) -> Result<(&str, &str, usize), ExcusesError> {
     let header_lines = text[..at].matches('\n').count();
     let body = rest.get(first_nl + 1..).unwrap_or("");
     Ok((&text[..at], body, header_lines + 2))
-}
-
-/// The text of each list entry in `body` with its first line number, and
-/// whether the list ended. Entries start with `- ` at the list's
-/// indentation; the list ends at the next top-level key (a non-blank line
-/// at column 0 that is no entry). A line indented less than the entries but
-/// not at column 0 is bad YAML: it stays with the entry before it, so that
-/// entry is skipped with its line number rather than the rest of the list
-/// being silently dropped.
-fn items(body: &str, first_line: usize, indent: usize) -> (Vec<(usize, &str)>, bool) {
-    let mut starts = Vec::new();
-    let mut end = body.len();
-    let mut ended = false;
-    let mut offset = 0;
-    for (i, line) in body.split_inclusive('\n').enumerate() {
-        // Indentation counts spaces, so everything is measured on the
-        // trimmed line: never slice at a byte count that may split a char.
-        let text = line.trim_start_matches(' ');
-        let leading = line.len() - text.len();
-        let entry = text.starts_with("- ") || text.trim_end() == "-";
-        if entry && leading == indent {
-            starts.push((first_line + i, offset));
-        } else if leading == 0 && !text.trim().is_empty() && !text.starts_with('#') {
-            end = offset;
-            ended = true;
-            break;
-        }
-        offset += line.len();
-    }
-    let entries = starts
-        .iter()
-        .enumerate()
-        .map(|(k, &(line, from))| {
-            let to = starts.get(k + 1).map_or(end, |&(_, next)| next);
-            (line, &body[from..to])
-        })
-        .collect();
-    (entries, ended)
 }
 
 fn text(n: Option<&Node<'_>>) -> Option<String> {

@@ -10,15 +10,28 @@ use super::{err, Node, YamlError, MAX_DEPTH};
 /// One line: its indentation (spaces), its text after that (trailing
 /// blanks trimmed), and its number in the file.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Line<'a> {
+pub struct Line<'a> {
     pub indent: usize,
     pub text: &'a str,
     pub no: usize,
 }
 
-/// The document's lines and how far reading has got.
-pub(super) struct Parser<'a> {
-    pub lines: Vec<Line<'a>>,
+impl<'a> Line<'a> {
+    /// `raw` is one line without its line break, as `str::lines` gives it.
+    pub fn read(raw: &'a str, no: usize) -> Self {
+        let body = raw.trim_start_matches(' ');
+        Line {
+            indent: raw.len() - body.len(),
+            text: body.trim_end(),
+            no,
+        }
+    }
+}
+
+/// The document's lines and how far reading has got. Reading rewrites a
+/// line that holds a list entry's first value (`- key: v` becomes `key: v`).
+pub(super) struct Parser<'p, 'a> {
+    pub lines: &'p mut [Line<'a>],
     pub pos: usize,
     /// Collections open around the current line (bounded by `MAX_DEPTH`).
     pub depth: usize,
@@ -73,8 +86,8 @@ pub(super) fn split_entry(text: &str) -> Option<(&str, &str, bool)> {
     None
 }
 
-impl<'a> Parser<'a> {
-    pub(super) fn new(lines: Vec<Line<'a>>) -> Self {
+impl<'p, 'a> Parser<'p, 'a> {
+    pub(super) fn new(lines: &'p mut [Line<'a>]) -> Self {
         Self {
             lines,
             pos: 0,

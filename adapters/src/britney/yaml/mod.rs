@@ -19,7 +19,8 @@ use thiserror::Error;
 mod blocks;
 mod scalars;
 
-use blocks::{Line, Parser};
+pub use blocks::Line;
+use blocks::Parser;
 
 /// A parsed YAML node. Scalars stay strings: callers decide what is a number.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,21 +75,19 @@ pub const MAX_DEPTH: usize = 64;
 /// Parses one YAML document (or a fragment, e.g. one item of a list).
 /// `first_line` numbers the lines in errors.
 pub fn parse(text: &str, first_line: usize) -> Result<Node<'_>, YamlError> {
-    let lines = text
+    let mut lines: Vec<Line<'_>> = text
         .lines()
         .enumerate()
-        .filter_map(|(i, raw)| {
-            let body = raw.trim_start_matches(' ');
-            if body.starts_with("---") && raw.len() == body.len() {
-                return None;
-            }
-            Some(Line {
-                indent: raw.len() - body.len(),
-                text: body.trim_end(),
-                no: first_line + i,
-            })
-        })
+        .map(|(i, raw)| Line::read(raw, first_line + i))
+        .filter(|l| !(l.indent == 0 && l.text.starts_with("---")))
         .collect();
+    parse_lines(&mut lines)
+}
+
+/// Parses a document already split into lines (by `Line::read`), e.g. one
+/// entry of a list whose lines the caller has read. Lines are rewritten
+/// while reading: parse them once.
+pub fn parse_lines<'a>(lines: &mut [Line<'a>]) -> Result<Node<'a>, YamlError> {
     let mut p = Parser::new(lines);
     p.skip_blank();
     if p.pos >= p.lines.len() {

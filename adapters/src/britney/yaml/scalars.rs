@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use super::blocks::{split_entry, Parser};
 use super::{err, Node, YamlError};
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'_, 'a> {
     /// A scalar (or flow collection) starting with `text`; continuation
     /// lines are those indented deeper than `parent`.
     pub(super) fn value(
@@ -58,14 +58,9 @@ impl<'a> Parser<'a> {
     ) -> Result<Node<'a>, YamlError> {
         let q = text.as_bytes()[0];
         // Fast path: closed on this line, nothing to unescape.
-        if let Some(end) = closing(text, q) {
+        if let Some((end, escaped)) = closing(text, q) {
             let inner = &text[1..end];
-            let plain = if q == b'\'' {
-                !inner.contains("''")
-            } else {
-                !inner.contains('\\')
-            };
-            if plain {
+            if !escaped {
                 return Ok(Node::Str(Cow::Borrowed(inner)));
             }
             return Ok(Node::Str(Cow::Owned(unescape(inner, q, no)?)));
@@ -86,7 +81,7 @@ impl<'a> Parser<'a> {
             } else if !raw.ends_with('\n') {
                 raw.push(' ');
             }
-            if let Some(end) = closing_at_start(l.text, q) {
+            if let Some((end, _)) = closing_at_start(l.text, q) {
                 raw.push_str(&l.text[..end]);
                 return Ok(Node::Str(Cow::Owned(unescape(&raw, q, no)?)));
             }
@@ -113,24 +108,30 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Index of the closing quote in `text` (which starts with the opening one).
-fn closing(text: &str, q: u8) -> Option<usize> {
-    closing_at_start(&text[1..], q).map(|i| i + 1)
+/// Index of the closing quote in `text` (which starts with the opening
+/// one), and whether an escape (`''` or a backslash) comes before it.
+fn closing(text: &str, q: u8) -> Option<(usize, bool)> {
+    closing_at_start(&text[1..], q).map(|(i, escaped)| (i + 1, escaped))
 }
 
-/// Index of the first unescaped quote `q` in `text` (a continuation line).
-fn closing_at_start(text: &str, q: u8) -> Option<usize> {
+/// Index of the first unescaped quote `q` in `text` (a continuation line),
+/// and whether an escape comes before it: the one scan that finds the end
+/// also tells whether the text can be borrowed as it is.
+fn closing_at_start(text: &str, q: u8) -> Option<(usize, bool)> {
     let b = text.as_bytes();
+    let mut escaped = false;
     let mut i = 0;
     while i < b.len() {
         if b[i] == q {
             if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                escaped = true;
                 i += 2;
                 continue;
             }
-            return Some(i);
+            return Some((i, escaped));
         }
         if q == b'"' && b[i] == b'\\' {
+            escaped = true;
             i += 1;
         }
         i += 1;
@@ -138,11 +139,19 @@ fn closing_at_start(text: &str, q: u8) -> Option<usize> {
     None
 }
 
+/// `text` without a trailing ` # comment`. Looks for `#` (found by memchr)
+/// rather than for " #", whose substring search cost more than the rest of
+/// reading a plain value.
 fn strip_comment(text: &str) -> &str {
-    match text.find(" #") {
-        Some(i) => text[..i].trim_end(),
-        None => text,
+    let mut from = 0;
+    while let Some(i) = text[from..].find('#') {
+        let at = from + i;
+        if at > 0 && text.as_bytes()[at - 1] == b' ' {
+            return text[..at - 1].trim_end();
+        }
+        from = at + 1;
     }
+    text
 }
 
 fn unescape(inner: &str, q: u8, no: usize) -> Result<String, YamlError> {
