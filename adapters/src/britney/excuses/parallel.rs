@@ -104,14 +104,10 @@ fn parse_stream(
         let mut cutter = Cutter::default();
         let mut reader = reader;
         let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes);
-        let mut seq = 0;
-        let mut line = 0;
+        let (mut seq, mut line) = (0, 0);
         loop {
             let before = buf.len();
-            let read = (&mut reader)
-                .take(piece_bytes.max(1) as u64)
-                .read_to_end(&mut buf);
-            let done = match read {
+            let done = match read_more(&mut reader, &mut buf, piece_bytes.max(1)) {
                 Ok(n) => n == 0,
                 Err(e) => {
                     // Like `decompress`, which fails on a read error
@@ -120,58 +116,59 @@ fn parse_stream(
                     true
                 }
             };
-            let cut = if done {
-                (!buf.is_empty()).then_some(buf.len())
-            } else {
-                cutter.last_cut(&buf, before)
+            let cut = match done {
+                true => buf.len(),
+                false => match cutter.last_cut(&buf, before) {
+                    Some(cut) => cut,
+                    None => continue,
+                },
             };
-            let Some(cut) = cut else {
-                if done {
-                    break;
-                }
-                continue;
-            };
-            let rest = buf.split_off(cut);
-            let piece = std::mem::replace(&mut buf, rest);
-            // Cuts are at ASCII bytes, so the file is UTF-8 exactly when
-            // every piece is.
-            let Ok(text) = String::from_utf8(piece) else {
-                failed.utf8 = true;
-                cutter.stopped = true;
-                continue;
-            };
-            if !cutter.stopped {
-                if seq == 0 {
-                    match Head::read(&text) {
-                        Ok(h) => {
-                            line = h.body_line;
-                            head = Some(h);
+            if cut > 0 {
+                // The rest goes to a buffer a worker is done with, if any:
+                // pages already written to cost nothing to write again.
+                let mut next = queue.spare().unwrap_or_default();
+                next.reserve(piece_bytes + (buf.len() - cut));
+                next.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
+                let piece = std::mem::replace(&mut buf, next);
+                // Cuts are at ASCII bytes, so the file is UTF-8 exactly
+                // when every piece is.
+                match String::from_utf8(piece) {
+                    Err(_) => {
+                        failed.utf8 = true;
+                        cutter.stopped = true;
+                    }
+                    Ok(_) if cutter.stopped => {}
+                    Ok(text) => {
+                        if seq == 0 {
+                            match Head::read(&text) {
+                                Ok(h) => {
+                                    line = h.body_line;
+                                    head = Some(h);
+                                }
+                                Err(e) => {
+                                    failed.format.get_or_insert(e);
+                                    cutter.stopped = true;
+                                }
+                            }
                         }
-                        Err(e) => {
-                            failed.format.get_or_insert(e);
-                            cutter.stopped = true;
-                            continue;
+                        if let (Some(h), false) = (&head, cutter.stopped) {
+                            // Only the first piece holds the header.
+                            let body_from = if seq == 0 { h.body_from } else { 0 };
+                            let lines = count_lines(&text.as_bytes()[body_from..]);
+                            queue.push(Chunk {
+                                seq,
+                                text: Cow::Owned(text),
+                                body_from,
+                                first_line: line,
+                                indent: h.indent,
+                            });
+                            seq += 1;
+                            line += lines;
                         }
                     }
                 }
-                // Only the first piece holds the header.
-                let (body_from, indent) = match &head {
-                    Some(h) if seq == 0 => (h.body_from, h.indent),
-                    Some(h) => (0, h.indent),
-                    None => (0, 0),
-                };
-                let lines = count_lines(&text.as_bytes()[body_from..]);
-                queue.push(Chunk {
-                    seq,
-                    text: Cow::Owned(text),
-                    body_from,
-                    first_line: line,
-                    indent,
-                });
-                seq += 1;
-                line += lines;
             }
-            buf.reserve(piece_bytes);
             if done {
                 break;
             }
@@ -184,6 +181,28 @@ fn parse_stream(
         out.push(piece);
     }
     Ok(out.finish())
+}
+
+/// Appends up to `n` bytes from `reader` to `buf`; 0 at the end.
+fn read_more(reader: &mut impl Read, buf: &mut Vec<u8>, n: usize) -> std::io::Result<usize> {
+    let len = buf.len();
+    buf.resize(len + n, 0);
+    let mut got = 0;
+    let result = loop {
+        match reader.read(&mut buf[len + got..]) {
+            Ok(0) => break Ok(got),
+            Ok(k) => {
+                got += k;
+                if got == n {
+                    break Ok(got);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    buf.truncate(len + got);
+    result
 }
 
 /// Errors met while streaming, reported in the order `decompress` then
@@ -236,9 +255,10 @@ impl Cutter {
             self.sources_at? + 1
         };
         let from = scanned.max(min);
-        let cut = (from..buf.len())
-            .rev()
-            .find(|&i| buf[i - 1] == b'\n' && is_cut(&buf[i..]))?;
+        // A line that starts at `i` follows the `\n` at `i - 1`.
+        let cut = memchr::memrchr_iter(b'\n', buf.get(from - 1..)?)
+            .map(|nl| from + nl)
+            .find(|&i| is_cut(&buf[i..]))?;
         self.cut_once = true;
         Some(cut)
     }
@@ -259,19 +279,14 @@ fn find_sources(buf: &[u8], from: usize) -> Option<usize> {
 
 /// The first cut at or after `from`, if any.
 fn next_cut(body: &[u8], from: usize) -> Option<usize> {
-    let mut i = from.max(1);
-    while i < body.len() {
-        let nl = body[i - 1..].iter().position(|&b| b == b'\n')? + i - 1;
-        if is_cut(&body[nl + 1..]) && nl + 1 < body.len() {
-            return Some(nl + 1);
-        }
-        i = nl + 2;
-    }
-    None
+    let from = from.max(1);
+    memchr::memchr_iter(b'\n', body.get(from - 1..)?)
+        .map(|nl| from + nl)
+        .find(|&i| is_cut(&body[i..]))
 }
 
 fn count_lines(text: &[u8]) -> usize {
-    text.iter().filter(|&&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', text).count()
 }
 
 /// A piece of the list to parse: `text[body_from..]`, whose first line is
@@ -284,14 +299,25 @@ struct Chunk<'a> {
     indent: usize,
 }
 
-/// Pieces waiting for a worker.
+/// Pieces waiting for a worker, and the buffers of parsed ones.
 #[derive(Default)]
 struct Queue<'a> {
     state: Mutex<(VecDeque<Chunk<'a>>, bool)>,
     ready: Condvar,
+    /// Buffers of parsed pieces, for the next ones: writing decompressed
+    /// text into fresh memory costs a page fault per 4 KiB, which was a
+    /// fifth of reading the plucky file.
+    spare: Mutex<Vec<Vec<u8>>>,
 }
 
 impl<'a> Queue<'a> {
+    fn spare(&self) -> Option<Vec<u8>> {
+        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut buf = spare.pop()?;
+        buf.clear();
+        Some(buf)
+    }
+
     fn push(&self, chunk: Chunk<'a>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.0.push_back(chunk);
@@ -327,6 +353,10 @@ impl<'a> Queue<'a> {
         while let Some(c) = self.pop() {
             let body = &c.text[c.body_from..];
             done.push((c.seq, parse_piece(body, c.first_line, c.indent)));
+            if let Cow::Owned(text) = c.text {
+                let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+                spare.push(text.into_bytes());
+            }
         }
         done
     }

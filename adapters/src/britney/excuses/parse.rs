@@ -103,7 +103,7 @@ pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece
     let mut lines: Vec<Line<'_>> = Vec::new();
     // The first line of the entry being collected.
     let mut entry_line = None;
-    for (i, raw) in body.lines().enumerate() {
+    for (i, raw) in lines_of(body).enumerate() {
         let line = Line::read(raw, first_line + i);
         let entry = line.text == "-" || line.text.starts_with("- ");
         if entry && line.indent == indent {
@@ -122,6 +122,20 @@ pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece
         out.entry(at, &mut lines);
     }
     out
+}
+
+/// The lines of `text` exactly as `str::lines` splits them, found with
+/// memchr's vectorised search, which keeps going between line breaks
+/// instead of starting a search per line.
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).map(move |nl| {
+        let line = &text[start..nl];
+        start = nl + 1;
+        line.strip_suffix('\r').unwrap_or(line)
+    });
+    let last = text.rfind('\n').map_or(0, |nl| nl + 1);
+    breaks.chain((last < text.len()).then(|| &text[last..]))
 }
 
 impl Piece {
