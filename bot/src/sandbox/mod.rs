@@ -231,7 +231,7 @@ pub async fn run(opts: Options) -> Result<(), SandboxError> {
         Some(p) => Some(String::from_utf8_lossy(&read(p)?).into_owned()),
         None => None,
     };
-    let excuses = britney::parse(&britney::decompress(&bytes)?)?;
+    let excuses = britney::parse_bytes(&bytes)?;
     let series = series_of(&excuses).unwrap_or_else(|| "resolute".to_string());
     let (sim, lp, _store) = simulate(&mut config, &series, &excuses).await?;
     drop(excuses);
