@@ -5,7 +5,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::{parse_bytes, Excuses, ExcusesError};
+use super::{parse_bytes_with, Excuses, ExcusesError, Prose};
 
 #[derive(Debug, Error)]
 pub enum FileError {
@@ -20,12 +20,18 @@ pub enum FileError {
 /// Reads and parses `update_excuses.yaml` (.xz, .gz or plain), on every
 /// core: parsing overlaps decompression (`parse_bytes`).
 pub fn read_excuses(path: &Path) -> Result<Excuses, FileError> {
+    read_excuses_with(path, Prose::Read)
+}
+
+/// `read_excuses`, reading britney's prose about each item or not
+/// (`parse_bytes_with`).
+pub fn read_excuses_with(path: &Path, prose: Prose) -> Result<Excuses, FileError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| FileError::Read {
         path: shown.clone(),
         error,
     })?;
-    parse_bytes(&bytes).map_err(|error| FileError::Excuses { path: shown, error })
+    parse_bytes_with(&bytes, prose).map_err(|error| FileError::Excuses { path: shown, error })
 }
 
 /// Reads `update_output.txt` as text.

@@ -13,8 +13,8 @@ pub mod yaml;
 
 pub use diff::{diff, Change, Leaving, Transition};
 pub use excuses::{
-    decompress, parse, parse_bytes, parse_parallel, Excuse, Excuses, ExcusesError, Status,
-    TestResult,
+    decompress, parse, parse_bytes, parse_bytes_with, parse_parallel, Excuse, Excuses,
+    ExcusesError, Prose, Status, TestResult,
 };
 pub use output::UpdateOutput;
 

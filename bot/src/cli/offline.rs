@@ -5,16 +5,16 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use shepherd_adapters::autopkgtest::request::check_trigger;
-use shepherd_adapters::britney::file::{read_excuses, read_text};
-use shepherd_adapters::britney::{output, Excuses};
+use shepherd_adapters::britney::file::{read_excuses_with, read_text};
+use shepherd_adapters::britney::{output, Excuses, Prose};
 use shepherd_commands::proposed_migration::offline::{retry_urls, series_of};
 use shepherd_commands::proposed_migration::retry_select::Selection;
 
 use super::RetryArgs;
 
 /// Reads the file, warning on stderr about items the parser skipped.
-fn load(path: &Path) -> anyhow::Result<Excuses> {
-    let excuses = read_excuses(path)?;
+fn load(path: &Path, prose: Prose) -> anyhow::Result<Excuses> {
+    let excuses = read_excuses_with(path, prose)?;
     for s in &excuses.skipped {
         eprintln!(
             "warning: {}:{}: item {} skipped: {}",
@@ -32,7 +32,8 @@ pub(super) fn retry(a: RetryArgs) -> anyhow::Result<()> {
         a.dry_run,
         "add --dry-run: this prints request URLs (pipe them to curl with your cookie), or use !retry in chat to send them"
     );
-    let excuses = load(&a.excuses)?;
+    // Retrying needs the results, not britney's prose about each item.
+    let excuses = load(&a.excuses, Prose::Skip)?;
     let series = match a.series {
         Some(s) => s,
         None => {
@@ -91,7 +92,7 @@ pub(super) fn why(
     excuses: &Path,
     output_path: Option<&Path>,
 ) -> anyhow::Result<String> {
-    let excuses = load(excuses)?;
+    let excuses = load(excuses, Prose::Read)?;
     let out = match output_path {
         Some(p) => Some(output::parse(&read_text(p)?)),
         None => None,

@@ -11,7 +11,7 @@ mod parallel;
 mod parse;
 mod results;
 
-pub use parallel::{parse_bytes, parse_parallel};
+pub use parallel::{parse_bytes, parse_bytes_with, parse_parallel};
 pub use parse::{decompress, parse};
 pub use results::{Status, TestResult};
 
@@ -31,6 +31,18 @@ impl From<std::io::Error> for ExcusesError {
     fn from(e: std::io::Error) -> Self {
         Self::Io(e)
     }
+}
+
+/// Whether to read britney's prose about each item (`excuses`,
+/// `detailed-info`): only `!why` shows it, and it is a sixth of a busy
+/// file, the slowest sixth to read (quoted text folded over lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prose {
+    #[default]
+    Read,
+    /// Leave `Excuse::excuses` and `Excuse::detailed_info` empty, without
+    /// reading their lines as YAML (see `parse_bytes_with`).
+    Skip,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

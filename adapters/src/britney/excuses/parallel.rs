@@ -15,7 +15,7 @@ use std::io::Read;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use super::parse::{is_cut, parse_piece, Head, Merged, Piece};
-use super::{Excuses, ExcusesError};
+use super::{Excuses, ExcusesError, Prose};
 
 /// How much decompressed text a piece holds, about: big enough that
 /// handing it over costs nothing next to parsing it, small enough that the
@@ -30,7 +30,7 @@ fn helpers() -> usize {
 
 /// Parses `update_excuses.yaml` text like `parse`, using every core.
 pub fn parse_parallel(text: &str) -> Result<Excuses, ExcusesError> {
-    parse_parallel_in(text, PIECE_BYTES, helpers())
+    parse_parallel_in(text, PIECE_BYTES, helpers(), Prose::Read)
 }
 
 /// `parse_parallel` with pieces of about `piece_bytes` and `helpers` threads.
@@ -38,10 +38,11 @@ pub(super) fn parse_parallel_in(
     text: &str,
     piece_bytes: usize,
     helpers: usize,
+    prose: Prose,
 ) -> Result<Excuses, ExcusesError> {
     let head = Head::read(text)?;
     let body = head.body(text);
-    let pieces = run(helpers, |queue| {
+    let pieces = run(helpers, prose, |queue| {
         let mut line = head.body_line;
         let mut from = 0;
         for seq in 0.. {
@@ -72,22 +73,32 @@ pub(super) fn parse_parallel_in(
 /// and parses, using every core: the same result, or the same error, as
 /// `decompress` then `parse`.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Excuses, ExcusesError> {
-    parse_bytes_in(bytes, PIECE_BYTES, helpers())
+    parse_bytes_with(bytes, Prose::Read)
+}
+
+/// `parse_bytes`, reading britney's prose about each item or not. Without
+/// it the items are those `parse_bytes` gives with `excuses` and
+/// `detailed_info` empty (and an item whose prose alone is malformed is
+/// read rather than skipped).
+pub fn parse_bytes_with(bytes: &[u8], prose: Prose) -> Result<Excuses, ExcusesError> {
+    parse_bytes_in(bytes, PIECE_BYTES, helpers(), prose)
 }
 
 pub(super) fn parse_bytes_in(
     bytes: &[u8],
     piece_bytes: usize,
     helpers: usize,
+    prose: Prose,
 ) -> Result<Excuses, ExcusesError> {
     if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        parse_stream(xz2::bufread::XzDecoder::new(bytes), piece_bytes, helpers)
+        let xz = xz2::bufread::XzDecoder::new(bytes);
+        parse_stream(xz, piece_bytes, helpers, prose)
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(bytes);
-        parse_stream(gz, piece_bytes, helpers)
+        parse_stream(gz, piece_bytes, helpers, prose)
     } else {
         let text = std::str::from_utf8(bytes).map_err(|_| ExcusesError::Utf8)?;
-        parse_parallel_in(text, piece_bytes, helpers)
+        parse_parallel_in(text, piece_bytes, helpers, prose)
     }
 }
 
@@ -97,10 +108,11 @@ fn parse_stream(
     reader: impl Read,
     piece_bytes: usize,
     helpers: usize,
+    prose: Prose,
 ) -> Result<Excuses, ExcusesError> {
     let mut head = None;
     let mut failed = Failed::default();
-    let pieces = run(helpers, |queue| {
+    let pieces = run(helpers, prose, |queue| {
         let mut cutter = Cutter::default();
         let mut reader = reader;
         let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes);
@@ -348,11 +360,11 @@ impl<'a> Queue<'a> {
     }
 
     /// Parses pieces until the queue is closed and empty.
-    fn work(&self) -> Vec<(usize, Piece)> {
+    fn work(&self, prose: Prose) -> Vec<(usize, Piece)> {
         let mut done = Vec::new();
         while let Some(c) = self.pop() {
             let body = &c.text[c.body_from..];
-            done.push((c.seq, parse_piece(body, c.first_line, c.indent)));
+            done.push((c.seq, parse_piece(body, c.first_line, c.indent, prose)));
             if let Cow::Owned(text) = c.text {
                 let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
                 spare.push(text.into_bytes());
@@ -365,16 +377,18 @@ impl<'a> Queue<'a> {
 /// Runs `produce` on this thread, which fills the queue, while `helpers`
 /// threads parse; then this thread parses what is left. The pieces come
 /// back in file order.
-fn run<'a>(helpers: usize, produce: impl FnOnce(&Queue<'a>)) -> Vec<Piece> {
+fn run<'a>(helpers: usize, prose: Prose, produce: impl FnOnce(&Queue<'a>)) -> Vec<Piece> {
     let queue = Queue::default();
     let mut done = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..helpers).map(|_| s.spawn(|| queue.work())).collect();
+        let workers: Vec<_> = (0..helpers)
+            .map(|_| s.spawn(|| queue.work(prose)))
+            .collect();
         // Closed even if `produce` panics, so the workers end and the
         // scope can re-raise the panic instead of waiting forever.
         let closer = CloseOnDrop(&queue);
         produce(&queue);
         drop(closer);
-        let mut done = queue.work();
+        let mut done = queue.work(prose);
         for w in workers {
             match w.join() {
                 Ok(pieces) => done.extend(pieces),

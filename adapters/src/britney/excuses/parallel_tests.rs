@@ -3,7 +3,7 @@ use std::io::Write;
 use proptest::prelude::*;
 
 use super::*;
-use crate::britney::excuses::{decompress, parse, Skipped};
+use crate::britney::excuses::{decompress, parse, Excuse, Skipped};
 use crate::britney::fixture;
 
 fn xz(text: &[u8]) -> Vec<u8> {
@@ -37,14 +37,14 @@ fn same_everywhere(name: &str, plain: &[u8], piece_sizes: &[usize]) {
         for helpers in [1, 3] {
             let at = format!("{name}, pieces of {piece} bytes, {helpers} helper(s)");
             if let Ok(text) = std::str::from_utf8(plain) {
-                let got = shown(parse_parallel_in(text, piece, helpers));
+                let got = shown(parse_parallel_in(text, piece, helpers, Prose::Read));
                 assert!(got == expected, "{at}: parse_parallel differs");
             }
             for (kind, bytes) in [("plain", plain), ("xz", &xz[..]), ("gz", &gz[..])] {
                 if bytes.is_empty() && !plain.is_empty() {
                     continue;
                 }
-                let got = shown(parse_bytes_in(bytes, piece, helpers));
+                let got = shown(parse_bytes_in(bytes, piece, helpers, Prose::Read));
                 assert!(got == expected, "{at}: parse_bytes on {kind} differs");
             }
         }
@@ -96,6 +96,32 @@ fn every_excuses_fixture_parses_the_same_in_parallel() {
     }
 }
 
+/// `full` as it reads without britney's prose.
+fn without_prose(mut full: Excuses) -> Excuses {
+    for e in &mut full.items {
+        e.excuses.clear();
+        e.detailed_info.clear();
+    }
+    full
+}
+
+#[test]
+fn skipping_prose_changes_nothing_else_on_any_fixture() {
+    for (name, text) in excuses_fixtures() {
+        let full = parse(std::str::from_utf8(&text).unwrap()).unwrap();
+        let prose = full.items.iter().filter(|e| !e.excuses.is_empty()).count();
+        assert!(
+            prose > 0 || full.items.len() == 1,
+            "{name}: has prose to skip"
+        );
+        let expected = without_prose(full);
+        for piece in [1, PIECE_BYTES] {
+            let got = parse_bytes_in(&text, piece, 1, Prose::Skip).unwrap();
+            assert!(got == expected, "{name}: pieces of {piece} bytes");
+        }
+    }
+}
+
 #[test]
 fn the_plucky_file_is_cut_into_many_pieces_and_read_the_same() {
     let path = "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz";
@@ -104,7 +130,7 @@ fn the_plucky_file_is_cut_into_many_pieces_and_read_the_same() {
     assert_eq!(sequential.items.len(), 599);
     // The file as published (its own xz stream), read as the CLI reads it.
     assert!(parse_bytes(&bytes).unwrap() == sequential);
-    assert!(parse_bytes_in(&bytes, 1, 1).unwrap() == sequential);
+    assert!(parse_bytes_in(&bytes, 1, 1, Prose::Read).unwrap() == sequential);
 }
 
 #[test]
@@ -131,7 +157,7 @@ fn errors_are_those_of_decompress_then_parse() {
     let expected = shown(decompress(truncated).and_then(|t| parse(&t)));
     assert!(expected.is_err());
     for piece in [1, 4096] {
-        assert!(shown(parse_bytes_in(truncated, piece, 1)) == expected);
+        assert!(shown(parse_bytes_in(truncated, piece, 1, Prose::Read)) == expected);
     }
 }
 
@@ -167,9 +193,38 @@ fn an_item_named_twice_in_two_pieces_is_read_once() {
     same_everywhere("an item named twice", text.as_bytes(), &[1, 40, 4096]);
 }
 
-/// Lines from which random documents are made: entries, ends of the list,
-/// comments, blank lines, bad indentation, quoted text over lines, CRLF.
+/// Each list entry in order: its item, or `None` if it was skipped.
+fn by_entry(x: &Excuses) -> Vec<Option<&Excuse>> {
+    let mut items = x.items.iter();
+    (0..x.items.len() + x.skipped.len())
+        .map(|k| match x.skipped.iter().any(|s| s.index == k) {
+            true => None,
+            false => items.next(),
+        })
+        .collect()
+}
+
+/// An entry with every required key, so that random lists hold entries that parse.
+const ENTRY: &str = "- item-name: a\n  source: a\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS";
+
+/// Lines of well-formed entries, prose blocks and the keys around them.
+const ENTRIES: &[&str] = &[
+    ENTRY,
+    "- excuses:",
+    "  excuses:",
+    "  detailed-info:",
+    "  - 'prose over",
+    "    lines'",
+    "  - plain",
+    "  excuses: []",
+    "  maintainer: m",
+    "  component: universe",
+];
+
+/// Any lines: entries, ends of the list, comments, blank lines, bad
+/// indentation, quoted text over lines, CRLF.
 const LINES: &[&str] = &[
+    "    - nested",
     "- item-name: a",
     "- item-name: b\r",
     "  source: a",
@@ -196,12 +251,15 @@ const LINES: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn random_lists_parse_the_same_in_parallel(
         header in prop::sample::select(vec!["sources:\n", "generated-date: d\nsources:\n", "a:\n- x\nsources:\n", "sources: []\n", "x: 1\n"]),
-        lines in prop::collection::vec(prop::sample::select(LINES), 0..40),
+        lines in prop::collection::vec(
+            prop_oneof![3 => prop::sample::select(ENTRIES), 1 => prop::sample::select(LINES)],
+            0..40,
+        ),
         piece in 1usize..64,
         helpers in 1usize..4,
     ) {
@@ -210,10 +268,28 @@ proptest! {
             text.push_str(l);
             text.push('\n');
         }
-        let expected = shown(parse(&text));
-        prop_assert!(shown(parse_parallel_in(&text, piece, helpers)) == expected.clone(), "parallel: {text:?}");
+        let full = parse(&text);
+        // Without prose: every entry read with it is read the same but for
+        // its prose (an entry whose prose alone is malformed is read
+        // instead of skipped).
+        if let Ok(full) = &full {
+            let skip = parse_bytes_in(text.as_bytes(), piece, helpers, Prose::Skip).unwrap();
+            let stripped = without_prose(full.clone());
+            let (with, without) = (by_entry(&stripped), by_entry(&skip));
+            prop_assert_eq!(with.len(), without.len());
+            for (k, e) in with.iter().enumerate() {
+                // A later copy of a name is skipped: an entry read only
+                // without its prose may be the first copy instead.
+                let copy = skip.skipped.iter().any(|s| s.index == k && s.reason.starts_with("the same item-name"));
+                if e.is_some() && !copy {
+                    prop_assert!(without[k] == *e, "entry {k} without prose: {text:?}");
+                }
+            }
+        }
+        let expected = shown(full);
+        prop_assert!(shown(parse_parallel_in(&text, piece, helpers, Prose::Read)) == expected.clone(), "parallel: {text:?}");
         for bytes in [text.as_bytes().to_vec(), xz(text.as_bytes()), gz(text.as_bytes())] {
-            prop_assert!(shown(parse_bytes_in(&bytes, piece, helpers)) == expected.clone(), "bytes: {text:?}");
+            prop_assert!(shown(parse_bytes_in(&bytes, piece, helpers, Prose::Read)) == expected.clone(), "bytes: {text:?}");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 use std::sync::Arc;
 
-use super::{Excuse, Excuses, ExcusesError, Hint, Skipped, Status, TestResult};
+use super::{Excuse, Excuses, ExcusesError, Hint, Prose, Skipped, Status, TestResult};
 use crate::britney::yaml::{self, Line, Node};
 
 /// Reads a file as Ubuntu publishes it: `.xz`, `.gz` or plain, by magic bytes.
@@ -29,7 +29,7 @@ pub fn decompress(bytes: &[u8]) -> Result<String, ExcusesError> {
 /// gives the same result using every core).
 pub fn parse(text: &str) -> Result<Excuses, ExcusesError> {
     let head = Head::read(text)?;
-    let piece = parse_piece(head.body(text), head.body_line, head.indent);
+    let piece = parse_piece(head.body(text), head.body_line, head.indent, Prose::Read);
     let mut out = Merged::new(head.generated_date);
     out.push(piece);
     Ok(out.finish())
@@ -98,23 +98,25 @@ pub(super) fn is_cut(line_start: &[u8]) -> bool {
 /// stays with the entry before it, so that entry is skipped with its line
 /// number rather than the rest of the list being silently dropped. Each
 /// line is read once: the same `Line`s find the entries and are parsed.
-pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece {
+pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize, prose: Prose) -> Piece {
     let mut out = Piece::default();
     let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut skip = SkipProse::new(prose);
     // The first line of the entry being collected.
     let mut entry_line = None;
     for (i, raw) in lines_of(body).enumerate() {
-        let line = Line::read(raw, first_line + i);
-        let entry = line.text == "-" || line.text.starts_with("- ");
-        if entry && line.indent == indent {
+        let mut line = Line::read(raw, first_line + i);
+        let starts = is_seq_entry(line.text) && line.indent == indent;
+        if starts {
             if let Some(at) = entry_line.replace(line.no) {
                 out.entry(at, &mut lines);
             }
+            skip.entry(&mut line);
         } else if line.indent == 0 && !line.text.is_empty() && !line.text.starts_with('#') {
             out.ended = true;
             break;
         }
-        if entry_line.is_some() {
+        if entry_line.is_some() && (starts || !skip.drops(&line)) {
             lines.push(line);
         }
     }
@@ -122,6 +124,80 @@ pub(super) fn parse_piece(body: &str, first_line: usize, indent: usize) -> Piece
         out.entry(at, &mut lines);
     }
     out
+}
+
+fn is_seq_entry(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Drops the lines of an entry's prose blocks before they are parsed, when
+/// the prose is not wanted. A block is its `excuses:` or `detailed-info:`
+/// line at the entry's own keys' indentation, and the lines after it that
+/// are blank, deeper, or list entries at that indentation (PyYAML writes a
+/// list under a key at the key's indentation). Only this line test reads
+/// them, so an entry whose prose is malformed YAML is kept rather than
+/// skipped; every other key is parsed as it would be with the prose.
+struct SkipProse {
+    skip: bool,
+    /// Indentation of the keys of the entry being read, when known from
+    /// its first line (`- key: value`).
+    keys: Option<usize>,
+    /// Indentation of the key whose block is being dropped.
+    dropping: Option<usize>,
+}
+
+impl SkipProse {
+    const KEYS: [&'static str; 2] = ["excuses:", "detailed-info:"];
+    /// An entry's first line when it opens a prose block, as it is read
+    /// instead: the key stays (it starts the entry's mapping), empty.
+    const FIRST: [(&'static str, &'static str); 2] = [
+        ("- excuses:", "- excuses: []"),
+        ("- detailed-info:", "- detailed-info: []"),
+    ];
+
+    fn new(prose: Prose) -> Self {
+        Self {
+            skip: prose == Prose::Skip,
+            keys: None,
+            dropping: None,
+        }
+    }
+
+    /// A new entry starts at `first`, which is rewritten if it opens a
+    /// prose block (items of the main component start with `- excuses:`).
+    fn entry(&mut self, first: &mut Line<'_>) {
+        let rest = first.text[1..].trim_start_matches(' ');
+        self.keys = (!rest.is_empty()).then(|| first.indent + first.text.len() - rest.len());
+        self.dropping = None;
+        if !self.skip {
+            return;
+        }
+        if let Some((_, empty)) = Self::FIRST.iter().find(|(key, _)| *key == first.text) {
+            first.text = empty;
+            self.dropping = self.keys;
+        }
+    }
+
+    fn drops(&mut self, line: &Line<'_>) -> bool {
+        if !self.skip {
+            return false;
+        }
+        if let Some(k) = self.dropping {
+            let inside = line.text.is_empty()
+                || line.text.starts_with('#')
+                || line.indent > k
+                || (line.indent == k && is_seq_entry(line.text));
+            if inside {
+                return true;
+            }
+            self.dropping = None;
+        }
+        if self.keys == Some(line.indent) && Self::KEYS.contains(&line.text) {
+            self.dropping = Some(line.indent);
+            return true;
+        }
+        false
+    }
 }
 
 /// The lines of `text` exactly as `str::lines` splits them, found with
