@@ -312,10 +312,15 @@ struct Chunk<'a> {
 }
 
 /// Pieces waiting for a worker, and the buffers of parsed ones.
-#[derive(Default)]
 struct Queue<'a> {
+    prose: Prose,
+    /// Pieces that may wait before the thread filling the queue parses one
+    /// itself: one per worker, so every worker has one to start on.
+    max_waiting: usize,
     state: Mutex<(VecDeque<Chunk<'a>>, bool)>,
     ready: Condvar,
+    /// Pieces parsed by the thread filling the queue.
+    parsed: Mutex<Vec<(usize, Piece)>>,
     /// Buffers of parsed pieces, for the next ones: writing decompressed
     /// text into fresh memory costs a page fault per 4 KiB, which was a
     /// fifth of reading the plucky file.
@@ -323,6 +328,17 @@ struct Queue<'a> {
 }
 
 impl<'a> Queue<'a> {
+    fn new(helpers: usize, prose: Prose) -> Self {
+        Self {
+            prose,
+            max_waiting: helpers.max(1),
+            state: Mutex::default(),
+            ready: Condvar::new(),
+            parsed: Mutex::default(),
+            spare: Mutex::default(),
+        }
+    }
+
     fn spare(&self) -> Option<Vec<u8>> {
         let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
         let mut buf = spare.pop()?;
@@ -330,10 +346,25 @@ impl<'a> Queue<'a> {
         Some(buf)
     }
 
+    /// Queues a piece. When the workers are behind, the caller parses the
+    /// oldest waiting piece itself: the workers and it stay busy (the sum
+    /// of the work is the same), and few buffers are in use at once, so
+    /// the caller keeps getting back buffers whose pages are already there.
     fn push(&self, chunk: Chunk<'a>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.0.push_back(chunk);
-        self.ready.notify_one();
+        let behind = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.0.push_back(chunk);
+            self.ready.notify_one();
+            match state.0.len() > self.max_waiting {
+                true => state.0.pop_front(),
+                false => None,
+            }
+        };
+        if let Some(c) = behind {
+            let done = self.parse(c);
+            let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+            parsed.push(done);
+        }
     }
 
     /// No more pieces will come.
@@ -360,17 +391,23 @@ impl<'a> Queue<'a> {
     }
 
     /// Parses pieces until the queue is closed and empty.
-    fn work(&self, prose: Prose) -> Vec<(usize, Piece)> {
+    fn work(&self) -> Vec<(usize, Piece)> {
         let mut done = Vec::new();
         while let Some(c) = self.pop() {
-            let body = &c.text[c.body_from..];
-            done.push((c.seq, parse_piece(body, c.first_line, c.indent, prose)));
-            if let Cow::Owned(text) = c.text {
-                let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
-                spare.push(text.into_bytes());
-            }
+            done.push(self.parse(c));
         }
         done
+    }
+
+    /// Parses a piece and keeps its buffer for the next ones.
+    fn parse(&self, c: Chunk<'a>) -> (usize, Piece) {
+        let body = &c.text[c.body_from..];
+        let piece = parse_piece(body, c.first_line, c.indent, self.prose);
+        if let Cow::Owned(text) = c.text {
+            let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+            spare.push(text.into_bytes());
+        }
+        (c.seq, piece)
     }
 }
 
@@ -378,17 +415,16 @@ impl<'a> Queue<'a> {
 /// threads parse; then this thread parses what is left. The pieces come
 /// back in file order.
 fn run<'a>(helpers: usize, prose: Prose, produce: impl FnOnce(&Queue<'a>)) -> Vec<Piece> {
-    let queue = Queue::default();
+    let queue = Queue::new(helpers, prose);
     let mut done = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..helpers)
-            .map(|_| s.spawn(|| queue.work(prose)))
-            .collect();
+        let workers: Vec<_> = (0..helpers).map(|_| s.spawn(|| queue.work())).collect();
         // Closed even if `produce` panics, so the workers end and the
         // scope can re-raise the panic instead of waiting forever.
         let closer = CloseOnDrop(&queue);
         produce(&queue);
         drop(closer);
-        let mut done = queue.work(prose);
+        let mut done = queue.work();
+        done.append(&mut queue.parsed.lock().unwrap_or_else(PoisonError::into_inner));
         for w in workers {
             match w.join() {
                 Ok(pieces) => done.extend(pieces),
