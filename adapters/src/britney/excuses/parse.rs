@@ -134,9 +134,12 @@ fn is_seq_entry(text: &str) -> bool {
 /// the prose is not wanted. A block is its `excuses:` or `detailed-info:`
 /// line at the entry's own keys' indentation, and the lines after it that
 /// are blank, deeper, or list entries at that indentation (PyYAML writes a
-/// list under a key at the key's indentation). Only this line test reads
-/// them, so an entry whose prose is malformed YAML is kept rather than
-/// skipped; every other key is parsed as it would be with the prose.
+/// list under a key at the key's indentation, and a value's continuation
+/// lines deeper than its key). Only this line test reads them: in a file
+/// laid out that way every other key reads as it would with the prose,
+/// and an entry whose prose alone is malformed is kept rather than
+/// skipped. (A quoted line continued less indented than its key, which
+/// PyYAML never writes, would end the block early.)
 struct SkipProse {
     skip: bool,
     /// Indentation of the keys of the entry being read, when known from
