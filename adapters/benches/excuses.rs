@@ -1,16 +1,22 @@
 //! Benchmark: parse + diff of update_excuses.yaml.
 //!
 //! Run with `cargo bench -p shepherd-adapters --bench excuses` (or
-//! `scripts/bench-excuses`, which installs PyYAML first). It times, on the
-//! real plucky file and a ~100 MB file made by scaling it:
-//! - parsing the new file and diffing it against the (already parsed) old one,
+//! `adapters/benches/bench-excuses.sh`, which installs PyYAML and builds the
+//! release binary first). It times, on the real plucky file and a ~100 MB
+//! file made by scaling it:
+//! - parsing the new file and diffing it against the (already parsed) old
+//!   one, and parsing alone on one core and on every core,
 //! - PyYAML's CSafeLoader loading the same text, in the same run,
-//!   and prints the ratio, plus the process's peak RSS after each part.
+//!   and prints the ratio, plus the process's peak RSS after each part;
+//! - then the whole `shepherd retry --excuses plucky….yaml.xz --dry-run`
+//!   run (the release binary, started as a user starts it: reading and
+//!   decompressing the file, parsing, planning, printing the URLs) against
+//!   PyYAML's load of the same file.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use shepherd_adapters::britney::{decompress, diff, parse};
+use shepherd_adapters::britney::{decompress, diff, parse, parse_parallel};
 
 /// A vendored fixture under the workspace's `tests/` folder.
 fn fixture(path: &str) -> std::path::PathBuf {
@@ -131,6 +137,9 @@ fn case(name: &str, old_text: String, new_text: &str, runs: usize) {
         diff(&old, &new, None).len()
     });
     let (parse_only, items) = best_of(runs, || parse(new_text).expect("parses").items.len());
+    let (parallel, _) = best_of(runs, || {
+        parse_parallel(new_text).expect("parses").items.len()
+    });
     let rss = peak_rss_mb();
     let dir = tempfile_dir();
     let path = dir.join(format!("{name}.yaml"));
@@ -139,10 +148,12 @@ fn case(name: &str, old_text: String, new_text: &str, runs: usize) {
     let _ = std::fs::remove_file(&path);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name}: {:.1} MB, {items} items, {transitions} transitions | parse+diff {:.1} ms (parse {:.1} ms), {:.0} MB/s | peak RSS {:.1} MB",
+        "{name}: {:.1} MB, {items} items, {transitions} transitions | parse+diff {:.1} ms (parse {:.1} ms; on {} cores {:.1} ms), {:.0} MB/s | peak RSS {:.1} MB",
         new_text.len() as f64 / 1e6,
         ms(parse_diff),
         ms(parse_only),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ms(parallel),
         new_text.len() as f64 / 1e6 / parse_diff.as_secs_f64(),
         rss
     );
@@ -158,6 +169,68 @@ fn case(name: &str, old_text: String, new_text: &str, runs: usize) {
     }
 }
 
+/// The release `shepherd` binary: `SHEPHERD_BIN`, or the one cargo built
+/// beside this bench (`target/release/shepherd`).
+fn shepherd_bin() -> Option<std::path::PathBuf> {
+    if let Some(bin) = std::env::var_os("SHEPHERD_BIN") {
+        return Some(bin.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    // target/release/deps/excuses-… → target/release/shepherd
+    let bin = exe.parent()?.parent()?.join("shepherd");
+    bin.exists().then_some(bin)
+}
+
+/// Wall time of whole `shepherd retry --excuses FILE --dry-run` runs, as a
+/// user runs it, and PyYAML's load of the same file (decompressed).
+fn whole_run(xz_path: &std::path::Path, text: &str, runs: usize) {
+    let Some(bin) = shepherd_bin() else {
+        println!("whole run: no release binary (run `cargo build --release -p shepherd`, as bench-excuses.sh does)");
+        return;
+    };
+    let mut times = Vec::new();
+    let mut urls = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new(&bin)
+            .args(["retry", "--excuses"])
+            .arg(xz_path)
+            .arg("--dry-run")
+            .output()
+            .expect("shepherd runs");
+        times.push(t.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        urls = out.stdout.iter().filter(|&&b| b == b'\n').count();
+    }
+    times.sort();
+    let (best, median) = (times[0], times[runs / 2]);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let dir = tempfile_dir();
+    let path = dir.join("plucky-original.yaml");
+    std::fs::write(&path, text).expect("write temp file");
+    let python = pyyaml_seconds(&path);
+    let _ = std::fs::remove_file(&path);
+    println!(
+        "whole run (`shepherd retry --excuses plucky….yaml.xz --dry-run`, {urls} URLs, {runs} runs): median {:.1} ms, best {:.1} ms",
+        ms(median),
+        ms(best)
+    );
+    match python {
+        Some(py) => println!(
+            "whole run: {:.1} ms, PyYAML load {:.0} ms → ratio {:.1}× (target ≥ 50×; best run {:.1}×)",
+            ms(median),
+            py * 1000.0,
+            py / median.as_secs_f64(),
+            py / best.as_secs_f64()
+        ),
+        None => println!("whole run: PyYAML CSafeLoader not available → no ratio"),
+    }
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("shepherd-bench-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
@@ -170,13 +243,14 @@ fn main() {
         println!("excuses bench: run with `cargo bench` to measure");
         return;
     }
+    let xz_path = fixture("fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz");
     let read = || {
-        let xz = std::fs::read(fixture(
-            "fixtures/excuses/production/plucky-2025-03-14.update_excuses.yaml.xz",
-        ))
-        .expect("plucky fixture (tests/fixtures) is readable");
+        let xz = std::fs::read(&xz_path).expect("plucky fixture (tests/fixtures) is readable");
         decompress(&xz).expect("decompresses")
     };
+    // First, while this process is small: the whole run starts a process
+    // per run, and this one's memory (hundreds of MB later) is no help.
+    whole_run(&xz_path, &read(), 15);
     let plucky = read();
     let modified = modify(&plucky);
     case("plucky", plucky, &modified, 7);
