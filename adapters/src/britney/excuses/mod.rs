@@ -10,6 +10,7 @@ use thiserror::Error;
 mod parallel;
 mod parse;
 mod results;
+mod xz_check;
 
 pub use parallel::{parse_bytes, parse_bytes_with, parse_parallel};
 pub use parse::{decompress, parse};

@@ -15,6 +15,7 @@ use std::io::Read;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use super::parse::{is_cut, parse_piece, Head, Merged, Piece};
+use super::xz_check::{self, Crcs};
 use super::{Excuses, ExcusesError, Prose};
 
 /// How much decompressed text a piece holds, about: big enough that
@@ -42,7 +43,7 @@ pub(super) fn parse_parallel_in(
 ) -> Result<Excuses, ExcusesError> {
     let head = Head::read(text)?;
     let body = head.body(text);
-    let pieces = run(helpers, prose, |queue| {
+    let (pieces, _) = run(helpers, prose, false, |queue| {
         let mut line = head.body_line;
         let mut from = 0;
         for seq in 0.. {
@@ -50,6 +51,7 @@ pub(super) fn parse_parallel_in(
             let piece = &body[from..to];
             queue.push(Chunk {
                 seq,
+                order: seq,
                 text: Cow::Borrowed(piece),
                 body_from: 0,
                 first_line: line,
@@ -91,11 +93,21 @@ pub(super) fn parse_bytes_in(
     prose: Prose,
 ) -> Result<Excuses, ExcusesError> {
     if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        let xz = xz2::bufread::XzDecoder::new(bytes);
-        parse_stream(xz, piece_bytes, helpers, prose)
+        // The workers check the CRC64 when the file's layout lets them
+        // (see `xz_check`); otherwise liblzma does, as `decompress` does.
+        let crc = xz_check::stored_crc64(bytes);
+        let flags = if crc.is_some() {
+            xz_check::IGNORE_CHECK
+        } else {
+            0
+        };
+        let stream = xz2::stream::Stream::new_stream_decoder(u64::MAX, flags)
+            .map_err(|e| ExcusesError::Io(e.into()))?;
+        let xz = xz2::bufread::XzDecoder::new_stream(bytes, stream);
+        parse_stream(xz, piece_bytes, helpers, prose, crc)
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(bytes);
-        parse_stream(gz, piece_bytes, helpers, prose)
+        parse_stream(gz, piece_bytes, helpers, prose, None)
     } else {
         let text = std::str::from_utf8(bytes).map_err(|_| ExcusesError::Utf8)?;
         parse_parallel_in(text, piece_bytes, helpers, prose)
@@ -103,16 +115,22 @@ pub(super) fn parse_bytes_in(
 }
 
 /// Reads decompressed text from `reader` on this thread, handing pieces to
-/// `helpers` worker threads as soon as they are complete.
+/// `helpers` worker threads as soon as they are complete. With `crc`, the
+/// CRC64 of the whole text must be that (the reader does not check it).
 fn parse_stream(
     reader: impl Read,
     piece_bytes: usize,
     helpers: usize,
     prose: Prose,
+    crc: Option<u64>,
 ) -> Result<Excuses, ExcusesError> {
     let mut head = None;
     let mut failed = Failed::default();
-    let pieces = run(helpers, prose, |queue| {
+    // CRCs of the pieces no worker parses (after a failure).
+    let mut unparsed = Crcs::default();
+    let (pieces, crcs) = run(helpers, prose, crc.is_some(), |queue| {
+        // Every piece cut, parsed or not, in file order.
+        let mut order = 0;
         let mut cutter = Cutter::default();
         let mut reader = reader;
         let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes);
@@ -143,14 +161,22 @@ fn parse_stream(
                 next.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
                 let piece = std::mem::replace(&mut buf, next);
+                order += 1;
                 // Cuts are at ASCII bytes, so the file is UTF-8 exactly
                 // when every piece is.
                 match String::from_utf8(piece) {
-                    Err(_) => {
+                    Err(e) => {
                         failed.utf8 = true;
                         cutter.stopped = true;
+                        if crc.is_some() {
+                            unparsed.add(order, e.as_bytes());
+                        }
                     }
-                    Ok(_) if cutter.stopped => {}
+                    Ok(text) if cutter.stopped => {
+                        if crc.is_some() {
+                            unparsed.add(order, text.as_bytes());
+                        }
+                    }
                     Ok(text) => {
                         if seq == 0 {
                             match Head::read(&text) {
@@ -161,6 +187,9 @@ fn parse_stream(
                                 Err(e) => {
                                     failed.format.get_or_insert(e);
                                     cutter.stopped = true;
+                                    if crc.is_some() {
+                                        unparsed.add(order, text.as_bytes());
+                                    }
                                 }
                             }
                         }
@@ -170,6 +199,7 @@ fn parse_stream(
                             let lines = count_lines(&text.as_bytes()[body_from..]);
                             queue.push(Chunk {
                                 seq,
+                                order,
                                 text: Cow::Owned(text),
                                 body_from,
                                 first_line: line,
@@ -186,6 +216,15 @@ fn parse_stream(
             }
         }
     });
+    if let Some(stored) = crc {
+        let mut crcs = crcs;
+        crcs.extend(unparsed);
+        if crcs.joined() != stored {
+            // What liblzma reports when it finds the check wrong.
+            let corrupt = std::io::Error::from(xz2::stream::Error::Data);
+            failed.io.get_or_insert(corrupt);
+        }
+    }
     failed.check()?;
     let head = head.ok_or_else(|| ExcusesError::Format("no `sources:` list".into()))?;
     let mut out = Merged::new(head.generated_date);
@@ -302,9 +341,11 @@ fn count_lines(text: &[u8]) -> usize {
 }
 
 /// A piece of the list to parse: `text[body_from..]`, whose first line is
-/// `first_line`; `seq` orders pieces in the file.
+/// `first_line`; `seq` orders parsed pieces in the file, `order` all the
+/// text's pieces (for its CRC).
 struct Chunk<'a> {
     seq: usize,
+    order: usize,
     text: Cow<'a, str>,
     body_from: usize,
     first_line: usize,
@@ -314,6 +355,8 @@ struct Chunk<'a> {
 /// Pieces waiting for a worker, and the buffers of parsed ones.
 struct Queue<'a> {
     prose: Prose,
+    /// The CRCs of the pieces parsed, when the reader does not check them.
+    crcs: Option<Mutex<Crcs>>,
     /// Pieces that may wait before the thread filling the queue parses one
     /// itself: one per worker, so every worker has one to start on.
     max_waiting: usize,
@@ -328,9 +371,10 @@ struct Queue<'a> {
 }
 
 impl<'a> Queue<'a> {
-    fn new(helpers: usize, prose: Prose) -> Self {
+    fn new(helpers: usize, prose: Prose, check: bool) -> Self {
         Self {
             prose,
+            crcs: check.then(Mutex::default),
             max_waiting: helpers.max(1),
             state: Mutex::default(),
             ready: Condvar::new(),
@@ -403,6 +447,11 @@ impl<'a> Queue<'a> {
     fn parse(&self, c: Chunk<'a>) -> (usize, Piece) {
         let body = &c.text[c.body_from..];
         let piece = parse_piece(body, c.first_line, c.indent, self.prose);
+        if let Some(crcs) = &self.crcs {
+            let crc = (c.order, xz_check::crc64(c.text.as_bytes()), c.text.len());
+            let mut crcs = crcs.lock().unwrap_or_else(PoisonError::into_inner);
+            crcs.add_crc(crc);
+        }
         if let Cow::Owned(text) = c.text {
             let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
             spare.push(text.into_bytes());
@@ -413,9 +462,14 @@ impl<'a> Queue<'a> {
 
 /// Runs `produce` on this thread, which fills the queue, while `helpers`
 /// threads parse; then this thread parses what is left. The pieces come
-/// back in file order.
-fn run<'a>(helpers: usize, prose: Prose, produce: impl FnOnce(&Queue<'a>)) -> Vec<Piece> {
-    let queue = Queue::new(helpers, prose);
+/// back in file order, with their CRCs if `check`.
+fn run<'a>(
+    helpers: usize,
+    prose: Prose,
+    check: bool,
+    produce: impl FnOnce(&Queue<'a>),
+) -> (Vec<Piece>, Crcs) {
+    let queue = Queue::new(helpers, prose, check);
     let mut done = std::thread::scope(|s| {
         let workers: Vec<_> = (0..helpers).map(|_| s.spawn(|| queue.work())).collect();
         // Closed even if `produce` panics, so the workers end and the
@@ -434,7 +488,11 @@ fn run<'a>(helpers: usize, prose: Prose, produce: impl FnOnce(&Queue<'a>)) -> Ve
         done
     });
     done.sort_unstable_by_key(|(seq, _)| *seq);
-    done.into_iter().map(|(_, piece)| piece).collect()
+    let crcs = queue
+        .crcs
+        .map(|c| c.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .unwrap_or_default();
+    (done.into_iter().map(|(_, piece)| piece).collect(), crcs)
 }
 
 struct CloseOnDrop<'q, 'a>(&'q Queue<'a>);

@@ -128,7 +128,9 @@ fn the_plucky_file_is_cut_into_many_pieces_and_read_the_same() {
     let bytes = std::fs::read(fixture(path)).unwrap();
     let sequential = parse(&decompress(&bytes).unwrap()).unwrap();
     assert_eq!(sequential.items.len(), 599);
-    // The file as published (its own xz stream), read as the CLI reads it.
+    // The file as published (its own xz stream), read as the CLI reads it:
+    // one block checked with CRC64, which the workers check.
+    assert!(super::xz_check::stored_crc64(&bytes).is_some());
     assert!(parse_bytes(&bytes).unwrap() == sequential);
     assert!(parse_bytes_in(&bytes, 1, 1, Prose::Read).unwrap() == sequential);
 }
@@ -206,6 +208,42 @@ fn by_entry(x: &Excuses) -> Vec<Option<&Excuse>> {
 
 /// An entry with every required key, so that random lists hold entries that parse.
 const ENTRY: &str = "- item-name: a\n  source: a\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS";
+
+#[test]
+fn a_corrupt_xz_file_fails_as_liblzma_fails_it() {
+    let mut text = b"generated-date: x\nsources:\n".to_vec();
+    for k in 0..3000 {
+        text.extend_from_slice(format!("- item-name: a{k}\n  source: a\n  old-version: '1'\n  new-version: '2'\n  migration-policy-verdict: PASS\n").as_bytes());
+    }
+    let good = xz(&text);
+    let stored = super::xz_check::stored_crc64(&good);
+    assert_eq!(
+        stored,
+        Some(super::xz_check::crc64(&text)),
+        "checked by the workers"
+    );
+    // A wrong stored check, and a byte changed in the compressed data.
+    let index_at = good.len() - 12 - (usize::from(good[good.len() - 8]) + 1) * 4;
+    let mut wrong_check = good.clone();
+    wrong_check[index_at - 8] ^= 1;
+    let mut wrong_data = good.clone();
+    wrong_data[good.len() / 2] ^= 0x10;
+    for (name, bytes) in [("wrong check", wrong_check), ("wrong data", wrong_data)] {
+        let expected = shown(decompress(&bytes).and_then(|t| parse(&t)));
+        assert!(expected.is_err(), "{name}");
+        for piece in [1, 4096, PIECE_BYTES] {
+            for helpers in [1, 3] {
+                let got = shown(parse_bytes_in(&bytes, piece, helpers, Prose::Read));
+                assert!(
+                    got == expected,
+                    "{name}: {:?} vs {:?}",
+                    got.err(),
+                    expected.as_ref().err()
+                );
+            }
+        }
+    }
+}
 
 /// Lines as PyYAML lays them out (a value's continuation lines deeper than
 /// its key): entries, prose blocks and the keys around them.
