@@ -97,13 +97,13 @@ pub(super) fn parse_bytes_in(
         // (see `xz_check`); otherwise liblzma does, as `decompress` does.
         let crc = xz_check::stored_crc64(bytes);
         let flags = if crc.is_some() {
-            xz_check::IGNORE_CHECK
+            liblzma::stream::IGNORE_CHECK
         } else {
             0
         };
-        let stream = xz2::stream::Stream::new_stream_decoder(u64::MAX, flags)
+        let stream = liblzma::stream::Stream::new_stream_decoder(u64::MAX, flags)
             .map_err(|e| ExcusesError::Io(e.into()))?;
-        let xz = xz2::bufread::XzDecoder::new_stream(bytes, stream);
+        let xz = liblzma::bufread::XzDecoder::new_stream(bytes, stream);
         parse_stream(xz, piece_bytes, helpers, prose, crc)
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(bytes);
@@ -221,7 +221,7 @@ fn parse_stream(
         crcs.extend(unparsed);
         if crcs.joined() != stored {
             // What liblzma reports when it finds the check wrong.
-            let corrupt = std::io::Error::from(xz2::stream::Error::Data);
+            let corrupt = std::io::Error::from(liblzma::stream::Error::Data);
             failed.io.get_or_insert(corrupt);
         }
     }

@@ -7,7 +7,7 @@ use crate::britney::excuses::{decompress, parse, Excuse, Skipped};
 use crate::britney::fixture;
 
 fn xz(text: &[u8]) -> Vec<u8> {
-    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
     xz.write_all(text).unwrap();
     xz.finish().unwrap()
 }

@@ -16,7 +16,7 @@ use crate::britney::yaml::{self, Line, Node};
 pub fn decompress(bytes: &[u8]) -> Result<String, ExcusesError> {
     let mut out = Vec::new();
     if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        xz2::read::XzDecoder::new(bytes).read_to_end(&mut out)?;
+        liblzma::read::XzDecoder::new(bytes).read_to_end(&mut out)?;
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
         flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
     } else {

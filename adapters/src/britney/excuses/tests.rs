@@ -200,7 +200,7 @@ fn compressed_and_plain_read_the_same() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(plain.as_bytes()).unwrap();
     let gz = gz.finish().unwrap();
-    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
     xz.write_all(plain.as_bytes()).unwrap();
     let xz = xz.finish().unwrap();
     for bytes in [plain.as_bytes().to_vec(), gz, xz] {

@@ -9,10 +9,6 @@
 //! CRCs, joined in file order, must equal the one the block stores. Any
 //! other layout is decompressed with liblzma's own check.
 
-/// liblzma's `LZMA_IGNORE_CHECK` decoder flag (liblzma ≥ 5.1.4; xz2's
-/// constant of that name holds another flag's value).
-pub(super) const IGNORE_CHECK: u32 = 0x10;
-
 /// CRC-64/XZ (ECMA-182, reflected), as `.xz` files store it.
 const POLY: u64 = 0xC96C_5795_D787_0F42;
 
@@ -269,9 +265,9 @@ mod tests {
         }
     }
 
-    fn xz(data: &[u8], check: xz2::stream::Check) -> Vec<u8> {
-        let stream = xz2::stream::Stream::new_easy_encoder(1, check).unwrap();
-        let mut w = xz2::write::XzEncoder::new_stream(Vec::new(), stream);
+    fn xz(data: &[u8], check: liblzma::stream::Check) -> Vec<u8> {
+        let stream = liblzma::stream::Stream::new_easy_encoder(1, check).unwrap();
+        let mut w = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
         w.write_all(data).unwrap();
         w.finish().unwrap()
     }
@@ -279,10 +275,13 @@ mod tests {
     #[test]
     fn the_stored_crc_is_found_only_in_single_block_crc64_files() {
         let data = b"sources:\n- item-name: a\n".repeat(1000);
-        let one = xz(&data, xz2::stream::Check::Crc64);
+        let one = xz(&data, liblzma::stream::Check::Crc64);
         assert_eq!(stored_crc64(&one), Some(crc64(&data)));
-        assert_eq!(stored_crc64(&xz(&data, xz2::stream::Check::Crc32)), None);
-        assert_eq!(stored_crc64(&xz(&data, xz2::stream::Check::None)), None);
+        assert_eq!(
+            stored_crc64(&xz(&data, liblzma::stream::Check::Crc32)),
+            None
+        );
+        assert_eq!(stored_crc64(&xz(&data, liblzma::stream::Check::None)), None);
         // Two streams one after the other: the first one's footer is not
         // at the end of the file.
         let two = [one.clone(), one.clone()].concat();
