@@ -5,7 +5,7 @@
 use sqlx::AnyConnection;
 
 use super::plans::insert_plan_on;
-use super::{Backend, Inserted, NewPlan, Store, StoreError};
+use super::{Inserted, NewPlan, RowLock, Store, StoreError};
 
 /// Deliveries per INSERT statement (6 parameters each: well under
 /// SQLite's and PostgreSQL's limits).
@@ -139,10 +139,7 @@ impl Store {
         limit: i64,
         now: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend.row_lock(RowLock::Skip(None));
         let sql = format!(
             "UPDATE deliveries SET claimed_by = $1, lease_until = $2
              WHERE delivery_id IN (SELECT delivery_id FROM deliveries

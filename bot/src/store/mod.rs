@@ -19,6 +19,7 @@ use sqlx::{AnyPool, Connection};
 use thiserror::Error;
 
 mod audit;
+mod claims;
 mod credentials;
 mod deliveries;
 mod leader;
@@ -83,6 +84,31 @@ pub enum Backend {
     Sqlite,
     /// Several replicas may share the database.
     Postgres,
+}
+
+/// How a query that picks rows to change locks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowLock<'a> {
+    /// Wait for the row (a plan being settled by another replica).
+    Wait,
+    /// Pass over rows another replica is claiming; `Some(alias)` names
+    /// which table of a join (`FOR UPDATE OF alias`).
+    Skip(Option<&'a str>),
+}
+
+impl Backend {
+    /// The clause a `SELECT` ends with to lock the rows it picks: nothing
+    /// on SQLite, whose one writer at a time already excludes the others.
+    pub(crate) fn row_lock(self, lock: RowLock<'_>) -> String {
+        match (self, lock) {
+            (Backend::Sqlite, _) => String::new(),
+            (Backend::Postgres, RowLock::Wait) => "FOR UPDATE".into(),
+            (Backend::Postgres, RowLock::Skip(None)) => "FOR UPDATE SKIP LOCKED".into(),
+            (Backend::Postgres, RowLock::Skip(Some(of))) => {
+                format!("FOR UPDATE OF {of} SKIP LOCKED")
+            }
+        }
+    }
 }
 
 /// How long a claim (a step being applied, a delivery being handled)

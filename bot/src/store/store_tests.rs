@@ -390,7 +390,7 @@ async fn claiming_the_next_step_sorts_nothing() {
     let (_d, store) = temp_store().await;
     let sql = format!(
         "EXPLAIN QUERY PLAN SELECT id FROM ({})",
-        super::steps::next_due_for_tests()
+        super::claims::next_due_for_tests()
     );
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
         .bind(0_i64)
