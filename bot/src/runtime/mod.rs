@@ -2,13 +2,12 @@
 //! server and a chat adapter, sharing one shutdown signal that reaches every
 //! task. Used by `run`, `sandbox` and the end-to-end tests alike.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use shepherd_adapters::chat::{Chat, Incoming, ThreadRef};
+use shepherd_adapters::chat::Chat;
 use shepherd_adapters::wire::Calls;
 use shepherd_commands::registry::RegistryError;
 use shepherd_commands::{Command, Registry};
@@ -20,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::dispatch::flood::FloodLimit;
 use crate::dispatch::Dispatcher;
-use crate::events::Event;
 use crate::executor::{Applier, Executor, WorldApplier};
 use crate::http::delivery_writer::DeliveryWriter;
 use crate::http::{self, WebState};
@@ -28,9 +26,13 @@ use crate::metrics::Metrics;
 use crate::permissions::Permissions;
 use crate::redaction::{RedactingChat, Redactor};
 use crate::schedule::Scheduler;
-use crate::store::{now_ms, Backend, Store, StoreError};
-use crate::supervise::catch_panic;
+use crate::store::{Backend, Store, StoreError};
 use crate::views::{self, Handles, Wiring, WiringError};
+
+mod background;
+mod chat_loop;
+
+use background::{keep_leases, process_deliveries, start_workers};
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -285,54 +287,6 @@ pub async fn start_with(
     })
 }
 
-/// Recovers steps a crash interrupted, then starts the executor's workers.
-async fn start_workers(
-    executor: Arc<Executor>,
-    config: &Config,
-    shutdown: &CancellationToken,
-) -> Result<Vec<JoinHandle<()>>, RuntimeError> {
-    executor.resume().await?;
-    Ok((0..config.executor.workers.max(1))
-        .map(|_| {
-            let (executor, token) = (executor.clone(), shutdown.clone());
-            tokio::spawn(async move {
-                if let Err(e) = executor.run(token).await {
-                    tracing::error!(error = %e, "executor worker stopped");
-                }
-            })
-        })
-        .collect())
-}
-
-/// Renews this replica's claims, and takes over those of replicas that
-/// died (their leases ran out), waking the workers to run them. Only
-/// replicas sharing PostgreSQL need it: one SQLite process takes its own
-/// interrupted claims back when it starts.
-async fn keep_leases(store: Store, wake: Arc<Notify>, token: CancellationToken) {
-    let every = store.lease() / 3;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = token.cancelled() => return,
-        }
-        let now = now_ms();
-        if let Err(e) = store.renew_leases(now).await {
-            tracing::warn!(error = %e, "cannot renew this replica's claims yet");
-        }
-        match store.requeue_expired(now).await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(
-                    steps = n,
-                    "took over the steps of a replica that stopped renewing its claims"
-                );
-                wake.notify_waiters();
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot look for expired claims yet"),
-        }
-    }
-}
-
 /// Serves the HTTP server on `listener` until `shutdown`.
 fn start_http(
     listener: tokio::net::TcpListener,
@@ -354,164 +308,10 @@ fn start_http(
     Ok((bound, task))
 }
 
-/// The delivery processor's loop. A batch that panics is handled again
-/// one delivery at a time, so only the delivery that panics is set aside
-/// (marked failed), and the rest go on.
-async fn process_deliveries(d: Arc<Dispatcher>, wake: Arc<Notify>, token: CancellationToken) {
-    while !token.is_cancelled() {
-        let batch = match d.store.claim_deliveries(256, now_ms()).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read stored deliveries");
-                Vec::new()
-            }
-        };
-        if !batch.is_empty() {
-            let context = format!("{} deliveries from {}", batch.len(), batch[0].delivery_id);
-            let handled = catch_panic(
-                &d.metrics,
-                "deliveries",
-                &context,
-                d.handle_deliveries(&batch),
-            )
-            .await;
-            let failed = match handled {
-                Ok(Ok(())) => false,
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, count = batch.len(), "webhook deliveries not processed; will retry");
-                    true
-                }
-                Err(_) => handle_one_by_one(&d, &batch).await.is_err(),
-            };
-            if failed {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            continue;
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            _ = token.cancelled() => {}
-        }
-    }
-}
-
-async fn handle_one_by_one(
-    d: &Dispatcher,
-    batch: &[crate::store::Delivery],
-) -> Result<(), StoreError> {
-    for delivery in batch {
-        let id = &delivery.delivery_id;
-        let one = d.handle_delivery(delivery);
-        if let Err(panic) = catch_panic(&d.metrics, "deliveries", id, one).await {
-            let result = format!("failed: internal error: {panic}");
-            d.store
-                .mark_deliveries_processed(&[(id.clone(), result)], now_ms())
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Messages being answered at once.
-const MAX_ANSWERING: usize = 32;
-/// Messages in hand at once: being answered or waiting for their
-/// conversation's turn.
-const MAX_IN_HAND: usize = 256;
-
-/// What answering one message needs, owned, so it can run on its own task.
-struct Answering {
-    dispatcher: Arc<Dispatcher>,
-    chat: Arc<dyn Chat>,
-    metrics: Arc<Metrics>,
-}
-
-impl Answering {
-    /// Answers one message; a panic while doing so is answered, not fatal.
-    async fn answer(self, m: Incoming) {
-        let to = ThreadRef {
-            channel: m.channel.clone(),
-            thread: m.thread.clone(),
-        };
-        let context = format!("message {} from {}", m.message_id, m.actor);
-        let handled = self.dispatcher.handle(Event::Chat(m));
-        if catch_panic(&self.metrics, "chat", &context, handled)
-            .await
-            .is_err()
-        {
-            let sorry =
-                "sorry — that hit a bug in Shepherd (logged for the operators); nothing was done";
-            if let Err(e) = self.chat.reply(&to, sorry).await {
-                tracing::warn!(error = %e, "could not report the failure");
-            }
-        }
-    }
-}
-
 impl Running {
     /// The signal every task watches; cancel it to stop the bot.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
-    }
-
-    /// Answers chat messages until the chat closes (then returns once the
-    /// answers in progress are given if `stop_at_eof`, else waits for
-    /// shutdown) or shutdown. Conversations are answered concurrently, each
-    /// in order: at most [`MAX_ANSWERING`] messages are being answered at
-    /// once, and a message waiting for its conversation's turn takes none of
-    /// those places. At most [`MAX_IN_HAND`] messages are in hand in all
-    /// (past that, reading waits: backpressure, not an unbounded queue).
-    pub async fn serve_chat(&self, stop_at_eof: bool) {
-        let in_hand = Arc::new(tokio::sync::Semaphore::new(MAX_IN_HAND));
-        let answering = Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERING));
-        // Each conversation's latest answer; the next one waits for it.
-        let mut last: HashMap<String, JoinHandle<()>> = HashMap::new();
-        loop {
-            let permit = tokio::select! {
-                p = in_hand.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                _ = self.shutdown.cancelled() => return,
-            };
-            tokio::select! {
-                msg = self.chat.next_message() => match msg {
-                    Some(m) => {
-                        last.retain(|_, h| !h.is_finished());
-                        let before = last.remove(&m.conversation);
-                        let conversation = m.conversation.clone();
-                        let answer = Answering {
-                            dispatcher: self.dispatcher.clone(),
-                            chat: self.chat.clone(),
-                            metrics: self.metrics.clone(),
-                        };
-                        let answering = answering.clone();
-                        let handle = tokio::spawn(async move {
-                            if let Some(before) = before {
-                                let _ = before.await;
-                            }
-                            if let Ok(_place) = answering.acquire_owned().await {
-                                answer.answer(m).await;
-                            }
-                            drop(permit);
-                        });
-                        last.insert(conversation, handle);
-                    }
-                    None if stop_at_eof => {
-                        for (_, h) in last.drain() {
-                            let _ = h.await;
-                        }
-                        return;
-                    }
-                    None => {
-                        tracing::info!("chat input closed; still serving until shutdown");
-                        self.shutdown.cancelled().await;
-                        return;
-                    }
-                },
-                _ = self.shutdown.cancelled() => return,
-            }
-        }
     }
 
     /// Waits until no released step is left to run; false on timeout.
