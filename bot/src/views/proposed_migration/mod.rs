@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shepherd_adapters::autopkgtest::{AutopkgtestClient, InFlight};
-use shepherd_adapters::britney::fetch::{FetchError, Fetched, SiteClient, Validators};
-use shepherd_adapters::britney::{self, diff, output, ExcusesError, Transition};
+use shepherd_adapters::britney::fetch::{FetchError, SiteClient};
+use shepherd_adapters::britney::ExcusesError;
 use shepherd_adapters::wire::Calls;
 use shepherd_commands::links::Links;
 use shepherd_commands::polls::Poller;
@@ -22,9 +22,11 @@ use tokio::sync::Mutex;
 
 use super::{Wiring, WiringError};
 use crate::config::{redact_url, Config, MigrationConfig};
-use crate::store::{now_ms, Backend, Snapshot, Store, StoreError};
+use crate::store::{now_ms, Store, StoreError};
 
 mod fetch_state;
+mod fetching;
+mod snapshots;
 use fetch_state::FetchState;
 
 /// Snapshots kept per source; older ones are pruned.
@@ -149,238 +151,6 @@ impl ProposedMigration {
             return Some(&self.config.excuses_url);
         }
         self.config.series_urls.get(series).map(String::as_str)
-    }
-
-    /// Makes `bytes` (an excuses file, any compression) the series' current
-    /// snapshot; returns what changed since the previous one.
-    pub async fn ingest(
-        &self,
-        series: &str,
-        bytes: Vec<u8>,
-        validators: (Option<String>, Option<String>),
-        output_text: Option<String>,
-    ) -> Result<Vec<Transition>, MigrationError> {
-        // Parse before storing: a broken download must not replace a good
-        // snapshot. Off the async workers: a large file takes a while.
-        let (bytes, excuses) = off_worker(move || {
-            let excuses = britney::decompress(&bytes).and_then(|text| britney::parse(&text));
-            (bytes, excuses)
-        })
-        .await?;
-        let excuses = excuses?;
-        if !excuses.skipped.is_empty() {
-            tracing::warn!(
-                series,
-                skipped = excuses.skipped.len(),
-                "excuses items skipped as malformed"
-            );
-        }
-        let previous = self.current_snapshot(series).await?;
-        let now = now_ms();
-        let (etag, last_modified) = validators;
-        let key = source_key("excuses", series);
-        self.store
-            .put_snapshot(&Snapshot {
-                id: 0,
-                source: key.clone(),
-                fetched_at: now,
-                etag,
-                last_modified,
-                body: bytes,
-            })
-            .await?;
-        self.store.prune_snapshots(&key, KEEP_SNAPSHOTS).await?;
-        let output_text_for_diff = output_text.clone();
-        if let Some(text) = output_text {
-            let okey = source_key("output", series);
-            self.store
-                .put_snapshot(&Snapshot {
-                    id: 0,
-                    source: okey.clone(),
-                    fetched_at: now,
-                    etag: None,
-                    last_modified: None,
-                    body: text.into_bytes(),
-                })
-                .await?;
-            self.store.prune_snapshots(&okey, KEEP_SNAPSHOTS).await?;
-        }
-        let parsed_output = output_text_for_diff;
-        let (transitions, excuses, output) = off_worker(move || {
-            let output = parsed_output.as_deref().map(output::parse);
-            let transitions = previous
-                .map(|p| diff(&p.excuses, &excuses, output.as_ref()))
-                .unwrap_or_default();
-            (transitions, excuses, output)
-        })
-        .await?;
-        let snap = Arc::new(MigrationSnapshot {
-            series: series.to_string(),
-            excuses,
-            output,
-            fetched_at_ms: now,
-        });
-        self.keep_newest(snap).await;
-        Ok(transitions)
-    }
-
-    /// Fetches the series' excuses if they changed (conditional GET).
-    /// `None` = not modified since the last fetch. A failure is kept for
-    /// `!why` to tell until a fetch succeeds.
-    pub async fn poll(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
-        let _polling = self.polling.lock().await;
-        self.fetch_noted(series).await
-    }
-
-    /// A fetch, noted for `!why` (under way, failed). The caller holds `polling`.
-    async fn fetch_noted(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
-        let _fetching = self.fetches.begin(series);
-        let result = self.fetch(series).await;
-        self.fetches
-            .finished(series, result.as_ref().err().map(failure_words));
-        result
-    }
-
-    /// At start: fetches the excuses of each polled series that has none
-    /// stored, so `!why` answers now rather than after the first slot.
-    /// With nothing to compare against, there is nothing to announce.
-    /// Whether one is stored is asked under the poll lock: a slot's poll
-    /// that stored one meanwhile makes this fetch a normal (diffing) one's
-    /// business, not one that would skip its changes.
-    async fn fetch_unstored(&self) {
-        for series in self.fetches.polled_series() {
-            let key = source_key("excuses", &series);
-            let _polling = self.polling.lock().await;
-            match self.store.has_snapshot(&key).await {
-                Ok(false) => {}
-                Ok(true) => continue,
-                Err(e) => {
-                    tracing::warn!(series, error = %e, "cannot tell whether excuses are stored");
-                    continue;
-                }
-            }
-            match self.fetch_noted(&series).await {
-                Ok(_) => tracing::info!(series, "first excuses fetched"),
-                Err(e) => {
-                    let error = failure_words(&e);
-                    tracing::warn!(series, error, "first excuses fetch failed");
-                }
-            }
-        }
-    }
-
-    async fn fetch(&self, series: &str) -> Result<Option<Vec<Transition>>, MigrationError> {
-        let url = self
-            .excuses_url(series)
-            .ok_or_else(|| MigrationError::UnknownSeries(series.to_string()))?
-            .to_string();
-        let previous = self
-            .store
-            .latest_snapshot(&source_key("excuses", series))
-            .await?
-            .map(|s| Validators {
-                etag: s.etag,
-                last_modified: s.last_modified,
-            })
-            .unwrap_or_default();
-        let (bytes, validators) = match self.site.fetch(&url, &previous).await? {
-            Fetched::NotModified => return Ok(None),
-            Fetched::Changed { body, validators } => (body, validators),
-        };
-        let output_text = match (&self.config.output_url, series == self.config.series) {
-            (Some(out_url), true) => match self.site.text(out_url).await {
-                Ok(text) => Some(text),
-                Err(e) => {
-                    tracing::warn!(error = %e, "update_output.txt unavailable; migrations will be reported as unknown");
-                    None
-                }
-            },
-            _ => None,
-        };
-        self.ingest(
-            series,
-            bytes,
-            (validators.etag, validators.last_modified),
-            output_text,
-        )
-        .await
-        .map(Some)
-    }
-
-    /// The current snapshot: from memory, else the latest stored one.
-    async fn current_snapshot(
-        &self,
-        series: &str,
-    ) -> Result<Option<Arc<MigrationSnapshot>>, MigrationError> {
-        if let Some(s) = self.cached(series).await? {
-            return Ok(Some(s));
-        }
-        // One load at a time: concurrent `!why`s share it rather than each
-        // parsing a 10–100 MB file.
-        let _loading = self.loading.lock().await;
-        if let Some(s) = self.cached(series).await? {
-            return Ok(Some(s));
-        }
-        let Some(stored) = self
-            .store
-            .latest_snapshot(&source_key("excuses", series))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let fetched_at = stored.fetched_at;
-        let output_body = self
-            .store
-            .latest_snapshot(&source_key("output", series))
-            .await?
-            .map(|o| o.body);
-        let (excuses, output) = off_worker(move || {
-            let excuses = britney::decompress(&stored.body).and_then(|text| britney::parse(&text));
-            let output = output_body.map(|b| output::parse(&String::from_utf8_lossy(&b)));
-            (excuses, output)
-        })
-        .await?;
-        let excuses = excuses?;
-        let snap = Arc::new(MigrationSnapshot {
-            series: series.to_string(),
-            excuses,
-            output,
-            fetched_at_ms: fetched_at,
-        });
-        Ok(Some(self.keep_newest(snap).await))
-    }
-
-    /// The snapshot in memory, unless the store has a newer one: replicas
-    /// sharing PostgreSQL poll on one of them (the leader), and the others
-    /// load what it stored. (On SQLite this process's polls are the only
-    /// ones, and they update memory themselves.)
-    async fn cached(&self, series: &str) -> Result<Option<Arc<MigrationSnapshot>>, MigrationError> {
-        let Some(have) = self.current.lock().await.get(series).cloned() else {
-            return Ok(None);
-        };
-        if self.store.backend() == Backend::Postgres {
-            let stored = self
-                .store
-                .latest_snapshot_time(&source_key("excuses", series))
-                .await?;
-            if stored.is_some_and(|t| t > have.fetched_at_ms) {
-                return Ok(None);
-            }
-        }
-        Ok(Some(have))
-    }
-
-    /// Caches `snap` unless a newer one is cached already (a load that
-    /// read an older file must not replace what a poll just ingested).
-    async fn keep_newest(&self, snap: Arc<MigrationSnapshot>) -> Arc<MigrationSnapshot> {
-        let mut current = self.current.lock().await;
-        match current.get(&snap.series) {
-            Some(have) if have.fetched_at_ms > snap.fetched_at_ms => have.clone(),
-            _ => {
-                current.insert(snap.series.clone(), snap.clone());
-                snap
-            }
-        }
     }
 }
 
