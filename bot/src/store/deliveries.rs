@@ -2,10 +2,12 @@
 //! delivery id, so a redelivery has one effect), then processed from the
 //! store — the store is the queue.
 
+use std::collections::HashSet;
+
 use sqlx::AnyConnection;
 
 use super::plans::insert_plan_on;
-use super::{Inserted, NewPlan, RowLock, Store, StoreError};
+use super::{Backend, Inserted, NewPlan, RowLock, Store, StoreError};
 
 /// Deliveries per INSERT statement (6 parameters each: well under
 /// SQLite's and PostgreSQL's limits).
@@ -29,54 +31,17 @@ impl Store {
     }
 
     /// Stores many deliveries in one transaction (one fsync); for each,
-    /// whether it was new. This is what lets the webhook route acknowledge
+    /// whether it was new (a repeat of an id — stored before, or earlier in
+    /// the batch — is not). This is what lets the webhook route acknowledge
     /// thousands of deliveries a second without acknowledging any unsaved.
-    /// Stores a batch in one transaction; for each delivery, whether it
-    /// is new (a repeat of an id — stored before, or earlier in the batch —
-    /// is not). One multi-row INSERT per [`INSERT_ROWS`]: on PostgreSQL
-    /// each statement is a round trip.
+    /// One multi-row INSERT per [`INSERT_ROWS`]: each statement is a round
+    /// trip (to the server, or to SQLite's connection thread).
     pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.write_urgent().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(INSERT_ROWS) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let n = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body, hook_target)
-                 VALUES {} ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
-                rows.join(", ")
-            );
-            let mut insert = sqlx::query_as::<_, (String,)>(&sql);
-            for d in chunk {
-                insert = insert
-                    .bind(&d.delivery_id)
-                    .bind(&d.source)
-                    .bind(&d.event_type)
-                    .bind(d.received_at)
-                    .bind(&d.body)
-                    .bind(&d.hook_target);
-            }
-            let mut inserted: std::collections::HashSet<String> = insert
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|(id,)| id)
-                .collect();
-            // The first of a repeated id is the new one.
-            out.extend(chunk.iter().map(|d| inserted.remove(&d.delivery_id)));
-        }
+        let out = match self.backend {
+            Backend::Sqlite => record_on_sqlite(&mut tx, batch).await?,
+            Backend::Postgres => record_returning(&mut tx, batch).await?,
+        };
         tx.commit().await?;
         Ok(out)
     }
@@ -88,9 +53,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        for (id, result) in done {
-            mark_processed(&mut tx, id, result, now).await?;
-        }
+        mark_processed(&mut tx, done, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -106,15 +69,17 @@ impl Store {
     ) -> Result<Vec<Option<Inserted>>, StoreError> {
         let mut tx = self.write().await?;
         let mut out = Vec::with_capacity(batch.len());
+        let mut done = Vec::with_capacity(batch.len());
         for (id, plan) in batch {
             let inserted = match plan {
                 Some(p) => Some(insert_plan_on(&mut tx, p, now).await?),
                 None => None,
             };
             let result = inserted.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
-            mark_processed(&mut tx, id, &result, now).await?;
+            done.push((id.clone(), result));
             out.push(inserted);
         }
+        mark_processed(&mut tx, &done, now).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -174,6 +139,101 @@ impl Store {
     }
 }
 
+/// The INSERT of `rows` deliveries, six parameters each.
+fn insert_sql(rows: usize, returning: &str) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            let n = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO deliveries (delivery_id, source, event_type, received_at, body, hook_target)
+         VALUES {} ON CONFLICT (delivery_id) DO NOTHING {returning}",
+        values.join(", ")
+    )
+}
+
+/// PostgreSQL: replicas may insert the same id at once, so which rows
+/// were new is what the INSERT itself returns.
+async fn record_returning(
+    tx: &mut AnyConnection,
+    batch: &[Delivery],
+) -> Result<Vec<bool>, StoreError> {
+    let mut out = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(INSERT_ROWS) {
+        let sql = insert_sql(chunk.len(), "RETURNING delivery_id");
+        let insert = chunk
+            .iter()
+            .fold(sqlx::query_as::<_, (String,)>(&sql), |q, d| {
+                q.bind(&d.delivery_id)
+                    .bind(&d.source)
+                    .bind(&d.event_type)
+                    .bind(d.received_at)
+                    .bind(&d.body)
+                    .bind(&d.hook_target)
+            });
+        let mut inserted: HashSet<String> = insert
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+        // The first of a repeated id is the new one.
+        out.extend(chunk.iter().map(|d| inserted.remove(&d.delivery_id)));
+    }
+    Ok(out)
+}
+
+/// SQLite: this transaction holds the only write lock (BEGIN IMMEDIATE),
+/// so the ids already stored are asked first and the INSERT returns
+/// nothing — sqlx hands each returned row over from SQLite's connection
+/// thread on its own, which at thousands of deliveries a second costs
+/// more than the INSERT.
+async fn record_on_sqlite(
+    tx: &mut AnyConnection,
+    batch: &[Delivery],
+) -> Result<Vec<bool>, StoreError> {
+    let mut stored: HashSet<String> = HashSet::new();
+    for chunk in batch.chunks(INSERT_ROWS) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT delivery_id FROM deliveries WHERE delivery_id IN ({})",
+            list.join(", ")
+        );
+        let query = chunk
+            .iter()
+            .fold(sqlx::query_as::<_, (String,)>(&sql), |q, d| {
+                q.bind(&d.delivery_id)
+            });
+        stored.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+    }
+    // The first of a repeated id is the new one.
+    let mut seen: HashSet<&str> = stored.iter().map(String::as_str).collect();
+    let out: Vec<bool> = batch.iter().map(|d| seen.insert(&d.delivery_id)).collect();
+    for chunk in batch.chunks(INSERT_ROWS) {
+        let sql = insert_sql(chunk.len(), "");
+        let insert = chunk.iter().fold(sqlx::query(&sql), |q, d| {
+            q.bind(&d.delivery_id)
+                .bind(&d.source)
+                .bind(&d.event_type)
+                .bind(d.received_at)
+                .bind(&d.body)
+                .bind(&d.hook_target)
+        });
+        insert.execute(&mut *tx).await?;
+    }
+    Ok(out)
+}
+
 type Row = (String, String, String, i64, Vec<u8>, Option<String>);
 
 fn delivery(row: Row) -> Delivery {
@@ -188,20 +248,35 @@ fn delivery(row: Row) -> Delivery {
     }
 }
 
+/// Marks deliveries processed with their results: one UPDATE per result
+/// and [`INSERT_ROWS`] ids (most of a batch is `recorded`), not one per
+/// delivery — each statement is a round trip to the database.
 async fn mark_processed(
     tx: &mut AnyConnection,
-    id: &str,
-    result: &str,
+    done: &[(String, String)],
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE deliveries SET processed_at = $2, result = $3, claimed_by = NULL, lease_until = NULL
-         WHERE delivery_id = $1",
-    )
-        .bind(id)
-        .bind(now)
-        .bind(result)
-        .execute(tx)
-        .await?;
+    let mut by_result: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (id, result) in done {
+        match by_result.iter_mut().find(|(r, _)| r == result) {
+            Some((_, ids)) => ids.push(id),
+            None => by_result.push((result, vec![id])),
+        }
+    }
+    for (result, ids) in by_result {
+        for chunk in ids.chunks(INSERT_ROWS) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE deliveries SET processed_at = $1, result = $2, claimed_by = NULL, lease_until = NULL
+                 WHERE delivery_id IN ({})",
+                list.join(", ")
+            );
+            let mut update = sqlx::query(&sql).bind(now).bind(result);
+            for id in chunk {
+                update = update.bind(*id);
+            }
+            update.execute(&mut *tx).await?;
+        }
+    }
     Ok(())
 }

@@ -36,7 +36,7 @@ on_both_backends!(
     a_wide_plan_runs_width_steps_at_once,
     a_close_waits_for_the_releases_before_it,
     plans_are_counted_by_state,
-    a_batch_stores_each_id_once_and_says_which_were_new
+    a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_processed
 );
 
 async fn postgres_store() -> Option<Store> {
@@ -514,7 +514,9 @@ async fn plans_are_counted_by_state(store: Store) {
     assert_eq!(counts, [(PlanState::DryRun, 1), (PlanState::Pending, 2)]);
 }
 
-async fn a_batch_stores_each_id_once_and_says_which_were_new(store: Store) {
+async fn a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_processed(
+    store: Store,
+) {
     assert!(store.record_delivery(&delivery(1)).await.unwrap());
     // 300 deliveries (three INSERT statements), one stored before, one
     // repeated within the batch (in another statement).
@@ -530,4 +532,37 @@ async fn a_batch_stores_each_id_once_and_says_which_were_new(store: Store) {
         store.unprocessed_deliveries(1_000).await.unwrap().len(),
         300
     );
+    // Marked processed many at once (one UPDATE per result and 128 ids):
+    // each keeps its own result.
+    let done: Vec<(String, String)> = (0..300)
+        .map(|i| {
+            let result = match i % 3 {
+                0 => "recorded".to_string(),
+                1 => format!("plan #{i}"),
+                _ => "failed: no".to_string(),
+            };
+            (delivery(i).delivery_id, result)
+        })
+        .collect();
+    store.mark_deliveries_processed(&done, 5).await.unwrap();
+    assert!(store
+        .unprocessed_deliveries(1_000)
+        .await
+        .unwrap()
+        .is_empty());
+    for (id, result) in [
+        (0, "recorded"),
+        (297, "recorded"),
+        (4, "plan #4"),
+        (299, "failed: no"),
+    ] {
+        assert_eq!(
+            store
+                .delivery_status(&delivery(id).delivery_id)
+                .await
+                .unwrap(),
+            Some(Some(result.to_string())),
+            "delivery {id}"
+        );
+    }
 }
