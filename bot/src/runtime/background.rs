@@ -64,6 +64,14 @@ pub(super) async fn keep_leases(store: Store, wake: Arc<Notify>, token: Cancella
     }
 }
 
+/// Deliveries handled at once (one claim, one commit).
+const BATCH: usize = 256;
+
+/// After a batch that was not full, how long more deliveries may gather
+/// before the next claim. A delivery arriving in a quiet moment is still
+/// handled at once; under a flood, claims and commits stay few.
+const GATHER: Duration = Duration::from_millis(10);
+
 /// The delivery processor's loop. A batch that panics is handled again
 /// one delivery at a time, so only the delivery that panics is set aside
 /// (marked failed), and the rest go on.
@@ -73,7 +81,7 @@ pub(super) async fn process_deliveries(
     token: CancellationToken,
 ) {
     while !token.is_cancelled() {
-        let batch = match d.store.claim_deliveries(256, now_ms()).await {
+        let batch = match d.store.claim_deliveries(BATCH as i64, now_ms()).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read stored deliveries");
@@ -99,6 +107,13 @@ pub(super) async fn process_deliveries(
             };
             if failed {
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            } else if batch.len() < BATCH {
+                // Deliveries are arriving one by one: let a few gather
+                // rather than pay a claim and a commit for each.
+                tokio::select! {
+                    _ = tokio::time::sleep(GATHER) => {}
+                    _ = token.cancelled() => {}
+                }
             }
             continue;
         }
