@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use sqlx::AnyConnection;
 
-use super::plans::insert_plan_on;
+use super::plan_insert::insert_plans_on;
 use super::{Backend, Inserted, NewPlan, RowLock, Store, StoreError};
 
 /// Deliveries per INSERT statement (6 parameters each: well under
@@ -68,16 +68,15 @@ impl Store {
         now: i64,
     ) -> Result<Vec<Option<Inserted>>, StoreError> {
         let mut tx = self.write().await?;
+        let plans: Vec<&NewPlan<'_>> = batch.iter().filter_map(|(_, p)| p.as_ref()).collect();
+        let mut inserted = insert_plans_on(&mut tx, &plans, now).await?.into_iter();
         let mut out = Vec::with_capacity(batch.len());
         let mut done = Vec::with_capacity(batch.len());
         for (id, plan) in batch {
-            let inserted = match plan {
-                Some(p) => Some(insert_plan_on(&mut tx, p, now).await?),
-                None => None,
-            };
-            let result = inserted.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
+            let made = plan.as_ref().and_then(|_| inserted.next());
+            let result = made.map_or("recorded".to_string(), |i| format!("plan #{}", i.id()));
             done.push((id.clone(), result));
-            out.push(inserted);
+            out.push(made);
         }
         mark_processed(&mut tx, &done, now).await?;
         tx.commit().await?;
@@ -248,35 +247,30 @@ fn delivery(row: Row) -> Delivery {
     }
 }
 
-/// Marks deliveries processed with their results: one UPDATE per result
-/// and [`INSERT_ROWS`] ids (most of a batch is `recorded`), not one per
-/// delivery — each statement is a round trip to the database.
+/// Marks deliveries processed, each with its result: one UPDATE per
+/// [`INSERT_ROWS`] deliveries, not one per delivery — each statement is a
+/// round trip to the database. (`VALUES` names its columns `column1`,
+/// `column2` on both SQLite and PostgreSQL.)
 async fn mark_processed(
     tx: &mut AnyConnection,
     done: &[(String, String)],
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut by_result: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (id, result) in done {
-        match by_result.iter_mut().find(|(r, _)| r == result) {
-            Some((_, ids)) => ids.push(id),
-            None => by_result.push((result, vec![id])),
-        }
-    }
-    for (result, ids) in by_result {
-        for chunk in ids.chunks(INSERT_ROWS) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "UPDATE deliveries SET processed_at = $1, result = $2, claimed_by = NULL, lease_until = NULL
-                 WHERE delivery_id IN ({})",
-                list.join(", ")
-            );
-            let mut update = sqlx::query(&sql).bind(now).bind(result);
-            for id in chunk {
-                update = update.bind(*id);
-            }
-            update.execute(&mut *tx).await?;
-        }
+    for chunk in done.chunks(INSERT_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "UPDATE deliveries SET processed_at = $1, result = v.column2, claimed_by = NULL, lease_until = NULL
+             FROM (VALUES {}) AS v WHERE deliveries.delivery_id = v.column1",
+            values.join(", ")
+        );
+        let update = chunk
+            .iter()
+            .fold(sqlx::query(&sql).bind(now), |q, (id, result)| {
+                q.bind(id).bind(result)
+            });
+        update.execute(&mut *tx).await?;
     }
     Ok(())
 }

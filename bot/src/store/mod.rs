@@ -24,6 +24,7 @@ mod credentials;
 mod deliveries;
 mod leader;
 mod ledger;
+mod plan_insert;
 mod plan_lifecycle;
 mod plans;
 mod schedule_state;

@@ -3,10 +3,9 @@
 //! progress. Claiming and finishing steps is in `steps`.
 
 use shepherd_commands::deliveries::PlanThread;
-use shepherd_commands::{PlanDraft, PlanState, StepState};
+use shepherd_commands::{PlanDraft, PlanState};
 
-use sqlx::AnyConnection;
-
+use super::plan_insert::insert_plan_on;
 use super::{corrupt, AuditRecord, Store, StoreError};
 
 /// Where a plan came from, so its results go back there.
@@ -246,74 +245,4 @@ impl Store {
         }
         Ok(out)
     }
-}
-
-/// Inserts a plan (its steps and audit record) inside the caller's
-/// transaction; a request seen before gets its existing plan.
-pub(super) async fn insert_plan_on(
-    tx: &mut AnyConnection,
-    p: &NewPlan<'_>,
-    now: i64,
-) -> Result<Inserted, StoreError> {
-    let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO plans (request_key, command, requested_by, origin_kind, origin_channel,
-                origin_thread, summary, state, needs_role, confirm_reason, expires_at,
-                created_at, updated_at, width)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
-             ON CONFLICT (request_key) DO NOTHING RETURNING id",
-    )
-    .bind(p.request_key)
-    .bind(p.command)
-    .bind(p.requested_by)
-    .bind(&p.origin.kind)
-    .bind(&p.origin.channel)
-    .bind(&p.origin.thread)
-    .bind(&p.draft.summary)
-    .bind(p.state.as_str())
-    .bind(p.needs_role)
-    .bind(p.confirm_reason)
-    .bind(p.expires_at)
-    .bind(now)
-    .bind(p.width.max(1) as i64)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((id,)) = inserted else {
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM plans WHERE request_key = $1")
-            .bind(p.request_key)
-            .fetch_one(&mut *tx)
-            .await?;
-        return Ok(Inserted::Existing(id));
-    };
-    for (i, step) in p.draft.steps.iter().enumerate() {
-        let action = serde_json::to_string(&step.action).map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO steps (plan_id, seq, idem_key, action, state, updated_at, after_done)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(i as i64 + 1)
-        .bind(&step.key)
-        .bind(action)
-        .bind(StepState::Pending.as_str())
-        .bind(now)
-        .bind(i64::from(step.action.after_earlier_done()))
-        .execute(&mut *tx)
-        .await?;
-    }
-    if let Some(a) = &p.audit {
-        sqlx::query(
-            "INSERT INTO audit (at, actor, channel, action, plan_id, outcome, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(now)
-        .bind(a.actor)
-        .bind(a.channel)
-        .bind(a.action.chars().take(300).collect::<String>())
-        .bind(id)
-        .bind(a.outcome)
-        .bind(a.detail)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(Inserted::New(id))
 }

@@ -36,7 +36,8 @@ on_both_backends!(
     a_wide_plan_runs_width_steps_at_once,
     a_close_waits_for_the_releases_before_it,
     plans_are_counted_by_state,
-    a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_processed
+    a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_processed,
+    a_batch_of_deliveries_makes_each_plan_once
 );
 
 async fn postgres_store() -> Option<Store> {
@@ -565,4 +566,72 @@ async fn a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_proc
             "delivery {id}"
         );
     }
+}
+
+async fn a_batch_of_deliveries_makes_each_plan_once(store: Store) {
+    let before = insert(&store, "k-old", &["old"], PlanState::Pending).await;
+    let o = origin();
+    // 150 deliveries (three plan INSERTs): even ones make a two-step plan;
+    // 51 repeats a request seen before, 53 one made earlier in the batch.
+    let drafts: Vec<(String, PlanDraft)> = (0..150)
+        .map(|i| {
+            let key = match i {
+                51 => "k-old".to_string(),
+                53 => "k2".to_string(),
+                _ => format!("k{i}"),
+            };
+            let steps = [format!("s{i}-a"), format!("s{i}-b")];
+            let d = draft(&[steps[0].as_str(), steps[1].as_str()]);
+            (key, d)
+        })
+        .collect();
+    let batch: Vec<(String, Option<NewPlan<'_>>)> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, (key, d))| {
+            let plan = (i % 2 == 0 || i == 51 || i == 53)
+                .then(|| NewPlan::released(key, "webhook", "launchpad", &o, d));
+            (format!("d{i}"), plan)
+        })
+        .collect();
+    for (id, _) in &batch {
+        store
+            .record_delivery(&Delivery {
+                delivery_id: id.clone(),
+                ..delivery(0)
+            })
+            .await
+            .unwrap();
+    }
+    let out = store.finish_deliveries(&batch, 7).await.unwrap();
+    assert_eq!(out[1], None, "no plan");
+    assert_eq!(out[51], Some(Inserted::Existing(before.id())));
+    assert_eq!(out[53], Some(Inserted::Existing(out[2].unwrap().id())));
+    let new: Vec<i64> = out
+        .iter()
+        .filter_map(|o| match o {
+            Some(Inserted::New(id)) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(new.len(), 75);
+    assert!(new.windows(2).all(|w| w[0] < w[1]), "ids in delivery order");
+    for id in [new[0], new[74]] {
+        let p = store.plan_progress(id).await.unwrap();
+        assert_eq!((p.done, p.total), (0, 2), "plan {id}");
+    }
+    // Steps are claimed in plan order: the plan made before the batch,
+    // then the batch's first plan's first step.
+    let first = store.claim_next(8).await.unwrap().unwrap();
+    assert_eq!((first.plan_id, first.key.as_str()), (before.id(), "old"));
+    let second = store.claim_next(8).await.unwrap().unwrap();
+    assert_eq!((second.plan_id, second.key.as_str()), (new[0], "s0-a"));
+    assert_eq!(
+        store.delivery_status("d53").await.unwrap(),
+        Some(Some(format!("plan #{}", out[2].unwrap().id())))
+    );
+    assert_eq!(
+        store.delivery_status("d1").await.unwrap(),
+        Some(Some("recorded".into()))
+    );
 }
