@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use shepherd_adapters::chat::Chat;
 use shepherd_commands::{Action, PlanState};
 use thiserror::Error;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 pub use apply::WorldApplier;
@@ -45,6 +45,14 @@ const RECORD_TRIES: u32 = 120;
 
 /// How long a worker that found nothing to claim waits, at least.
 const CONTENDED: Duration = Duration::from_millis(10);
+
+/// Workers claiming or recording steps at once. Applying a step (waiting
+/// on a service) takes no place, so bulk plans keep their width; but a
+/// dozen workers each driving a database connection flat out would take
+/// the CPU from what the sender of a webhook waits on (on PostgreSQL every
+/// connection is a server process, and the scheduler shares the cores
+/// among processes, not among our tasks).
+const BOOKKEEPING: usize = 2;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApplyError {
@@ -112,6 +120,8 @@ pub struct Executor {
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     redactor: Arc<Redactor>,
+    /// Places for claiming and recording (see [`BOOKKEEPING`]).
+    bookkeeping: Semaphore,
 }
 
 impl Executor {
@@ -132,6 +142,7 @@ impl Executor {
             wake,
             metrics,
             redactor,
+            bookkeeping: Semaphore::new(BOOKKEEPING),
         }
     }
 
@@ -220,18 +231,23 @@ impl Executor {
         carried: Option<ClaimedStep>,
         shutdown: &CancellationToken,
     ) -> Result<(bool, Option<ClaimedStep>), StoreError> {
-        self.expire_parked().await?;
-        let step = match carried {
-            Some(s) => s,
-            None => match self.store.claim_next(now_ms()).await? {
+        let step = {
+            let _place = self.bookkeeping.acquire().await;
+            self.expire_parked().await?;
+            match carried {
                 Some(s) => s,
-                None => return Ok((false, None)),
-            },
+                None => match self.store.claim_next(now_ms()).await? {
+                    Some(s) => s,
+                    None => return Ok((false, None)),
+                },
+            }
         };
         let outcome = self.apply(&step).await?;
-        let (progress, next) = self
-            .record(&step, &outcome, !shutdown.is_cancelled())
-            .await?;
+        let (progress, next) = {
+            let _place = self.bookkeeping.acquire().await;
+            self.record(&step, &outcome, !shutdown.is_cancelled())
+                .await?
+        };
         self.report(&step, &outcome, &progress).await;
         Ok((true, next))
     }
