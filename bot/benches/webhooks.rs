@@ -305,6 +305,27 @@ async fn measure(target: Target) {
             "after {sent_for:.1} s of sending: {waiting} deliveries not yet processed, {open} announcements not yet posted; processed {:.0}/s",
             ((per_sec * secs) as f64 - waiting as f64) / sent_for
         );
+        // The announcements left are posted once the senders stop.
+        let drain_from = Instant::now();
+        let left = |open: i64| (open - plans_before).max(0);
+        let mut posted_all = false;
+        while drain_from.elapsed() < Duration::from_secs(120) {
+            let open = bot.store.open_step_count().await.unwrap_or(i64::MAX);
+            if left(open) == 0 {
+                posted_all = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = drain_from.elapsed().as_secs_f64();
+        if posted_all {
+            println!(
+                "the {open} announcements left were posted in {took:.1} s once sending stopped ({:.0}/s)",
+                open as f64 / took
+            );
+        } else {
+            println!("announcements still not all posted {took:.0} s after sending stopped");
+        }
     }
     target.stop().await;
 }
