@@ -15,38 +15,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shepherd_adapters::launchpad::sim::{BugDef, LaunchpadSim, LpWorld, ProjectDef, TaskDef};
+use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld};
 
 const TASKS: u64 = 1_000;
 const LATENCY: Duration = Duration::from_millis(50);
 const TARGET: Duration = Duration::from_secs(7);
 
 fn world() -> LpWorld {
-    let mut w = LpWorld::default();
-    w.tokens.insert("bench-token".into(), "bench-bot".into());
-    w.projects.push(ProjectDef {
-        name: "maas".into(),
-        series: vec!["3.6".into()],
-        drivers: vec!["bench-bot".into()],
-    });
-    for m in ["next", "3.6.0"] {
-        w.milestones
-            .push(("maas".into(), "3.6".into(), m.into(), true));
-    }
-    for id in 0..TASKS {
-        w.bugs.push(BugDef {
-            id: 3_000_000 + id,
-            title: format!("bug {id}"),
-            tags: Vec::new(),
-            tasks: vec![TaskDef {
-                project: "maas".into(),
-                status: "Fix Committed".into(),
-                importance: "Medium".into(),
-                milestone: Some("next".into()),
-            }],
-        });
-    }
-    w
+    LpWorld::fix_committed_on_next("bench-token", "bench-bot", 3_000_000, TASKS)
 }
 
 fn config(dir: &Path, lp: &LaunchpadSim, concurrency: u32) -> std::path::PathBuf {

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use shepherd_adapters::launchpad::sim::{BugDef, LaunchpadSim, LpWorld, ProjectDef, TaskDef};
+use shepherd_adapters::launchpad::sim::{LaunchpadSim, LpWorld};
 
 use super::{lines_of, shepherd};
 
@@ -18,32 +18,7 @@ pub const FIRST_BUG: u64 = 3_000_000;
 
 /// Launchpad with `n` Fix Committed maas tasks on milestone `next`.
 pub fn world_with_tasks(n: u64) -> LpWorld {
-    let mut w = LpWorld::default();
-    w.tokens
-        .insert("replica-token".into(), "replica-bot".into());
-    w.projects.push(ProjectDef {
-        name: "maas".into(),
-        series: vec!["3.6".into()],
-        drivers: vec!["replica-bot".into()],
-    });
-    for m in ["next", "3.6.0"] {
-        w.milestones
-            .push(("maas".into(), "3.6".into(), m.into(), true));
-    }
-    for i in 0..n {
-        w.bugs.push(BugDef {
-            id: FIRST_BUG + i,
-            title: format!("bug {i}"),
-            tags: Vec::new(),
-            tasks: vec![TaskDef {
-                project: "maas".into(),
-                status: "Fix Committed".into(),
-                importance: "Medium".into(),
-                milestone: Some("next".into()),
-            }],
-        });
-    }
-    w
+    LpWorld::fix_committed_on_next("replica-token", "replica-bot", FIRST_BUG, n)
 }
 
 /// How many maas tasks are on milestone 3.6.0.
@@ -207,4 +182,20 @@ pub async fn attempts_ending(db: &str, outcome: &str) -> i64 {
         .await
         .expect("attempts read");
     n
+}
+
+/// Waits (up to `limit`) until all `tasks` are on 3.6.0 and the plan has
+/// ended, then checks what the fault tests promise: each task PATCHed
+/// exactly once (no duplicate effect) and every step done (none lost).
+pub async fn each_task_moved_once(lp: &LaunchpadSim, db: &str, tasks: u64, limit: Duration) {
+    wait_until("all moved", limit, || moved(lp) == tasks as usize).await;
+    plan_ended(db, limit / 2).await;
+    // Anything still in flight settles before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(lp.writes().patches, tasks, "each task PATCHed once");
+    assert_eq!(
+        plan_states(db).await,
+        [("done".to_string(), tasks as i64, tasks as i64)],
+        "no step lost"
+    );
 }

@@ -27,6 +27,40 @@ pub struct LpWorld {
     pub milestones: Vec<(String, String, String, bool)>,
 }
 
+impl LpWorld {
+    /// Project `maas` (series 3.6, milestones `next` and `3.6.0`, driven by
+    /// `bot`, whose OAuth token is `token`) with `n` Fix Committed bug
+    /// tasks on `next`, bugs numbered from `first_bug`: what a release's
+    /// bug housekeeping (`!bugs move-done`) works on, at any scale.
+    pub fn fix_committed_on_next(token: &str, bot: &str, first_bug: u64, n: u64) -> Self {
+        let mut w = Self::default();
+        w.tokens.insert(token.into(), bot.into());
+        w.projects.push(ProjectDef {
+            name: "maas".into(),
+            series: vec!["3.6".into()],
+            drivers: vec![bot.into()],
+        });
+        for m in ["next", "3.6.0"] {
+            w.milestones
+                .push(("maas".into(), "3.6".into(), m.into(), true));
+        }
+        w.bugs = (0..n)
+            .map(|i| BugDef {
+                id: first_bug + i,
+                title: format!("bug {i}"),
+                tags: Vec::new(),
+                tasks: vec![TaskDef {
+                    project: "maas".into(),
+                    status: "Fix Committed".into(),
+                    importance: "Medium".into(),
+                    milestone: Some("next".into()),
+                }],
+            })
+            .collect();
+        w
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publication {
     /// `owner/name` of the PPA.
