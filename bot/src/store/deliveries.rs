@@ -4,10 +4,11 @@
 
 use std::collections::HashSet;
 
-use sqlx::AnyConnection;
+use sqlx::any::AnyArguments;
+use sqlx::{AnyConnection, Arguments};
 
 use super::plan_insert::insert_plans_on;
-use super::{Backend, Inserted, NewPlan, RowLock, Store, StoreError};
+use super::{corrupt, parameters, Backend, Inserted, NewPlan, RowLock, Store, StoreError};
 
 /// Deliveries per INSERT statement (6 parameters each: well under
 /// SQLite's and PostgreSQL's limits).
@@ -161,6 +162,21 @@ fn insert_sql(rows: usize, returning: &str) -> String {
     )
 }
 
+/// The six parameters of each delivery of `chunk`, in `insert_sql`'s order.
+fn delivery_args(chunk: &[Delivery]) -> Result<AnyArguments<'_>, StoreError> {
+    let mut args = AnyArguments::default();
+    for d in chunk {
+        args.add(&d.delivery_id)
+            .and_then(|()| args.add(&d.source))
+            .and_then(|()| args.add(&d.event_type))
+            .and_then(|()| args.add(d.received_at))
+            .and_then(|()| args.add(&d.body))
+            .and_then(|()| args.add(&d.hook_target))
+            .map_err(corrupt)?;
+    }
+    Ok(args)
+}
+
 /// PostgreSQL: replicas may insert the same id at once, so which rows
 /// were new is what the INSERT itself returns.
 async fn record_returning(
@@ -170,16 +186,7 @@ async fn record_returning(
     let mut out = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(INSERT_ROWS) {
         let sql = insert_sql(chunk.len(), "RETURNING delivery_id");
-        let insert = chunk
-            .iter()
-            .fold(sqlx::query_as::<_, (String,)>(&sql), |q, d| {
-                q.bind(&d.delivery_id)
-                    .bind(&d.source)
-                    .bind(&d.event_type)
-                    .bind(d.received_at)
-                    .bind(&d.body)
-                    .bind(&d.hook_target)
-            });
+        let insert = sqlx::query_as_with::<_, (String,), _>(&sql, delivery_args(chunk)?);
         let mut inserted: HashSet<String> = insert
             .fetch_all(&mut *tx)
             .await?
@@ -203,10 +210,9 @@ async fn record_on_sqlite(
 ) -> Result<Vec<bool>, StoreError> {
     let mut stored: HashSet<String> = HashSet::new();
     for chunk in batch.chunks(INSERT_ROWS) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT delivery_id FROM deliveries WHERE delivery_id IN ({})",
-            list.join(", ")
+            parameters(chunk.len())
         );
         let query = chunk
             .iter()
@@ -220,15 +226,9 @@ async fn record_on_sqlite(
     let out: Vec<bool> = batch.iter().map(|d| seen.insert(&d.delivery_id)).collect();
     for chunk in batch.chunks(INSERT_ROWS) {
         let sql = insert_sql(chunk.len(), "");
-        let insert = chunk.iter().fold(sqlx::query(&sql), |q, d| {
-            q.bind(&d.delivery_id)
-                .bind(&d.source)
-                .bind(&d.event_type)
-                .bind(d.received_at)
-                .bind(&d.body)
-                .bind(&d.hook_target)
-        });
-        insert.execute(&mut *tx).await?;
+        sqlx::query_with(&sql, delivery_args(chunk)?)
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@ use shepherd_commands::StepState;
 use sqlx::AnyConnection;
 
 use super::plans::{Inserted, NewPlan};
-use super::{corrupt, StoreError};
+use super::{corrupt, parameters, StoreError};
 
 /// Plans per INSERT (13 parameters each).
 const PLAN_ROWS: usize = 64;
@@ -146,10 +146,9 @@ async fn plan_ids(
 ) -> Result<HashMap<String, i64>, StoreError> {
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(STEP_ROWS) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT request_key, id FROM plans WHERE request_key IN ({})",
-            list.join(", ")
+            parameters(chunk.len())
         );
         let query = chunk
             .iter()
