@@ -231,23 +231,21 @@ impl Executor {
         carried: Option<ClaimedStep>,
         shutdown: &CancellationToken,
     ) -> Result<(bool, Option<ClaimedStep>), StoreError> {
-        let step = {
-            let _place = self.bookkeeping.acquire().await;
-            self.expire_parked().await?;
-            match carried {
-                Some(s) => s,
-                None => match self.store.claim_next(now_ms()).await? {
+        self.expire_parked().await?;
+        let step = match carried {
+            Some(s) => s,
+            None => {
+                let _place = self.bookkeeping.acquire().await;
+                match self.store.claim_next(now_ms()).await? {
                     Some(s) => s,
                     None => return Ok((false, None)),
-                },
+                }
             }
         };
         let outcome = self.apply(&step).await?;
-        let (progress, next) = {
-            let _place = self.bookkeeping.acquire().await;
-            self.record(&step, &outcome, !shutdown.is_cancelled())
-                .await?
-        };
+        let (progress, next) = self
+            .record(&step, &outcome, !shutdown.is_cancelled())
+            .await?;
         self.report(&step, &outcome, &progress).await;
         Ok((true, next))
     }
@@ -260,11 +258,14 @@ impl Executor {
     ) -> Result<(crate::store::PlanProgress, Option<ClaimedStep>), StoreError> {
         let mut tries = 0;
         loop {
-            match self
+            // A place per attempt: one not taken while waiting to try again.
+            let place = self.bookkeeping.acquire().await;
+            let recorded = self
                 .store
                 .finish_and_claim(step, outcome, now_ms(), claim)
-                .await
-            {
+                .await;
+            drop(place);
+            match recorded {
                 Ok(p) => return Ok(p),
                 Err(e) if tries < RECORD_TRIES => {
                     tries += 1;
@@ -361,9 +362,16 @@ impl Executor {
         })
     }
 
+    /// Ends parked plans whose confirmation time ran out, and says so.
+    /// Only the look takes a bookkeeping place (it runs every tick); the
+    /// rare expiry and its chat post do not hold one.
     async fn expire_parked(&self) -> Result<(), StoreError> {
         let now = now_ms();
-        for id in self.store.overdue_parked(now).await? {
+        let overdue = {
+            let _place = self.bookkeeping.acquire().await;
+            self.store.overdue_parked(now).await?
+        };
+        for id in overdue {
             if !self.store.end_plan(id, PlanState::Expired, now).await? {
                 continue;
             }

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use super::plans::{Inserted, NewPlan};
 use super::{corrupt, parameters, StoreError};
 
-/// Plans per INSERT (13 parameters each).
+/// Plans per INSERT (12 parameters each, and `now` shared by all).
 const PLAN_ROWS: usize = 64;
 /// Steps per INSERT (5 parameters each).
 const STEP_ROWS: usize = 128;
