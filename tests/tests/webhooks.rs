@@ -76,6 +76,11 @@ async fn a_signed_failed_build_is_announced_once_however_often_it_arrives() {
             (200, "duplicate delivery: already recorded\n")
         );
     }
+    // The post is seen before its step is recorded done: wait for that.
+    assert!(
+        h.bot.drain(std::time::Duration::from_secs(10)).await,
+        "the announcement's plan ends"
+    );
     assert_metrics(
         &h.scrape().await,
         &[
