@@ -51,7 +51,8 @@ const CONTENDED: Duration = Duration::from_millis(10);
 /// dozen workers each driving a database connection flat out would take
 /// the CPU from what the sender of a webhook waits on (on PostgreSQL every
 /// connection is a server process, and the scheduler shares the cores
-/// among processes, not among our tasks).
+/// among processes, not among our tasks). A worker that finds no place
+/// free to claim waits as when it finds nothing to claim.
 const BOOKKEEPING: usize = 2;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -235,7 +236,12 @@ impl Executor {
         let step = match carried {
             Some(s) => s,
             None => {
-                let _place = self.bookkeeping.acquire().await;
+                // Recording goes first: a worker looking for work does not
+                // queue for a place (idle workers polling would stand in
+                // front of those finishing steps); it looks again shortly.
+                let Ok(_place) = self.bookkeeping.try_acquire() else {
+                    return Ok((false, None));
+                };
                 match self.store.claim_next(now_ms()).await? {
                     Some(s) => s,
                     None => return Ok((false, None)),
@@ -362,16 +368,9 @@ impl Executor {
         })
     }
 
-    /// Ends parked plans whose confirmation time ran out, and says so.
-    /// Only the look takes a bookkeeping place (it runs every tick); the
-    /// rare expiry and its chat post do not hold one.
     async fn expire_parked(&self) -> Result<(), StoreError> {
         let now = now_ms();
-        let overdue = {
-            let _place = self.bookkeeping.acquire().await;
-            self.store.overdue_parked(now).await?
-        };
-        for id in overdue {
+        for id in self.store.overdue_parked(now).await? {
             if !self.store.end_plan(id, PlanState::Expired, now).await? {
                 continue;
             }
