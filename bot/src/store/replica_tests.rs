@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use shepherd_commands::PlanState;
 
-use super::tests::{delivery, insert};
+use super::tests::deliveries::delivery;
+use super::tests::insert;
 use super::*;
 
 const LEASE: Duration = Duration::from_millis(1_000);
