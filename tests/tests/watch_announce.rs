@@ -274,6 +274,12 @@ async fn a_poll_asked_for_in_chat_runs_the_slots_poll() {
     h.ask("!poll", "polled: nothing to announce").await;
     assert_eq!(site.counts().1, 2, "two 304s for the excuses");
 
+    // The announcement's plan ends (and is audited) before the failed
+    // poll below, whose audit `!audit 1` then shows as the latest.
+    assert!(
+        h.bot.drain(std::time::Duration::from_secs(10)).await,
+        "the announcement's plan ends"
+    );
     site.put(
         "proposed-migration/update_excuses.yaml",
         b"<html>502 Bad Gateway</html>".to_vec(),
