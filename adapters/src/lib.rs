@@ -4,8 +4,8 @@
 //! `britney`'s published files — each with its client or reader and, for
 //! tests and the sandbox (the `sim` feature), a loopback simulator speaking
 //! the same protocol. `wire` holds what their HTTP clients have in common,
-//! `webhook` what their webhook deliveries have in common, and `loopback`
-//! serves the simulators.
+//! `webhook` what their webhook deliveries have in common, `loopback`
+//! serves the simulators and `sim_faults` makes any of them flaky.
 
 pub mod autopkgtest;
 pub mod britney;
@@ -15,6 +15,8 @@ pub mod fuzzing;
 pub mod launchpad;
 #[cfg(any(test, feature = "sim"))]
 pub mod loopback;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim_faults;
 pub mod snapstore;
 pub mod webhook;
 pub mod wire;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use secrecy::SecretString;
-use shepherd::config::{AutopkgtestConfig, MigrationConfig};
+use shepherd::config::{AutopkgtestConfig, Config, MigrationConfig};
 use shepherd_adapters::autopkgtest::sim::{AutopkgtestSim, Job, SimWorld};
 use shepherd_tests::{config_text, load_config, temp_store, Harness};
 
@@ -43,6 +43,15 @@ async fn bot(sim: &AutopkgtestSim) -> (tempfile::TempDir, Harness) {
 /// A bot that waits `result_wait_mins` for a finished test's result to
 /// show in the excuses (0: it ends at "finished running").
 async fn bot_waiting(sim: &AutopkgtestSim, result_wait_mins: u64) -> (tempfile::TempDir, Harness) {
+    bot_with(sim, result_wait_mins, |_| {}).await
+}
+
+/// The same, with `edit` applied to the configuration last.
+async fn bot_with(
+    sim: &AutopkgtestSim,
+    result_wait_mins: u64,
+    edit: impl FnOnce(&mut Config),
+) -> (tempfile::TempDir, Harness) {
     let (dir, path) = temp_store();
     let mut config = load_config(&config_text(&path));
     config.confirm.max_unconfirmed_steps = 20;
@@ -60,6 +69,7 @@ async fn bot_waiting(sim: &AutopkgtestSim, result_wait_mins: u64) -> (tempfile::
         series_urls: Default::default(),
         teams: Default::default(),
     });
+    edit(&mut config);
     let h = Harness::start(&config, None).await;
     let proposed: Arc<_> = h.bot.handles.proposed.clone().unwrap();
     proposed
@@ -170,6 +180,32 @@ async fn tests_already_running_are_skipped_and_said_so() {
     h.expect(&t, "— done ✓").await;
     assert_eq!(sim.accepted().len(), 5);
     assert!(sim.accepted().iter().all(|j| j.arch != "s390x"));
+}
+
+/// A timeout after request.cgi queued the test: the retry reads the
+/// queues again (not the copy read before the request, however fresh)
+/// and sends nothing.
+#[tokio::test]
+async fn a_request_answered_after_the_timeout_is_not_sent_again() {
+    let sim = sim().await;
+    sim.answer_late_next(std::time::Duration::from_secs(2));
+    let (_d, mut h) = bot_with(&sim, 0, |c| {
+        c.executor.request_timeout_secs = 1;
+        // Queues read for one step are reused by others for 30 s.
+        if let Some(a) = c.autopkgtest.as_mut() {
+            a.follow_interval_ms = 60_000;
+        }
+    })
+    .await;
+    let t = h.say("!retry libsepol --arch amd64").await;
+    h.expect(
+        &t,
+        "already queued on autopkgtest-cloud; not requested again",
+    )
+    .await;
+    // The late answer has come and gone.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sim.accepted().len(), 1, "{:?}", sim.accepted());
 }
 
 #[tokio::test]

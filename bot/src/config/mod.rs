@@ -169,6 +169,15 @@ pub struct ExecutorConfig {
     pub poll_interval_ms: u64,
     /// Steps of one bulk plan (bug tasks) applied at once; needs as many workers.
     pub bulk_concurrency: u32,
+    /// How long a step's call to a service may take before it counts as
+    /// a network failure (transient: read again, then retried).
+    pub request_timeout_secs: u64,
+}
+
+impl ExecutorConfig {
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs.max(1))
+    }
 }
 
 impl Default for ExecutorConfig {
@@ -182,6 +191,7 @@ impl Default for ExecutorConfig {
             backoff_cap_ms: 5 * 60_000,
             poll_interval_ms: 1_000,
             bulk_concurrency: 8,
+            request_timeout_secs: 60,
         }
     }
 }

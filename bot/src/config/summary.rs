@@ -114,10 +114,11 @@ impl Config {
             ));
         }
         out.push_str(&format!(
-            "executor: {} attempts, backoff {}ms…{}ms\nconfirm: expires after {} min, over {} steps always\n",
+            "executor: {} attempts, backoff {}ms…{}ms, calls time out after {}s\nconfirm: expires after {} min, over {} steps always\n",
             self.executor.max_attempts,
             self.executor.backoff_base_ms,
             self.executor.backoff_cap_ms,
+            self.executor.request_timeout().as_secs(),
             self.confirm.expiry_minutes,
             self.confirm.max_unconfirmed_steps
         ));

@@ -34,7 +34,8 @@ pub const SEED_EXCUSES: &str = include_str!("seed_excuses.yaml");
 const ARCHES: [&str; 7] = [
     "amd64", "arm64", "armhf", "i386", "ppc64el", "riscv64", "s390x",
 ];
-const SIM_KEY: &str = "sandbox:not-a-real-key";
+/// The API key the simulated autopkgtest-cloud knows (as `shepherd-sandbox`).
+pub const SIM_KEY: &str = "sandbox:not-a-real-key";
 const LP_TOKEN: &str = "sandbox-token";
 
 /// The simulated Launchpad: `ppa-owner/next` holds hello for two series,
@@ -129,8 +130,9 @@ pub fn config(dir: &Path) -> Result<Config, SandboxError> {
     Ok(config)
 }
 
-/// What the simulated autopkgtest-cloud accepts: every version the file names.
-fn world(series: &str, excuses: &Excuses) -> SimWorld {
+/// What the simulated autopkgtest-cloud accepts: every version the file
+/// names, on every architecture its tests ran on, from [`SIM_KEY`].
+pub fn autopkgtest_world(series: &str, excuses: &Excuses) -> SimWorld {
     let mut w = SimWorld::default();
     let mut arches: Vec<String> = ARCHES.iter().map(|a| a.to_string()).collect();
     for e in &excuses.items {
@@ -168,7 +170,7 @@ async fn simulate(
     series: &str,
     excuses: &Excuses,
 ) -> Result<(AutopkgtestSim, LaunchpadSim, SnapStoreSim), SandboxError> {
-    let sim = AutopkgtestSim::start(world(series, excuses))
+    let sim = AutopkgtestSim::start(autopkgtest_world(series, excuses))
         .await
         .map_err(SandboxError::Sim)?;
     let mut lp_world = launchpad_world();

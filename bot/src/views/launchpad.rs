@@ -225,14 +225,13 @@ pub async fn install(
     };
     let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
     let lp_error = |e: LpError| WiringError::Launchpad(e.to_string());
-    let view = LaunchpadReader::new(c, public_url.clone(), &wiring.calls).map_err(lp_error)?;
+    let view = LaunchpadReader::new(c, public_url, &wiring.calls).map_err(lp_error)?;
     let writer = LaunchpadApplier::new(
+        config,
         c,
         store.clone(),
         receiver,
         redactor.clone(),
-        public_url,
-        config.links(),
         &wiring.calls,
     )
     .map_err(lp_error)?;

@@ -259,7 +259,8 @@ pub async fn install(
     let calls = &wiring.calls;
     let reads = client(c, creds.clone(), COMMAND_READ_TIMEOUT, snaps.clone(), calls)?
         .with_retry_delays(vec![Duration::from_millis(500)]);
-    let writes = client(c, creds, Duration::from_secs(60), snaps, calls)?;
+    let timeout = config.executor.request_timeout();
+    let writes = client(c, creds, timeout, snaps, calls)?;
     let poll = Duration::from_millis(c.poll_interval_ms.max(10));
     let writes = if poll < Duration::from_secs(1) {
         writes.with_retry_delays(vec![poll; 3])

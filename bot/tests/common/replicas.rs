@@ -49,6 +49,7 @@ max_attempts = 20
 backoff_base_ms = 20
 backoff_cap_ms = 200
 poll_interval_ms = 50
+request_timeout_secs = 5
 [confirm]
 max_unconfirmed_steps = 5000
 [roles.release-team]

@@ -26,6 +26,8 @@ mod request_cgi;
 use queues::{queues_json, running_json};
 use request_cgi::request_cgi;
 
+use crate::sim_faults::RandomFaults;
+
 /// What the simulated service knows.
 #[derive(Debug, Clone, Default)]
 pub struct SimWorld {
@@ -61,6 +63,8 @@ struct Inner {
     accepted: Vec<Job>,
     /// Statuses to answer the next requests with (fault injection).
     faults: VecDeque<u16>,
+    /// Delays before the next requests' answers, after their work.
+    late_answers: VecDeque<std::time::Duration>,
 }
 
 /// A running simulator; dropping it does not stop the server task.
@@ -68,6 +72,7 @@ struct Inner {
 pub struct AutopkgtestSim {
     pub addr: SocketAddr,
     inner: Arc<Mutex<Inner>>,
+    random: RandomFaults,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -85,13 +90,18 @@ impl AutopkgtestSim {
             world,
             ..Default::default()
         }));
+        let random = RandomFaults::default();
         let app = Router::new()
             .route("/request.cgi", get(request_cgi).post(request_cgi))
             .route("/static/running.json", get(running_json))
-            .route("/queues.json", get(queues_json))
-            .with_state(inner.clone());
+            .route("/queues.json", get(queues_json));
+        let app = random.around(app).with_state(inner.clone());
         let addr = crate::loopback::serve(app).await?;
-        Ok(Self { addr, inner })
+        Ok(Self {
+            addr,
+            inner,
+            random,
+        })
     }
 
     pub fn request_url(&self) -> String {
@@ -126,6 +136,25 @@ impl AutopkgtestSim {
         lock(&self.inner)
             .faults
             .extend(std::iter::repeat_n(status, n));
+    }
+
+    /// From now on `percent` of all requests fail at random: 502 or 503
+    /// unhandled, or (one in ten) handled and answered `late` — beyond
+    /// the client's timeout, a test queued whose answer never came.
+    pub fn fail_at_random(&self, percent: u32, late: std::time::Duration) {
+        self.random.set(percent, late);
+    }
+
+    /// Faults drawn at random so far.
+    pub fn random_faults(&self) -> u64 {
+        self.random.drawn()
+    }
+
+    /// The next request to request.cgi is handled at once and answered
+    /// `late` (beyond the client's timeout: a test queued whose answer
+    /// never came).
+    pub fn answer_late_next(&self, late: std::time::Duration) {
+        lock(&self.inner).late_answers.push_back(late);
     }
 
     pub fn publish(&self, release: &str, source: &str, version: &str) {

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::responses::text;
+use crate::sim_faults::Drawn;
 
 #[derive(Debug, Clone)]
 pub(super) enum Trouble {
@@ -55,16 +56,13 @@ pub(super) fn take(faults: &mut VecDeque<Fault>, method: &Method) -> Option<Trou
     faults.remove(i).map(|f| f.trouble)
 }
 
-/// A fault for this request at the configured random rate: 502 and 503
-/// alike, and one in ten a timeout.
+/// A fault for this request at the configured random rate (see
+/// `sim_faults`); a late one is waited out before the work.
 pub(super) fn at_random(st: &super::state::Inner) -> Option<Trouble> {
-    if st.fault_percent == 0 || fastrand::u32(0..100) >= st.fault_percent {
-        return None;
-    }
-    Some(match fastrand::u32(0..10) {
-        0 => Trouble::Slow(st.fault_timeout),
-        n if n % 2 == 1 => Trouble::Status(502, "Bad Gateway".into()),
-        _ => Trouble::Status(503, "Service Unavailable".into()),
+    Some(match st.random.draw()? {
+        Drawn::Late(d) => Trouble::Slow(d),
+        Drawn::Status(502) => Trouble::Status(502, "Bad Gateway".into()),
+        Drawn::Status(code) => Trouble::Status(code, "Service Unavailable".into()),
     })
 }
 

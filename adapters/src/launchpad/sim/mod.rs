@@ -170,9 +170,7 @@ impl LaunchpadSim {
     /// — one fault in ten — are answered `timeout` late (set it beyond the
     /// client's timeout).
     pub fn fail_at_random(&self, percent: u32, timeout: std::time::Duration) {
-        let mut st = lock(&self.inner);
-        st.fault_percent = percent.min(100);
-        st.fault_timeout = timeout;
+        lock(&self.inner).random.set(percent, timeout);
     }
 
     /// Bug `id` is locked: every edit of its tasks is refused (401), for good.

@@ -36,10 +36,9 @@ pub(super) struct Inner {
     pub latency: Duration,
     /// Builds stay where they are (no progress on each look).
     pub frozen: bool,
-    /// Percent of requests answered 502 or 503, or left to time out
-    /// (`fault_timeout` late), at random: a flaky Launchpad.
-    pub fault_percent: u32,
-    pub fault_timeout: Duration,
+    /// A share of requests answered 502 or 503, or left to time out, at
+    /// random: a flaky Launchpad (here a late answer comes before the work).
+    pub random: crate::sim_faults::RandomFaults,
     /// Bugs whose tasks refuse every edit (locked bugs: 401, for good).
     pub locked_bugs: Vec<u64>,
     pub next_id: u64,

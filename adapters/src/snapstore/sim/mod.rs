@@ -25,6 +25,7 @@ use super::channel::Channel;
 use super::client::SnapStoreClient;
 use super::credentials::Credentials;
 use super::macaroon::Version;
+use crate::sim_faults::RandomFaults;
 
 mod auth;
 mod render;
@@ -82,17 +83,23 @@ fn lock(s: &Shared) -> MutexGuard<'_, Inner> {
 pub struct SnapStoreSim {
     pub addr: SocketAddr,
     inner: Shared,
+    random: RandomFaults,
 }
 
 impl SnapStoreSim {
     /// An empty store: add snaps and revisions, or use [`start_maas`](Self::start_maas).
     pub async fn start() -> std::io::Result<Self> {
         let inner: Shared = Arc::default();
-        let app = Router::new()
-            .fallback(routes::handle)
+        let random = RandomFaults::default();
+        let app = random
+            .around(Router::new().fallback(routes::handle))
             .with_state(inner.clone());
         let addr = crate::loopback::serve(app).await?;
-        Ok(Self { addr, inner })
+        Ok(Self {
+            addr,
+            inner,
+            random,
+        })
     }
 
     /// A store holding `maas` and `maas-test-db` (see [`seed_maas`](Self::seed_maas)).
@@ -221,6 +228,18 @@ impl SnapStoreSim {
     /// The next store request (not SSO's) answers `status` with `body`.
     pub fn fail_next_with(&self, status: u16, body: &str) {
         self.inner().faults.push_back((status, body.into()));
+    }
+
+    /// From now on `percent` of all requests (SSO's too) fail at random:
+    /// 502 or 503 unhandled, or (one in ten) handled and answered `late`.
+    /// Those are not in [`requests`](Self::requests).
+    pub fn fail_at_random(&self, percent: u32, late: Duration) {
+        self.random.set(percent, late);
+    }
+
+    /// Faults drawn at random so far.
+    pub fn random_faults(&self) -> u64 {
+        self.random.drawn()
     }
 
     // --- what happened ------------------------------------------------------

@@ -219,7 +219,15 @@ impl AutopkgtestApplier {
             Err(ClientError::Refused(e)) if e.is_duplicate() => {
                 Ok(format!("{e} on autopkgtest-cloud; not sent twice"))
             }
-            Err(e) => Err(classify(e)),
+            Err(e) => {
+                // A timeout may come after the test was queued: the retry
+                // must read the queues as they are now, not as cached
+                // before this request.
+                if e.is_transient() {
+                    *self.in_flight.lock().await = None;
+                }
+                Err(classify(e))
+            }
         }
     }
 

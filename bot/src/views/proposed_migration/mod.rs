@@ -280,7 +280,7 @@ pub fn install(config: &Config, store: &Store, wiring: &mut Wiring) -> Result<()
     }
     if let Some(c) = &config.autopkgtest {
         let client = c
-            .client(Duration::from_secs(60))
+            .client(config.executor.request_timeout())
             .map_err(|e| MigrationError::Client(e.to_string()))?
             .observed(wiring.calls.clone());
         wiring.appliers.autopkgtest = Some(Arc::new(AutopkgtestApplier::new(

@@ -18,7 +18,7 @@ use std::time::Duration;
 use shepherd_adapters::launchpad::{LaunchpadClient, LpError};
 use shepherd_adapters::wire::Calls;
 
-use crate::config::LaunchpadConfig;
+use crate::config::{Config, LaunchpadConfig};
 use crate::executor::{Applied, ApplyError, StepCall};
 use crate::redaction::Redactor;
 use crate::store::{now_ms, Store};
@@ -53,19 +53,22 @@ pub struct LaunchpadApplier {
 }
 
 impl LaunchpadApplier {
+    /// `c` is `config`'s `[launchpad]`; the webhook address, the links
+    /// and the executor's request timeout come from the rest of it.
     pub fn new(
+        config: &Config,
         c: &LaunchpadConfig,
         store: Store,
         receiver: Arc<LaunchpadReceiver>,
         redactor: Arc<Redactor>,
-        public_url: Option<String>,
-        links: Links,
         calls: &Calls,
     ) -> Result<Self, LpError> {
+        let public_url = config.webhook.public_url.as_ref().map(|u| u.to_string());
+        let links = config.links();
+        let timeout = config.executor.request_timeout();
         let poll = Duration::from_millis(c.poll_interval_ms.max(10));
-        let client =
-            LaunchpadClient::new(c.service_root.as_str(), c.oauth(), Duration::from_secs(60))?
-                .observed(calls.clone());
+        let client = LaunchpadClient::new(c.service_root.as_str(), c.oauth(), timeout)?
+            .observed(calls.clone());
         let looks = LaunchpadClient::new(c.service_root.as_str(), c.oauth(), LOOK_TIMEOUT)?
             .with_retry_delays(vec![Duration::from_millis(500)])
             .observed(calls.clone());
