@@ -7,8 +7,10 @@
 
 use thiserror::Error;
 
+mod item;
 mod parallel;
 mod parse;
+mod queue;
 mod results;
 mod xz_check;
 
