@@ -8,7 +8,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments};
 
 use super::plan_insert::insert_plans_on;
-use super::{corrupt, parameters, Backend, Inserted, NewPlan, RowLock, Store, StoreError};
+use super::{corrupt, Backend, Inserted, NewPlan, RowLock, Store, StoreError};
 
 /// Deliveries per INSERT statement (6 parameters each: well under
 /// SQLite's and PostgreSQL's limits).
@@ -199,36 +199,44 @@ async fn record_returning(
     Ok(out)
 }
 
-/// SQLite: this transaction holds the only write lock (BEGIN IMMEDIATE),
-/// so the ids already stored are asked first and the INSERT returns
-/// nothing — sqlx hands each returned row over from SQLite's connection
-/// thread on its own, which at thousands of deliveries a second costs
-/// more than the INSERT.
+/// SQLite: the INSERT returns nothing — sqlx hands each returned row
+/// over from SQLite's connection thread on its own, which at thousands of
+/// deliveries a second costs more than the INSERT — and when it added a
+/// row for each delivery (the usual case: Launchpad redelivers rarely),
+/// all were new, with no other statement. Otherwise the rows it added are
+/// asked for by rowid: this transaction holds the only write lock (BEGIN
+/// IMMEDIATE), and each row one INSERT adds takes the largest rowid plus
+/// one, so they are the last `rows_affected` rowids, ending at the
+/// connection's last insert rowid.
 async fn record_on_sqlite(
     tx: &mut AnyConnection,
     batch: &[Delivery],
 ) -> Result<Vec<bool>, StoreError> {
-    let mut stored: HashSet<String> = HashSet::new();
-    for chunk in batch.chunks(INSERT_ROWS) {
-        let sql = format!(
-            "SELECT delivery_id FROM deliveries WHERE delivery_id IN ({})",
-            parameters(chunk.len())
-        );
-        let query = chunk
-            .iter()
-            .fold(sqlx::query_as::<_, (String,)>(&sql), |q, d| {
-                q.bind(&d.delivery_id)
-            });
-        stored.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
-    }
-    // The first of a repeated id is the new one.
-    let mut seen: HashSet<&str> = stored.iter().map(String::as_str).collect();
-    let out: Vec<bool> = batch.iter().map(|d| seen.insert(&d.delivery_id)).collect();
+    let mut out = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(INSERT_ROWS) {
         let sql = insert_sql(chunk.len(), "");
-        sqlx::query_with(&sql, delivery_args(chunk)?)
+        let done = sqlx::query_with(&sql, delivery_args(chunk)?)
             .execute(&mut *tx)
             .await?;
+        let added = done.rows_affected();
+        if added == chunk.len() as u64 {
+            out.extend(std::iter::repeat_n(true, chunk.len()));
+            continue;
+        }
+        let mut inserted: HashSet<String> = HashSet::new();
+        if added > 0 {
+            // sqlx's Any driver does not pass SQLite's last insert rowid on.
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT delivery_id FROM deliveries
+                 WHERE rowid > last_insert_rowid() - $1 AND rowid <= last_insert_rowid()",
+            )
+            .bind(added as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            inserted.extend(rows.into_iter().map(|(id,)| id));
+        }
+        // The first of a repeated id is the new one.
+        out.extend(chunk.iter().map(|d| inserted.remove(&d.delivery_id)));
     }
     Ok(out)
 }
