@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use shepherd::cli::{dispatch, report, Cli};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
