@@ -20,6 +20,11 @@ use shepherd::runtime;
 use shepherd_adapters::chat::console::ConsoleChat;
 use shepherd_adapters::launchpad::webhooks::signature::sign;
 
+/// The allocator the `shepherd` binary ships with (see its main.rs); the
+/// senders in this process use it too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &str = "bench-secret-long-enough";
 const BODY: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/2789012", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "build_request": null, "status": "Successfully built", "store_upload_status": "Uploaded"}"#;
 const FAILED: &str = r#"{"snap_build": "/~maas-committers/+snap/maas-3.5/+build/2789013", "action": "status-changed", "snap": "/~maas-committers/+snap/maas-3.5", "build_request": null, "status": "Failed to build", "store_upload_status": "Unscheduled"}"#;

@@ -38,6 +38,13 @@ impl Store {
     /// One multi-row INSERT per [`INSERT_ROWS`]: each statement is a round
     /// trip (to the server, or to SQLite's connection thread).
     pub async fn record_deliveries(&self, batch: &[Delivery]) -> Result<Vec<bool>, StoreError> {
+        if self.backend == Backend::Sqlite && batch.len() <= INSERT_ROWS {
+            // One INSERT (the usual batch): autocommit is enough.
+            let mut one = self.write_one_urgent().await?;
+            let out = record_on_sqlite(&mut one, batch).await?;
+            one.done();
+            return Ok(out);
+        }
         let mut tx = self.write_urgent().await?;
         let out = match self.backend {
             Backend::Sqlite => record_on_sqlite(&mut tx, batch).await?,
@@ -204,10 +211,11 @@ async fn record_returning(
 /// deliveries a second costs more than the INSERT — and when it added a
 /// row for each delivery (the usual case: Launchpad redelivers rarely),
 /// all were new, with no other statement. Otherwise the rows it added are
-/// asked for by rowid: this transaction holds the only write lock (BEGIN
-/// IMMEDIATE), and each row one INSERT adds takes the largest rowid plus
-/// one, so they are the last `rows_affected` rowids, ending at the
-/// connection's last insert rowid.
+/// asked for by rowid: an INSERT holds SQLite's only write lock while it
+/// runs, and each row it adds takes the largest rowid plus one, so they
+/// are `rows_affected` rowids ending at this connection's last insert
+/// rowid (which other connections' writes do not move). `conn` is a
+/// transaction, or a connection in autocommit for a batch of one INSERT.
 async fn record_on_sqlite(
     tx: &mut AnyConnection,
     batch: &[Delivery],

@@ -159,6 +159,22 @@ async fn a_batch_stores_each_id_once_and_says_which_were_new_and_marks_them_proc
             "delivery {id}"
         );
     }
+    // A batch of one statement (on SQLite, in autocommit) says the same.
+    let small = [delivery(7), delivery(500), delivery(501), delivery(500)];
+    assert_eq!(
+        store.record_deliveries(&small).await.unwrap(),
+        [false, true, true, false]
+    );
+    let only_new = [delivery(502), delivery(503)];
+    assert_eq!(
+        store.record_deliveries(&only_new).await.unwrap(),
+        [true, true]
+    );
+    assert_eq!(
+        store.unprocessed_deliveries(1_000).await.unwrap().len(),
+        4,
+        "each new one stored once"
+    );
 }
 
 async fn a_batch_of_deliveries_makes_each_plan_once(store: Store) {

@@ -44,10 +44,26 @@ impl Store {
         self.write_in_turn(true).await
     }
 
+    /// An urgent write of one statement, in autocommit: the statement is
+    /// its own transaction (and its own sync), without the BEGIN and
+    /// COMMIT that would each be one more hand-over to SQLite's
+    /// connection thread. End it with [`WriteTx::done`].
+    pub(crate) async fn write_one_urgent(&self) -> Result<WriteTx, StoreError> {
+        self.in_turn(true, None).await
+    }
+
     async fn write_in_turn(&self, urgent: bool) -> Result<WriteTx, StoreError> {
-        let (turn, begin) = match self.backend {
-            Backend::Sqlite => (Some(self.turns.take(urgent).await), "BEGIN IMMEDIATE"),
-            Backend::Postgres => (None, "BEGIN"),
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        self.in_turn(urgent, Some(begin)).await
+    }
+
+    async fn in_turn(&self, urgent: bool, begin: Option<&str>) -> Result<WriteTx, StoreError> {
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.turns.take(urgent).await),
+            Backend::Postgres => None,
         };
         let pool = match (&self.urgent, urgent) {
             (Some(own), true) => own,
@@ -62,12 +78,20 @@ impl Store {
             committed: false,
             _turn: turn,
         };
-        sqlx::query(begin).execute(&mut *tx.conn).await?;
+        if let Some(begin) = begin {
+            sqlx::query(begin).execute(&mut *tx.conn).await?;
+        }
         Ok(tx)
     }
 }
 
 impl WriteTx {
+    /// Ends a write begun without a transaction: its statements have
+    /// committed themselves, so the connection goes back to the pool.
+    pub(crate) fn done(mut self) {
+        self.committed = true;
+    }
+
     /// Commits; on failure the connection is discarded (see the module doc).
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         sqlx::query("COMMIT").execute(&mut *self.conn).await?;
