@@ -3,7 +3,8 @@
 //! ten — handled and answered late. Set "late" beyond the client's
 //! timeout and that is a timeout after the work was done: the answer
 //! lost on its way back, which a client must survive without doing the
-//! work twice.
+//! work twice. A test may also name the next request of a path to fail
+//! in a given way, so a case it must see is not left to chance.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,8 @@ pub enum Drawn {
 struct Setting {
     percent: u32,
     late: Duration,
+    /// (path prefix, fault) for the next requests of those paths.
+    forced: Vec<(String, Drawn)>,
 }
 
 /// The rate and how many faults were drawn; clones share them.
@@ -46,11 +49,22 @@ impl RandomFaults {
         s.late = late;
     }
 
-    /// This request's fault, if it gets one: 502 and 503 alike, one in
-    /// ten late.
-    pub fn draw(&self) -> Option<Drawn> {
+    /// The next request whose path starts with `path` gets `fault`
+    /// (whatever the rate; in the order they were named).
+    pub fn force_next(&self, path: &str, fault: Drawn) {
+        let mut s = self.setting.lock().unwrap_or_else(|p| p.into_inner());
+        s.forced.push((path.to_string(), fault));
+    }
+
+    /// A request's fault, if it gets one: the one named for its path,
+    /// else at the set rate, 502 and 503 alike, one in ten late.
+    pub fn draw_for(&self, path: &str) -> Option<Drawn> {
         let (percent, late) = {
-            let s = self.setting.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = self.setting.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = s.forced.iter().position(|(p, _)| path.starts_with(p)) {
+                self.drawn.fetch_add(1, Ordering::Relaxed);
+                return Some(s.forced.remove(i).1);
+            }
             (s.percent, s.late)
         };
         if percent == 0 || fastrand::u32(0..100) >= percent {
@@ -64,7 +78,12 @@ impl RandomFaults {
         })
     }
 
-    /// Faults drawn so far: a test can tell it met some.
+    /// [`Self::draw_for`] a request no fault was named for.
+    pub fn draw(&self) -> Option<Drawn> {
+        self.draw_for("")
+    }
+
+    /// Faults drawn so far (named ones too): a test can tell it met some.
     pub fn drawn(&self) -> u64 {
         self.drawn.load(Ordering::Relaxed)
     }
@@ -76,7 +95,7 @@ impl RandomFaults {
 }
 
 async fn flaky(State(faults): State<RandomFaults>, req: Request, next: Next) -> Response {
-    match faults.draw() {
+    match faults.draw_for(req.uri().path()) {
         None => next.run(req).await,
         Some(Drawn::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -109,5 +128,18 @@ mod tests {
             assert!(drawn.contains(&Drawn::Status(code)), "no {code}");
         }
         assert!(drawn.contains(&Drawn::Late(Duration::from_secs(3))));
+    }
+
+    #[test]
+    fn a_named_fault_goes_to_the_next_request_of_its_path_only() {
+        let f = RandomFaults::default();
+        let late = Drawn::Late(Duration::from_secs(6));
+        f.force_next("/request.cgi", late);
+        f.force_next("/request.cgi", Drawn::Status(502));
+        assert_eq!(f.draw_for("/queues.json"), None);
+        assert_eq!(f.draw_for("/request.cgi"), Some(late));
+        assert_eq!(f.draw_for("/request.cgi"), Some(Drawn::Status(502)));
+        assert_eq!(f.draw_for("/request.cgi"), None);
+        assert_eq!(f.drawn(), 2);
     }
 }

@@ -55,7 +55,7 @@ async fn with_a_fifth_of_every_services_answers_failing_nothing_is_done_twice_or
     let ticking = atk.clone();
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(Duration::from_secs(8)).await;
+            tokio::time::sleep(Duration::from_secs(20)).await;
             ticking.advance();
         }
     });
@@ -71,7 +71,11 @@ async fn with_a_fifth_of_every_services_answers_failing_nothing_is_done_twice_or
     let credentials =
         secrecy::ExposeSecret::expose_secret(&store.credentials().export()).to_string();
     let extra = format!(
-        r#"[autopkgtest]
+        r#"[commands.retry]
+confirm = true
+[commands.promote]
+confirm = true
+[autopkgtest]
 request_url = "{request}"
 api_key = "{SIM_KEY}"
 follow_interval_ms = 300
@@ -106,8 +110,8 @@ snap_recipe = "~maas-committers/maas"
     );
     let mut a = Replica::start(&config(dir.path(), "a", &db, &lp, &extra));
     let mut b = Replica::start(&config(dir.path(), "b", &db, &lp, &extra));
-    // Planned while the services answer (once the excuses are in);
-    // applied while they do not.
+    // Planned while the services answer (once the excuses are in), parked
+    // for confirmation; confirmed, and so applied, while they do not.
     let t = Instant::now();
     while !a
         .lines()
@@ -127,10 +131,19 @@ snap_recipe = "~maas-committers/maas"
     .enumerate()
     {
         a.say(command);
-        said(&mut a, "steps queued", n + 1).await;
+        said(&mut a, "needs confirmation", n + 1).await;
     }
     atk.fail_at_random(20, LATE);
     store.fail_at_random(20, LATE);
+    // Besides those drawn at random, the first test request's and the
+    // first release's answers are lost for sure: each must be found done
+    // when its step tries again, not done twice.
+    atk.answer_late_next(LATE);
+    store.answer_late_next("/dev/api/snap-release/", LATE);
+    for n in 1..=3 {
+        a.say(&format!("!confirm {n}"));
+        said(&mut a, "steps queued", n).await;
+    }
 
     let states = plans_ended(&db, 3, Duration::from_secs(300)).await;
     atk.fail_at_random(0, Duration::ZERO);

@@ -55,18 +55,29 @@ fn wants_refresh(headers: &HeaderMap, errors: &StoreErrors) -> bool {
 }
 
 impl SnapStoreClient {
-    /// A JSON call with retries on transient failures.
+    /// A JSON call with retries on transient failures. A write (POST) is
+    /// sent again only when the store said it did nothing (429, 503): after
+    /// a timeout or a gateway error it may have acted, so trying again is
+    /// the caller's, after reading the channel map (as the executor's
+    /// steps do).
     pub(crate) async fn call(
         &self,
         method: Method,
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, StoreError> {
+        let again = |e: &StoreError| match method {
+            Method::GET => e.is_transient(),
+            _ => matches!(
+                e,
+                StoreError::Server {
+                    status: 429 | 503,
+                    ..
+                }
+            ),
+        };
         self.backoff
-            .run(
-                || self.authenticated(&method, url, body),
-                StoreError::is_transient,
-            )
+            .run(|| self.authenticated(&method, url, body), again)
             .await
     }
 

@@ -104,6 +104,10 @@ pub struct StepCall<'a> {
     pub first_applied_at: i64,
     /// What an earlier apply said to follow (e.g. the build it requested).
     pub follow_ref: Option<&'a str>,
+    /// An earlier attempt may have reached the service (it failed, timed
+    /// out, or was cut off by a crash): what the applier reads before it
+    /// writes must be read now, not remembered from before that attempt.
+    pub retried: bool,
 }
 
 /// Applies one action to the world. Implementations should read before they
@@ -295,6 +299,7 @@ impl Executor {
             following: step.following,
             first_applied_at: step.first_applied_at,
             follow_ref: step.follow_ref.as_deref(),
+            retried: step.attempts > 1,
         };
         // Everything logged while the step is applied names it.
         let span =

@@ -31,7 +31,8 @@ impl Store {
         Ok(self.record_deliveries(std::slice::from_ref(d)).await?[0])
     }
 
-    /// Stores many deliveries in one transaction (one fsync); for each,
+    /// Stores many deliveries in one transaction (one fsync; on SQLite a
+    /// batch of one INSERT is that statement alone, in autocommit); for each,
     /// whether it was new (a repeat of an id — stored before, or earlier in
     /// the batch — is not). This is what lets the webhook route acknowledge
     /// thousands of deliveries a second without acknowledging any unsaved.

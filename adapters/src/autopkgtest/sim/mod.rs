@@ -26,7 +26,7 @@ mod request_cgi;
 use queues::{queues_json, running_json};
 use request_cgi::request_cgi;
 
-use crate::sim_faults::RandomFaults;
+use crate::sim_faults::{Drawn, RandomFaults};
 
 /// What the simulated service knows.
 #[derive(Debug, Clone, Default)]
@@ -63,8 +63,6 @@ struct Inner {
     accepted: Vec<Job>,
     /// Statuses to answer the next requests with (fault injection).
     faults: VecDeque<u16>,
-    /// Delays before the next requests' answers, after their work.
-    late_answers: VecDeque<std::time::Duration>,
 }
 
 /// A running simulator; dropping it does not stop the server task.
@@ -154,7 +152,7 @@ impl AutopkgtestSim {
     /// `late` (beyond the client's timeout: a test queued whose answer
     /// never came).
     pub fn answer_late_next(&self, late: std::time::Duration) {
-        lock(&self.inner).late_answers.push_back(late);
+        self.random.force_next("/request.cgi", Drawn::Late(late));
     }
 
     pub fn publish(&self, release: &str, source: &str, version: &str) {

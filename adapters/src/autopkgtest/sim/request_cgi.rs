@@ -33,26 +33,18 @@ pub(super) async fn request_cgi(
     RawQuery(q): RawQuery,
 ) -> Response {
     let query = q.unwrap_or_default();
-    let (answer, late) = {
-        let mut st = lock(&s);
-        if let Some(code) = st.faults.pop_front() {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return (status, "<html><body>Service Unavailable</body></html>").into_response();
-        }
-        let late = st.late_answers.pop_front();
-        let answer = match who(&st.world, &headers) {
-            None => login_page(&query),
-            Some(nick) => match accept(&mut st, &query, &nick) {
-                Ok(asked) => submitted(&asked, &nick),
-                Err(refusal) => *refusal,
-            },
-        };
-        (answer, late)
-    };
-    if let Some(late) = late {
-        tokio::time::sleep(late).await;
+    let mut st = lock(&s);
+    if let Some(code) = st.faults.pop_front() {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return (status, "<html><body>Service Unavailable</body></html>").into_response();
     }
-    answer
+    let Some(nick) = who(&st.world, &headers) else {
+        return login_page(&query);
+    };
+    match accept(&mut st, &query, &nick) {
+        Ok(asked) => submitted(&asked, &nick),
+        Err(refusal) => *refusal,
+    }
 }
 
 /// Reads, checks and queues the request, or gives the page refusing it.

@@ -25,7 +25,7 @@ use super::channel::Channel;
 use super::client::SnapStoreClient;
 use super::credentials::Credentials;
 use super::macaroon::Version;
-use crate::sim_faults::RandomFaults;
+use crate::sim_faults::{Drawn, RandomFaults};
 
 mod auth;
 mod render;
@@ -237,7 +237,14 @@ impl SnapStoreSim {
         self.random.set(percent, late);
     }
 
-    /// Faults drawn at random so far.
+    /// The next request whose path starts with `path` (e.g.
+    /// `/dev/api/snap-release/`) is handled at once and answered `late`:
+    /// beyond the client's timeout, a release whose answer never came.
+    pub fn answer_late_next(&self, path: &str, late: Duration) {
+        self.random.force_next(path, Drawn::Late(late));
+    }
+
+    /// Faults drawn at random (or named) so far.
     pub fn random_faults(&self) -> u64 {
         self.random.drawn()
     }

@@ -258,6 +258,15 @@ async fn transient_failures_are_retried_and_then_reported() {
         2,
         "and was sent again"
     );
+    // A gateway error may come after the store acted: not sent again
+    // here (the step reads the channel map before it tries again).
+    sim.fail_next_with(502, "{}");
+    let e = c
+        .release("maas", 41651, &[ch("3.6/beta")])
+        .await
+        .unwrap_err();
+    assert!(e.is_transient(), "{e}");
+    assert_eq!(sim.count("POST", "/dev/api/snap-release/"), 3);
     sim.fail_next(4);
     let e = c.channel_map("maas").await.unwrap_err();
     assert!(e.is_transient(), "{e}");

@@ -90,7 +90,7 @@ impl AutopkgtestApplier {
     pub async fn apply(&self, r: &TestRequest, step: &StepCall<'_>) -> Result<Applied, ApplyError> {
         let (pkg, arch) = (&r.package, &r.arches[0]);
         if !step.following {
-            let sent = format!("{pkg} on {arch}: {}", self.request(r).await?);
+            let sent = format!("{pkg} on {arch}: {}", self.request(r, step.retried).await?);
             let mut followed = Followed::default();
             self.note_before(r, &mut followed).await;
             return Ok(self.wait(sent, &followed));
@@ -106,7 +106,7 @@ impl AutopkgtestApplier {
                 FOLLOW_LIMIT.as_secs() / 3600
             )));
         }
-        if let Some(f) = self.find(r).await? {
+        if let Some(f) = self.find(r, false).await? {
             let state = match f.state {
                 InFlightState::Queued => "queued",
                 InFlightState::Running => "running",
@@ -202,8 +202,11 @@ impl AutopkgtestApplier {
 
     /// Reads before it writes: a test already queued or running (say, after
     /// a crash between sending and recording) is not requested a second time.
-    async fn request(&self, r: &TestRequest) -> Result<String, ApplyError> {
-        if let Some(f) = self.find(r).await? {
+    /// `retried`: an earlier attempt may have queued it (a timeout after
+    /// request.cgi acted), so the queues are read now — a copy read before
+    /// that attempt, here or on another replica, would not show it.
+    async fn request(&self, r: &TestRequest, retried: bool) -> Result<String, ApplyError> {
+        if let Some(f) = self.find(r, retried).await? {
             let state = format!("{:?}", f.state).to_lowercase();
             return Ok(format!(
                 "already {state} on autopkgtest-cloud; not requested again · {}",
@@ -219,34 +222,30 @@ impl AutopkgtestApplier {
             Err(ClientError::Refused(e)) if e.is_duplicate() => {
                 Ok(format!("{e} on autopkgtest-cloud; not sent twice"))
             }
-            Err(e) => {
-                // A timeout may come after the test was queued: the retry
-                // must read the queues as they are now, not as cached
-                // before this request.
-                if e.is_transient() {
-                    *self.in_flight.lock().await = None;
-                }
-                Err(classify(e))
-            }
+            Err(e) => Err(classify(e)),
         }
     }
 
     /// This request among the tests queued or running, read at most once
     /// per half a follow interval (a failure too: an outage is not asked
     /// about by every followed test every few seconds).
-    async fn find(&self, r: &TestRequest) -> Result<Option<InFlight>, ApplyError> {
+    /// `now`: read them now whatever the copy's age (the copy is renewed).
+    async fn find(&self, r: &TestRequest, now: bool) -> Result<Option<InFlight>, ApplyError> {
         let fresh = self.follow / 2;
         let mut cache = self.in_flight.lock().await;
         let all = match cache.as_ref() {
-            Some((at, all)) if at.elapsed() < fresh => all.clone(),
+            Some((at, all)) if !now && at.elapsed() < fresh => all.clone(),
             _ => {
+                // Its age counts from the asking: what changed while it
+                // was read may not be in it.
+                let asked = Instant::now();
                 let all = self
                     .client
                     .in_flight()
                     .await
                     .map(Arc::new)
                     .map_err(classify);
-                *cache = Some((Instant::now(), all.clone()));
+                *cache = Some((asked, all.clone()));
                 all
             }
         }?;

@@ -262,6 +262,7 @@ mod tests {
             following: false,
             first_applied_at: 0,
             follow_ref: None,
+            retried: false,
         };
         for _ in 0..2 {
             assert!(matches!(applier.apply(&step).await, Ok(Applied::Done(_))));
