@@ -84,13 +84,12 @@ async fn with_a_fifth_of_launchpads_answers_failing_every_step_ends_and_says_how
     );
     let failed = failed_steps(&db).await;
     assert_eq!(failed.len(), locked.len(), "{failed:?}");
-    for (attempts, error) in &failed {
-        assert_eq!(
-            *attempts, 1,
-            "a refusal is permanent: not retried ({error})"
-        );
+    for (_, error) in &failed {
         assert!(error.contains("locked"), "{error}");
     }
+    // A refusal is permanent: each locked bug's step ends at its first
+    // refusal (attempts before it may have met a transient fault: a
+    // timeout is 5 s here, and one fault in ten answers 6 s late).
     assert_eq!(attempts_ending(&db, "failed").await, locked.len() as i64);
     // Whichever replica ended the plan says so, with the refusal.
     let said = |r: &mut Replica| {

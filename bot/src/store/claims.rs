@@ -68,6 +68,9 @@ struct Claimer<'a> {
 impl Store {
     /// Claims the next runnable step, marking it running and opening an attempt.
     pub async fn claim_next(&self, now: i64) -> Result<Option<ClaimedStep>, StoreError> {
+        if self.backend == Backend::Postgres {
+            return claim_on_postgres(&self.pool, &self.claimer(), now).await;
+        }
         let mut tx = self.write().await?;
         let claimed = claim_in(&mut tx, &self.claimer(), now).await?;
         // Also when nothing changed: ending the transaction keeps the
@@ -186,7 +189,7 @@ impl Store {
     }
 
     /// Claims the next runnable step inside the caller's transaction (a
-    /// step's end and the next claim in one commit).
+    /// step's end and the next claim in one commit), on SQLite.
     pub(super) async fn claim_in(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -204,93 +207,114 @@ impl Store {
     }
 }
 
-/// Picks and claims the next runnable step inside the caller's transaction.
+/// The claim's UPDATE: the next step due becomes running, ours until the
+/// lease runs out. A look at a waiting step is not an attempt: only sends
+/// count against the retry budget.
+fn claim_update(lock: &str) -> String {
+    format!(
+        "UPDATE steps SET state = 'running', claimed_by = $2, lease_until = $3,
+            attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
+            first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
+         WHERE id = (SELECT id FROM ({}) next)
+         RETURNING {CLAIMED}",
+        next_due(true, lock)
+    )
+}
+
+const CLAIMED: &str =
+    "id, plan_id, seq, idem_key, action, attempts, first_applied_at, followed_since, result, follow_ref";
+
+type ClaimRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// PostgreSQL: the claim, its plan started and its attempt opened, in one
+/// statement (one round trip, atomic without a transaction); replicas
+/// skip the rows others are claiming. Another replica may claim a step
+/// with the same idempotency key at this very moment: the unique index on
+/// running keys refuses the later claim, and the step stays for a later
+/// round.
+async fn claim_on_postgres(
+    pool: &sqlx::AnyPool,
+    by: &Claimer<'_>,
+    now: i64,
+) -> Result<Option<ClaimedStep>, StoreError> {
+    let lock = by.backend.row_lock(RowLock::Skip(Some("s")));
+    let sql = format!(
+        "WITH claimed AS ({}),
+         started AS (UPDATE plans SET state = 'running', updated_at = $1
+                     WHERE id IN (SELECT plan_id FROM claimed) AND state = 'pending'),
+         opened AS (INSERT INTO step_attempts (step_id, attempt, started_at, outcome)
+                    SELECT id, attempts, $1, 'running' FROM claimed WHERE followed_since IS NULL)
+         SELECT {CLAIMED} FROM claimed",
+        claim_update(&lock)
+    );
+    let claim = sqlx::query_as::<_, ClaimRow>(&sql)
+        .bind(now)
+        .bind(by.replica)
+        .bind(now + by.lease_ms)
+        .fetch_optional(pool)
+        .await;
+    match claim {
+        Ok(row) => row.map(claimed).transpose(),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// SQLite: picks and claims the next runnable step inside the caller's
+/// transaction (one statement picks and claims: two claimers can never
+/// take the same step), then starts its plan and opens its attempt.
 async fn claim_in(
     tx: &mut sqlx::AnyConnection,
     by: &Claimer<'_>,
     now: i64,
 ) -> Result<Option<ClaimedStep>, StoreError> {
-    // One statement picks and claims, so two claimers can never take the
-    // same step; on PostgreSQL, replicas skip the rows others are claiming.
-    // A look at a waiting step is not an attempt: only sends count
-    // against the retry budget.
     let lock = by.backend.row_lock(RowLock::Skip(Some("s")));
-    let sql = format!(
-        "UPDATE steps SET state = 'running', claimed_by = $2, lease_until = $3,
-            attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
-            first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
-         WHERE id = (SELECT id FROM ({}) next)
-         RETURNING id, plan_id, seq, idem_key, action, attempts, first_applied_at,
-            followed_since, result, follow_ref",
-        next_due(true, &lock)
-    );
-    type Row = (
-        i64,
-        i64,
-        i64,
-        String,
-        String,
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-    );
-    let claim = sqlx::query_as(&sql)
+    let row: Option<ClaimRow> = sqlx::query_as(&claim_update(&lock))
         .bind(now)
         .bind(by.replica)
-        .bind(now + by.lease_ms);
-    let row: Option<Row> = match by.backend {
-        Backend::Sqlite => claim.fetch_optional(&mut *tx).await?,
-        Backend::Postgres => {
-            // Another replica may claim a step with the same idempotency
-            // key at this very moment: the unique index on running keys
-            // refuses the later claim. Only the claim is undone (the
-            // caller's transaction may hold a step's outcome); the step
-            // stays for a later round.
-            sqlx::query("SAVEPOINT claim").execute(&mut *tx).await?;
-            match claim.fetch_optional(&mut *tx).await {
-                Ok(row) => {
-                    sqlx::query("RELEASE SAVEPOINT claim")
-                        .execute(&mut *tx)
-                        .await?;
-                    row
-                }
-                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT claim")
-                        .execute(&mut *tx)
-                        .await?;
-                    return Ok(None);
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    let Some((step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref)) =
-        row
-    else {
+        .bind(now + by.lease_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
+    let step = claimed(row)?;
     sqlx::query(
         "UPDATE plans SET state = 'running', updated_at = $2 WHERE id = $1 AND state = 'pending'",
     )
-    .bind(plan_id)
+    .bind(step.plan_id)
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    if followed.is_none() {
+    if !step.following {
         sqlx::query(
             "INSERT INTO step_attempts (step_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'running')",
         )
-        .bind(step_id)
-        .bind(attempts)
+        .bind(step.step_id)
+        .bind(i64::from(step.attempts))
         .bind(now)
         .execute(&mut *tx)
         .await?;
     }
+    Ok(Some(step))
+}
+
+fn claimed(row: ClaimRow) -> Result<ClaimedStep, StoreError> {
+    let (step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref) = row;
     let action =
         serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
-    Ok(Some(ClaimedStep {
+    Ok(ClaimedStep {
         step_id,
         plan_id,
         seq: seq as u32,
@@ -301,5 +325,5 @@ async fn claim_in(
         following: followed.is_some(),
         last_result: last,
         follow_ref,
-    }))
+    })
 }

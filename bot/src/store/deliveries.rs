@@ -89,6 +89,14 @@ impl Store {
         }
         mark_processed(&mut tx, &done, now).await?;
         tx.commit().await?;
+        let steps = batch
+            .iter()
+            .zip(&out)
+            .filter(|(_, made)| matches!(made, Some(Inserted::New(_))))
+            .filter_map(|((_, plan), _)| plan.as_ref())
+            .map(|p| p.draft.steps.len())
+            .sum();
+        self.steps_added(steps);
         Ok(out)
     }
 

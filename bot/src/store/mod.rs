@@ -29,6 +29,7 @@ mod plan_lifecycle;
 mod plans;
 mod schedule_state;
 mod snapshots;
+mod statistics;
 mod steps;
 mod subscriptions;
 #[doc(hidden)]
@@ -135,6 +136,8 @@ pub struct Store {
     faults: Arc<Faults>,
     /// SQLite writers queue here before taking its one write lock.
     turns: Arc<turns::Turns>,
+    /// PostgreSQL: steps added since the planner's statistics were renewed.
+    freshness: Arc<statistics::Freshness>,
 }
 
 /// Fault injection for tests of a full disk: a page limit applied to every
@@ -228,6 +231,7 @@ impl Store {
             url,
             faults,
             turns: Arc::default(),
+            freshness: Arc::default(),
         }
     }
 

@@ -99,6 +99,9 @@ impl Store {
         let mut tx = self.write().await?;
         let inserted = insert_plan_on(&mut tx, &p, now).await?;
         tx.commit().await?;
+        if matches!(inserted, Inserted::New(_)) {
+            self.steps_added(p.draft.steps.len());
+        }
         Ok(inserted)
     }
 

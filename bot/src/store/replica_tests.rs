@@ -196,3 +196,31 @@ async fn one_replica_leads_and_another_takes_over_when_it_goes() {
     assert!(lb.check().await, "taken over at the next check");
     assert!(!la.check().await);
 }
+
+/// A burst of steps renews the planner's statistics at once (see
+/// `statistics`), not when autovacuum gets to it.
+#[tokio::test]
+async fn a_burst_of_steps_has_the_statistics_renewed() {
+    let Some((a, _b)) = two_replicas().await else {
+        return;
+    };
+    let analyzed = || async {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(analyze_count, 0) FROM pg_stat_user_tables WHERE relname = 'steps'",
+        )
+        .fetch_one(&a.pool)
+        .await
+        .unwrap();
+        n
+    };
+    assert_eq!(analyzed().await, 0, "a fresh database");
+    let keys: Vec<String> = (0..1_000).map(|i| format!("burst-{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    insert(&a, "burst", &keys, PlanState::Pending).await;
+    let t = std::time::Instant::now();
+    // The statistics views lag by up to half a second.
+    while analyzed().await == 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "not analyzed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
