@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::replicas::{attempts_ending, config, failed_steps, plan_states, wait_until, Replica};
-use shepherd::sandbox::release::maas_release_world;
+use shepherd::sandbox::release::{maas_release_world, MAAS_PRODUCT};
 use shepherd::sandbox::{autopkgtest_world, launchpad_world, SIM_KEY};
 use shepherd::store::testing::fresh_postgres_database;
 use shepherd_adapters::autopkgtest::sim::AutopkgtestSim;
@@ -92,17 +92,7 @@ dashboard_url = "{dashboard}"
 sso_url = "{sso}"
 credentials = "{credentials}"
 poll_interval_ms = 100
-[[release.product]]
-name = "maas"
-snaps = ["maas"]
-companion_snaps = ["maas-test-db"]
-architectures = ["amd64", "arm64", "ppc64el", "s390x"]
-ubuntu_series = "noble"
-releaser = "alice"
-deps_ppa = "maas-committers/latest-deps"
-git_repository = "~maas-committers/maas/+git/maas"
-snap_recipe = "~maas-committers/maas"
-"#,
+{MAAS_PRODUCT}"#,
         request = atk.request_url(),
         excuses = site.url("update_excuses.yaml.xz"),
         dashboard = store.dashboard_url(),

@@ -8,7 +8,7 @@
 
 use shepherd::sandbox::launchpad_world;
 use shepherd::sandbox::release::{
-    maas_release_world, publish_built, with_snapstore, ARCHES, GIT_REPOSITORY,
+    maas_release_world, publish_built, with_snapstore, ARCHES, GIT_REPOSITORY, MAAS_PRODUCT,
 };
 use shepherd_adapters::launchpad::sim::LaunchpadSim;
 use shepherd_adapters::snapstore::sim::SnapStoreSim;
@@ -18,19 +18,6 @@ const FINAL_DEB: &str = "1:3.6.0-17650-g.abcdef012-0ubuntu1";
 const FINAL_SNAP: &str = "3.6.0-17650-g.abcdef012";
 /// The 3.6.0 build set: r41800 (amd64) … r41803 (s390x).
 const FIRST_REV: u64 = 41800;
-
-const PRODUCT: &str = r#"
-[[release.product]]
-name = "maas"
-snaps = ["maas"]
-companion_snaps = ["maas-test-db"]
-architectures = ["amd64", "arm64", "ppc64el", "s390x"]
-ubuntu_series = "noble"
-releaser = "alice"
-deps_ppa = "maas-committers/latest-deps"
-git_repository = "~maas-committers/maas/+git/maas"
-snap_recipe = "~maas-committers/maas"
-"#;
 
 struct World {
     lp: LaunchpadSim,
@@ -67,7 +54,7 @@ async fn world_of(arches: &[&str], deb: &str, snap: &str, first: u64) -> World {
 
 async fn bot(w: &World) -> (tempfile::TempDir, Harness) {
     let (dir, path) = temp_store();
-    let config = load_config(&(config_text(&path) + PRODUCT));
+    let config = load_config(&(config_text(&path) + MAAS_PRODUCT));
     let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
     with_snapstore(&mut config, &w.store, 10).unwrap();
     (dir, Harness::start(&config, None).await)
@@ -257,8 +244,9 @@ async fn refusals_are_clear_and_change_nothing() {
 #[tokio::test]
 async fn bad_credentials_are_refused_at_start() {
     let (_d, path) = temp_store();
-    let text =
-        config_text(&path) + PRODUCT + "\n[snapstore]\ncredentials = \"bm90IGNyZWRlbnRpYWxz\"\n";
+    let text = config_text(&path)
+        + MAAS_PRODUCT
+        + "\n[snapstore]\ncredentials = \"bm90IGNyZWRlbnRpYWxz\"\n";
     let registry = shepherd::runtime::registry().unwrap();
     let err = shepherd::config::Config::from_toml(&text, &path, &[], &registry).unwrap_err();
     let msg = err.to_string();
@@ -358,7 +346,7 @@ async fn bug_housekeeping_moves_each_task_once_across_a_restart() {
         store: SnapStoreSim::start_maas().await.unwrap(),
     };
     let (d, path) = temp_store();
-    let config = load_config(&(config_text(&path) + PRODUCT));
+    let config = load_config(&(config_text(&path) + MAAS_PRODUCT));
     let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
     with_snapstore(&mut config, &w.store, 10).unwrap();
     let moved = |lp: &LaunchpadSim, to: &str| {
@@ -430,7 +418,7 @@ async fn stale_credentials_are_refreshed_and_kept_and_revoked_ones_explained() {
     use secrecy::ExposeSecret;
     let w = world(&ARCHES).await;
     let (_d, path) = temp_store();
-    let config = load_config(&(config_text(&path) + PRODUCT));
+    let config = load_config(&(config_text(&path) + MAAS_PRODUCT));
     let mut config = with_launchpad(config, &w.lp.service_root(), "sandbox-token", 10);
     with_snapstore(&mut config, &w.store, 10).unwrap();
     let mut h = Harness::start(&config, None).await;

@@ -17,6 +17,21 @@ pub const BETA1_DEB: &str = "1:3.6.0~beta1-17580-g.1a2b3c4d5-0ubuntu1";
 /// Where MAAS release tags go.
 pub const GIT_REPOSITORY: &str = "~maas-committers/maas/+git/maas";
 
+/// MAAS as a `[[release.product]]` of this world (releaser alice), for
+/// tests' configurations; the sandbox's own is in `sandbox.toml`.
+pub const MAAS_PRODUCT: &str = r#"
+[[release.product]]
+name = "maas"
+snaps = ["maas"]
+companion_snaps = ["maas-test-db"]
+architectures = ["amd64", "arm64", "ppc64el", "s390x"]
+ubuntu_series = "noble"
+releaser = "alice"
+deps_ppa = "maas-committers/latest-deps"
+git_repository = "~maas-committers/maas/+git/maas"
+snap_recipe = "~maas-committers/maas"
+"#;
+
 fn publish(w: &mut LpWorld, archive: &str, name: &str, version: &str) {
     w.publications.push(Publication {
         archive: archive.into(),
