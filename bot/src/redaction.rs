@@ -70,6 +70,10 @@ impl Chat for RedactingChat {
         self.inner.platform()
     }
 
+    fn observe_calls(&self, calls: shepherd_adapters::wire::Calls) {
+        self.inner.observe_calls(calls);
+    }
+
     async fn next_message(&self) -> Option<Incoming> {
         self.inner.next_message().await
     }

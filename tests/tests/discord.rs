@@ -22,7 +22,7 @@ const RELEASERS: u64 = 7;
 
 struct Bot {
     fake: FakeDiscord,
-    _running: Arc<Running>,
+    running: Arc<Running>,
     _dir: tempfile::TempDir,
 }
 
@@ -90,7 +90,7 @@ async fn start(extra: &str) -> Bot {
         .await;
     Bot {
         fake,
-        _running: running,
+        running,
         _dir: dir,
     }
 }
@@ -132,7 +132,7 @@ impl Bot {
 
 #[tokio::test]
 async fn a_message_becomes_a_plan_answered_in_a_thread_started_from_it() {
-    let bot = start("").await;
+    let bot = start("[webhook]\nlisten = \"127.0.0.1:0\"\n").await;
     let mid = bot
         .fake
         .send_message(said("!announce #ops the archive is open", &[RELEASERS]));
@@ -163,6 +163,20 @@ async fn a_message_becomes_a_plan_answered_in_a_thread_started_from_it() {
         .and_then(|r| r.body.clone())
         .expect("announcement request");
     assert_eq!(body["enforce_nonce"], true);
+    // Discord's requests (serenity's own client) count in /metrics too:
+    // the reply, its thread, the announcement at least.
+    let addr = bot.running.webhook_addr.expect("HTTP server");
+    let metrics = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .expect("a body");
+    let ok = shepherd_tests::metric(
+        &metrics,
+        r#"shepherd_external_requests_total{service="discord",status="2xx"}"#,
+    );
+    assert!(ok.is_some_and(|n| n >= 3.0), "{metrics}");
     // Every command the registry knows was registered as a slash command.
     let names: Vec<String> = bot
         .fake
@@ -449,7 +463,7 @@ async fn replicas_hold_one_gateway_between_them_and_hand_it_over() {
     assert_eq!(identifies(&fake), 1, "one gateway for two replicas");
     let bot = Bot {
         fake,
-        _running: first.clone(),
+        running: first.clone(),
         _dir: tempfile::tempdir().unwrap(),
     };
     let mid = bot

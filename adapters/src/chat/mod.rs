@@ -105,6 +105,11 @@ impl ChatError {
 pub trait Chat: Send + Sync {
     /// The platform's name, the prefix of actor identities (`console`, `discord`).
     fn platform(&self) -> &str;
+    /// Where this chat's own HTTP exchanges are reported from now on (the
+    /// bot's `external_requests`); a platform without any ignores it.
+    fn observe_calls(&self, calls: crate::wire::Calls) {
+        let _ = calls;
+    }
     /// The next message, or `None` when the platform has closed for good.
     async fn next_message(&self) -> Option<Incoming>;
     /// Reply in the thread of a request.

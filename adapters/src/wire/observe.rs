@@ -43,14 +43,22 @@ impl Calls {
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, reqwest::Error> {
         let result = request.send().await;
-        if let Some(observer) = &self.observer {
+        if self.observer.is_some() {
             let status = match &result {
                 Ok(resp) => resp.status().as_u16().to_string(),
                 Err(e) => outcome_of(e).to_string(),
             };
-            observer.observe(service, &status);
+            self.observe(service, &status);
         }
         result
+    }
+
+    /// Reports an exchange a client made by other means (serenity's own
+    /// HTTP client, for Discord).
+    pub fn observe(&self, service: &'static str, status: &str) {
+        if let Some(observer) = &self.observer {
+            observer.observe(service, status);
+        }
     }
 }
 

@@ -161,12 +161,14 @@ pub async fn start_with(
         None => open_store(config).await?,
     };
     let redactor = Arc::new(Redactor::new(config.secrets()));
+    let metrics = Arc::new(Metrics::default());
+    // The chat's own requests (Discord's) count with every service's.
+    chat.observe_calls(Calls::new(metrics.clone()));
     // Everything the bot says passes the redactor: a service may echo a secret.
     let chat: Arc<dyn Chat> = Arc::new(RedactingChat {
         inner: chat,
         redactor: redactor.clone(),
     });
-    let metrics = Arc::new(Metrics::default());
     // One line per service: each wires itself from its config section;
     // its clients report their exchanges to this bot's metrics.
     let mut wiring = Wiring::observed(Calls::new(metrics.clone()));

@@ -5,9 +5,45 @@
 use std::future::Future;
 use std::time::Duration;
 
+use std::sync::{Arc, OnceLock};
+
 use serenity::http::HttpError;
 
 use crate::chat::ChatError;
+use crate::wire::Calls;
+
+/// How [`Calls`] name Discord.
+const SERVICE: &str = "discord";
+
+/// Where Discord's exchanges are reported once the bot gives a hook
+/// (serenity makes them with its own client, so each call is reported
+/// where it is made); clones share it.
+#[derive(Clone, Default)]
+pub(super) struct Heard(Arc<OnceLock<Calls>>);
+
+impl Heard {
+    pub(super) fn set(&self, calls: Calls) {
+        let _ = self.0.set(calls);
+    }
+
+    /// Reports how a request ended: its status, `timeout` or `error`.
+    pub(super) fn report<T>(&self, r: &Result<T, serenity::Error>) {
+        if let Some(calls) = self.0.get() {
+            let status = match r {
+                // serenity keeps a success's status to itself.
+                Ok(_) => "2xx".to_string(),
+                Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(e))) => {
+                    e.status_code.as_u16().to_string()
+                }
+                Err(serenity::Error::Http(HttpError::Request(e))) if e.is_timeout() => {
+                    "timeout".to_string()
+                }
+                Err(_) => "error".to_string(),
+            };
+            calls.observe(SERVICE, &status);
+        }
+    }
+}
 
 /// Discord's JSON error codes we act on.
 pub mod code {

@@ -15,6 +15,7 @@ use serenity::model::event::ResumedEvent;
 use serenity::model::id::ChannelId;
 use tokio::sync::mpsc;
 
+use super::errors::Heard;
 use super::inbound::{incoming, said_in_message, said_in_slash, slash_invocation, Place};
 use super::names::ChannelNames;
 use crate::chat::slash::SlashRenderer;
@@ -26,6 +27,8 @@ pub(super) struct Places {
     known: Mutex<HashMap<u64, Place>>,
     /// Names for threads not yet started: the request's text.
     thread_names: Mutex<HashMap<u64, String>>,
+    /// Where every Discord exchange is reported (shared with the outbox).
+    pub(super) heard: Heard,
 }
 
 /// Threads, places and names are small; a bot that runs for months still
@@ -94,7 +97,9 @@ impl Places {
 
     /// Asks Discord what `channel` is, and remembers it.
     pub(super) async fn read(&self, http: &Http, channel: u64) -> Result<Place, serenity::Error> {
-        let place = match ChannelId::new(channel).to_channel(http).await? {
+        let read = ChannelId::new(channel).to_channel(http).await;
+        self.heard.report(&read);
+        let place = match read? {
             Channel::Guild(c) => Place::of(c.kind, c.parent_id.map(|p| p.get())),
             Channel::Private(_) => Place::Direct,
             _ => Place::Channel,
@@ -156,7 +161,9 @@ impl EventHandler for Handler {
             return;
         }
         // Discord wants an answer within 3 s; planning may take longer.
-        if let Err(e) = cmd.defer(&ctx.http).await {
+        let deferred = cmd.defer(&ctx.http).await;
+        self.places.heard.report(&deferred);
+        if let Err(e) = deferred {
             // Its URL holds the interaction's token: log what Discord said only.
             tracing::warn!(error = %quiet(&e), "cannot acknowledge a slash command");
             return;
@@ -175,7 +182,9 @@ impl EventHandler for Handler {
         let edit = EditInteractionResponse::new()
             .content(shown)
             .allowed_mentions(CreateAllowedMentions::new());
-        let anchor = match cmd.edit_response(&ctx.http, edit).await {
+        let answered = cmd.edit_response(&ctx.http, edit).await;
+        self.places.heard.report(&answered);
+        let anchor = match answered {
             Ok(m) => m.id.get(),
             Err(e) => {
                 tracing::warn!(error = %quiet(&e), "cannot answer a slash command");

@@ -169,7 +169,7 @@ impl DiscordChat {
         };
         let (stop, stopped) = watch::channel(false);
         Ok(Self {
-            outbox: outbox::Outbox::new(http.clone(), settings.pacing),
+            outbox: outbox::Outbox::new(http.clone(), places.heard.clone(), settings.pacing),
             http,
             names: settings.channels,
             places,
@@ -293,10 +293,11 @@ impl DiscordChat {
         let started = with_retries(|| async {
             let create = CreateThread::new(name.clone())
                 .auto_archive_duration(AutoArchiveDuration::OneDay);
-            match ChannelId::new(channel)
+            let created = ChannelId::new(channel)
                 .create_thread_from_message(&*self.http, MessageId::new(anchor), create)
-                .await
-            {
+                .await;
+            self.places.heard.report(&created);
+            match created {
                 Ok(t) => Ok(Some(t.id.get())),
                 // Started already (by us before a restart, or by someone).
                 Err(e) if status_and_code(&e).is_some_and(|(_, c)| c == code::THREAD_EXISTS) => {
@@ -383,6 +384,10 @@ fn gateway_failure(e: &serenity::Error) -> String {
 impl Chat for DiscordChat {
     fn platform(&self) -> &str {
         "discord"
+    }
+
+    fn observe_calls(&self, calls: crate::wire::Calls) {
+        self.places.heard.set(calls);
     }
 
     async fn next_message(&self) -> Option<Incoming> {

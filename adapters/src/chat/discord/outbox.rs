@@ -22,7 +22,7 @@ use serenity::model::id::{ChannelId, MessageId};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::errors::{from_serenity, with_retries};
+use super::errors::{from_serenity, with_retries, Heard};
 use super::split::{split, MAX_MESSAGE};
 use crate::chat::ChatError;
 
@@ -65,6 +65,7 @@ pub(super) enum Job {
 
 pub(super) struct Outbox {
     http: Arc<Http>,
+    heard: Heard,
     pacing: Pacing,
     queues: Mutex<HashMap<u64, mpsc::UnboundedSender<Job>>>,
 }
@@ -74,9 +75,10 @@ pub(super) struct Outbox {
 const IDLE: Duration = Duration::from_secs(60);
 
 impl Outbox {
-    pub(super) fn new(http: Arc<Http>, pacing: Pacing) -> Arc<Self> {
+    pub(super) fn new(http: Arc<Http>, heard: Heard, pacing: Pacing) -> Arc<Self> {
         Arc::new(Self {
             http,
+            heard,
             pacing,
             queues: Mutex::new(HashMap::new()),
         })
@@ -231,11 +233,9 @@ impl Outbox {
             if let Some(r) = reference {
                 m = m.reference_message((ChannelId::new(channel), MessageId::new(r)));
             }
-            ChannelId::new(channel)
-                .send_message(&*self.http, m)
-                .await
-                .map(|sent| sent.id.get())
-                .map_err(from_serenity)
+            let sent = ChannelId::new(channel).send_message(&*self.http, m).await;
+            self.heard.report(&sent);
+            sent.map(|sent| sent.id.get()).map_err(from_serenity)
         })
         .await
     }
@@ -247,11 +247,11 @@ impl Outbox {
             let edit = EditMessage::new()
                 .content(text.clone())
                 .allowed_mentions(CreateAllowedMentions::new());
-            ChannelId::new(channel)
+            let edited = ChannelId::new(channel)
                 .edit_message(&*self.http, MessageId::new(message), edit)
-                .await
-                .map(|_| ())
-                .map_err(from_serenity)
+                .await;
+            self.heard.report(&edited);
+            edited.map(|_| ()).map_err(from_serenity)
         })
         .await
     }
