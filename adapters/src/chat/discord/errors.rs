@@ -1,11 +1,11 @@
-//! Discord's errors as chat errors, and the retry of the transient ones.
+//! Discord's errors as chat errors, the retry of the transient ones, and
+//! how each request ended, for the bot's metrics (`Heard`).
 //!
 //! Matched on status and Discord's numeric `code`, never on message text.
 
 use std::future::Future;
-use std::time::Duration;
-
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serenity::http::HttpError;
 
