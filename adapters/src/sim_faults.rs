@@ -88,10 +88,19 @@ impl RandomFaults {
         self.drawn.load(Ordering::Relaxed)
     }
 
-    /// `router` with every request passing through [`Self::draw`] first.
+    /// `router` with every request passing through [`Self::draw_for`] first.
     pub fn around<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
         router.layer(middleware::from_fn_with_state(self.clone(), flaky))
     }
+}
+
+/// A fault status's reason phrase (`Bad Gateway`, `Service Unavailable`),
+/// the body a simulator answers it with.
+pub fn reason(code: u16) -> &'static str {
+    StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Service Unavailable")
 }
 
 async fn flaky(State(faults): State<RandomFaults>, req: Request, next: Next) -> Response {
@@ -99,8 +108,7 @@ async fn flaky(State(faults): State<RandomFaults>, req: Request, next: Next) -> 
         None => next.run(req).await,
         Some(Drawn::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let words = status.canonical_reason().unwrap_or("Service Unavailable");
-            (status, words.to_string()).into_response()
+            (status, reason(code)).into_response()
         }
         Some(Drawn::Late(late)) => {
             let answer = next.run(req).await;

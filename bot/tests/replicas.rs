@@ -84,7 +84,7 @@ async fn with_a_fifth_of_launchpads_answers_failing_every_step_ends_and_says_how
     );
     let failed = failed_steps(&db).await;
     assert_eq!(failed.len(), locked.len(), "{failed:?}");
-    for (_, error) in &failed {
+    for error in &failed {
         assert!(error.contains("locked"), "{error}");
     }
     // A refusal is permanent: each locked bug's step ends at its first

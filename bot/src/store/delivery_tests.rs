@@ -52,6 +52,16 @@ async fn stored_ids(store: &Store) -> std::collections::BTreeSet<String> {
     rows.into_iter().map(|(id,)| id).collect()
 }
 
+/// The next eight deliveries after the `n`th (`n` moves on).
+fn next_eight(n: &mut usize) -> Vec<Delivery> {
+    (0..8)
+        .map(|_| {
+            *n += 1;
+            delivery(*n)
+        })
+        .collect()
+}
+
 /// A full disk must never turn into acknowledged-but-lost deliveries, and
 /// the store must recover by itself when space comes back (issue: 3,005
 /// acked, 97 committed, "database is locked" until restart).
@@ -63,12 +73,7 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
     let mut failures = 0;
     let mut n = 0;
     for _ in 0..60 {
-        let batch: Vec<Delivery> = (0..8)
-            .map(|_| {
-                n += 1;
-                delivery(n)
-            })
-            .collect();
+        let batch = next_eight(&mut n);
         match store.record_deliveries(&batch).await {
             Ok(new) => {
                 assert!(new.iter().all(|x| *x));
@@ -85,12 +90,7 @@ async fn a_full_store_acknowledges_nothing_it_did_not_keep_and_recovers() {
     // Space returns: the very next writes succeed, on every pooled connection.
     store.limit_pages_for_tests(None).await.unwrap();
     for _ in 0..20 {
-        let batch: Vec<Delivery> = (0..8)
-            .map(|_| {
-                n += 1;
-                delivery(n)
-            })
-            .collect();
+        let batch = next_eight(&mut n);
         store
             .record_deliveries(&batch)
             .await

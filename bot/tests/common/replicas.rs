@@ -146,31 +146,40 @@ pub async fn plan_states(db: &str) -> Vec<(String, i64, i64)> {
 
 /// Waits until the (one) plan has ended, done or failed.
 pub async fn plan_ended(db: &str, limit: Duration) {
+    plans_ended(db, 1, limit).await;
+}
+
+/// Waits until there are `n` plans and all have ended (done or failed);
+/// their states.
+pub async fn plans_ended(db: &str, n: usize, limit: Duration) -> Vec<(String, i64, i64)> {
     let t = Instant::now();
     loop {
         let states = plan_states(db).await;
-        if states
-            .first()
-            .is_some_and(|(s, _, _)| s == "done" || s == "failed")
-        {
-            return;
+        let ended = states
+            .iter()
+            .filter(|(s, _, _)| s == "done" || s == "failed")
+            .count();
+        if states.len() == n && ended == n {
+            return states;
         }
         assert!(
             t.elapsed() < limit,
-            "plan not ended after {limit:?}: {states:?}"
+            "plans not ended after {limit:?}: {states:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-/// The failed steps' attempts and errors.
-pub async fn failed_steps(db: &str) -> Vec<(i64, String)> {
+/// The failed steps' errors.
+pub async fn failed_steps(db: &str) -> Vec<String> {
     use sqlx::Connection;
     let mut conn = sqlx::AnyConnection::connect(db).await.expect("database");
-    sqlx::query_as("SELECT attempts, error FROM steps WHERE state = 'failed' ORDER BY id")
-        .fetch_all(&mut conn)
-        .await
-        .expect("steps read")
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT error FROM steps WHERE state = 'failed' ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .expect("steps read");
+    rows.into_iter().map(|(e,)| e).collect()
 }
 
 /// How many step attempts ended with `outcome`.

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::responses::text;
-use crate::sim_faults::Drawn;
+use crate::sim_faults::{reason, Drawn};
 
 #[derive(Debug, Clone)]
 pub(super) enum Trouble {
@@ -61,8 +61,7 @@ pub(super) fn take(faults: &mut VecDeque<Fault>, method: &Method) -> Option<Trou
 pub(super) fn at_random(st: &super::state::Inner) -> Option<Trouble> {
     Some(match st.random.draw()? {
         Drawn::Late(d) => Trouble::Slow(d),
-        Drawn::Status(502) => Trouble::Status(502, "Bad Gateway".into()),
-        Drawn::Status(code) => Trouble::Status(code, "Service Unavailable".into()),
+        Drawn::Status(code) => Trouble::Status(code, reason(code).into()),
     })
 }
 
