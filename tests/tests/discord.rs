@@ -131,6 +131,34 @@ impl Bot {
 }
 
 #[tokio::test]
+async fn the_calls_made_while_connecting_are_counted_once_the_bot_runs() {
+    let bot = start("[webhook]\nlisten = \"127.0.0.1:0\"\n").await;
+    let addr = bot.running.webhook_addr.expect("HTTP server");
+    let metrics = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .expect("a body");
+    // The token check, the application, the guild's slash commands: made
+    // before the runtime existed. serenity's own gateway lookup when the
+    // gateway starts is its business (`GET /gateway`), not one of our calls.
+    let ours: Vec<String> = bot
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.ends_with("/gateway"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    let counted = shepherd_tests::metric(
+        &metrics,
+        r#"shepherd_external_requests_total{service="discord",status="2xx"}"#,
+    );
+    assert_eq!(counted, Some(ours.len() as f64), "{ours:?}\n{metrics}");
+}
+
+#[tokio::test]
 async fn a_message_becomes_a_plan_answered_in_a_thread_started_from_it() {
     let bot = start("[webhook]\nlisten = \"127.0.0.1:0\"\n").await;
     let mid = bot

@@ -4,7 +4,7 @@
 //! Matched on status and Discord's numeric `code`, never on message text.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serenity::http::HttpError;
@@ -15,32 +15,58 @@ use crate::wire::Calls;
 /// How [`Calls`] name Discord.
 const SERVICE: &str = "discord";
 
-/// Where Discord's exchanges are reported once the bot gives a hook
-/// (serenity makes them with its own client, so each call is reported
-/// where it is made); clones share it.
+/// Where Discord's exchanges are reported (serenity makes them with its
+/// own client, so each call is reported where it is made); clones share it.
+///
+/// The token check and the slash-command registration happen while
+/// connecting, before the bot's runtime exists to give its hook: those
+/// few statuses wait here and are reported when it does.
 #[derive(Clone, Default)]
-pub(super) struct Heard(Arc<OnceLock<Calls>>);
+pub(super) struct Heard(Arc<Mutex<Hook>>);
+
+#[derive(Default)]
+enum Hook {
+    #[default]
+    Unset,
+    Waiting(Vec<String>),
+    Set(Calls),
+}
+
+/// Start-up makes two calls and one per guild; past this many, statuses
+/// heard before the hook are dropped rather than kept without bound (a
+/// chat no runtime ever hooks, such as a check of the token alone).
+const WAITING_AT_MOST: usize = 64;
 
 impl Heard {
     pub(super) fn set(&self, calls: Calls) {
-        let _ = self.0.set(calls);
+        let Ok(mut hook) = self.0.lock() else { return };
+        if let Hook::Waiting(statuses) = &*hook {
+            for status in statuses {
+                calls.observe(SERVICE, status);
+            }
+        }
+        *hook = Hook::Set(calls);
     }
 
     /// Reports how a request ended: its status, `timeout` or `error`.
     pub(super) fn report<T>(&self, r: &Result<T, serenity::Error>) {
-        if let Some(calls) = self.0.get() {
-            let status = match r {
-                // serenity keeps a success's status to itself.
-                Ok(_) => "2xx".to_string(),
-                Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(e))) => {
-                    e.status_code.as_u16().to_string()
-                }
-                Err(serenity::Error::Http(HttpError::Request(e))) if e.is_timeout() => {
-                    "timeout".to_string()
-                }
-                Err(_) => "error".to_string(),
-            };
-            calls.observe(SERVICE, &status);
+        let status = match r {
+            // serenity keeps a success's status to itself.
+            Ok(_) => "2xx".to_string(),
+            Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(e))) => {
+                e.status_code.as_u16().to_string()
+            }
+            Err(serenity::Error::Http(HttpError::Request(e))) if e.is_timeout() => {
+                "timeout".to_string()
+            }
+            Err(_) => "error".to_string(),
+        };
+        let Ok(mut hook) = self.0.lock() else { return };
+        match &mut *hook {
+            Hook::Set(calls) => calls.observe(SERVICE, &status),
+            Hook::Waiting(statuses) if statuses.len() >= WAITING_AT_MOST => {}
+            Hook::Waiting(statuses) => statuses.push(status),
+            unset @ Hook::Unset => *unset = Hook::Waiting(vec![status]),
         }
     }
 }

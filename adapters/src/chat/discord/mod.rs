@@ -126,26 +126,29 @@ impl DiscordChat {
         render: SlashRenderer,
     ) -> Result<Self, ChatError> {
         let http = Arc::new(http_client(&settings.token, settings.api_url.as_deref()));
-        let me = http
-            .get_current_user()
-            .await
-            .map_err(|e| match from_serenity(e) {
-                ChatError::Unauthorized(why) => ChatError::Unauthorized(format!(
-                    "Discord refused the bot token ({why}) — check SHEPHERD_DISCORD_TOKEN"
-                )),
-                other => other,
-            })?;
-        let app = http
-            .get_current_application_info()
-            .await
-            .map_err(from_serenity)?;
+        // These calls are counted with every later one once the bot hooks
+        // its metrics (Heard keeps them until then).
+        let places = Arc::new(Places::default());
+        let heard = &places.heard;
+        let me = http.get_current_user().await;
+        heard.report(&me);
+        let me = me.map_err(|e| match from_serenity(e) {
+            ChatError::Unauthorized(why) => ChatError::Unauthorized(format!(
+                "Discord refused the bot token ({why}) — check SHEPHERD_DISCORD_TOKEN"
+            )),
+            other => other,
+        })?;
+        let app = http.get_current_application_info().await;
+        heard.report(&app);
+        let app = app.map_err(from_serenity)?;
         http.set_application_id(app.id);
         let declared = commands::create_commands(commands);
         for guild in &settings.guilds {
-            GuildId::new(*guild)
+            let set = GuildId::new(*guild)
                 .set_commands(&http, declared.clone())
-                .await
-                .map_err(|e| {
+                .await;
+            heard.report(&set);
+            set.map_err(|e| {
                     let why = match from_serenity(e) {
                         ChatError::Refused(m) | ChatError::Unavailable(m) | ChatError::Unauthorized(m) => m,
                         other => other.to_string(),
@@ -158,7 +161,6 @@ impl DiscordChat {
         tracing::info!(bot = %me.name, guilds = settings.guilds.len(), commands = commands.len(), "Discord token accepted; slash commands registered");
 
         let (tx, rx) = mpsc::channel(BACKLOG);
-        let places = Arc::new(Places::default());
         let handler = Handler {
             guilds: settings.guilds.iter().copied().collect(),
             tx,
