@@ -10,6 +10,9 @@
 //!    acceptance. Target p99 ≤ 20 ms.
 //!
 //! Each prints its ratio against its target.
+//!
+//! As with `cargo bench`'s own filter, words after `--` pick the stores to
+//! measure by name: `cargo bench --bench webhooks -- "2 replicas"`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -144,12 +147,14 @@ async fn on_postgres(dir: &Path, replicas: usize) -> Option<Target> {
         bots.push(bot(&cfg, extras).await);
     }
     Some(Target {
-        name: format!(
-            "PostgreSQL, {replicas} replica{}",
-            if replicas == 1 { "" } else { "s" }
-        ),
+        name: target_name(replicas),
         bots,
     })
+}
+
+fn target_name(replicas: usize) -> String {
+    let s = if replicas == 1 { "" } else { "s" };
+    format!("PostgreSQL, {replicas} replica{s}")
 }
 
 /// Target deliveries/s at full speed, per store.
@@ -166,20 +171,31 @@ fn main() {
         println!("webhooks bench: run with `cargo bench` to measure");
         return;
     }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted =
+        move |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = Target {
-            name: "SQLite".into(),
-            bots: vec![bot(&config(dir.path()), runtime::Extras::default()).await],
-        };
-        measure(sqlite).await;
+        if wanted("SQLite") {
+            let sqlite = Target {
+                name: "SQLite".into(),
+                bots: vec![bot(&config(dir.path()), runtime::Extras::default()).await],
+            };
+            measure(sqlite).await;
+        }
         // PostgreSQL when a server is named (SHEPHERD_TEST_POSTGRES_URL,
         // e.g. from `.ci/postgres start`).
         for replicas in [1, 2] {
+            if !wanted(&target_name(replicas)) {
+                continue;
+            }
             match on_postgres(dir.path(), replicas).await {
                 Some(t) => measure(t).await,
                 None => println!("PostgreSQL skipped: set SHEPHERD_TEST_POSTGRES_URL"),
