@@ -14,6 +14,7 @@ pub mod apply;
 mod backoff;
 mod progress;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
@@ -127,6 +128,9 @@ pub struct Executor {
     redactor: Arc<Redactor>,
     /// Places for claiming and recording (see [`BOOKKEEPING`]).
     bookkeeping: Semaphore,
+    /// When overdue parked plans were last looked for (Unix ms): once a
+    /// poll interval is enough, not once per worker per tick.
+    expiry_checked: AtomicI64,
 }
 
 impl Executor {
@@ -148,6 +152,7 @@ impl Executor {
             metrics,
             redactor,
             bookkeeping: Semaphore::new(BOOKKEEPING),
+            expiry_checked: AtomicI64::new(0),
         }
     }
 
@@ -200,6 +205,17 @@ impl Executor {
                 Err(_) => false,
             };
             if worked {
+                continue;
+            }
+            // Every place busy: others are claiming and recording, so
+            // there is work; look again shortly without asking the store
+            // (idle workers asking it each time took a share of the
+            // database from the busy ones).
+            if self.bookkeeping.available_permits() == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(CONTENDED) => {}
+                    _ = shutdown.cancelled() => {}
+                }
                 continue;
             }
             // A step due now that this worker could not claim is being
@@ -288,7 +304,7 @@ impl Executor {
     }
 
     async fn apply(&self, step: &ClaimedStep) -> Result<StepOutcome, StoreError> {
-        if let Some(plan) = self.store.key_done_by(&step.key, step.step_id).await? {
+        if let Some(plan) = step.done_by {
             return Ok(StepOutcome::Done(format!(
                 "already done by plan #{plan}; not repeated"
             )));
@@ -375,6 +391,16 @@ impl Executor {
 
     async fn expire_parked(&self) -> Result<(), StoreError> {
         let now = now_ms();
+        let every = self.config.poll_interval_ms.max(10) as i64;
+        let last = self.expiry_checked.load(Ordering::Relaxed);
+        if now - last < every
+            || self
+                .expiry_checked
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return Ok(());
+        }
         for id in self.store.overdue_parked(now).await? {
             if !self.store.end_plan(id, PlanState::Expired, now).await? {
                 continue;
