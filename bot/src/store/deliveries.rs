@@ -64,6 +64,7 @@ impl Store {
         let mut tx = self.write().await?;
         mark_processed(&mut tx, done, now).await?;
         tx.commit().await?;
+        self.deliveries_processed(done.len());
         Ok(())
     }
 
@@ -89,6 +90,7 @@ impl Store {
         }
         mark_processed(&mut tx, &done, now).await?;
         tx.commit().await?;
+        self.deliveries_processed(done.len());
         let steps = batch
             .iter()
             .zip(&out)

@@ -136,8 +136,9 @@ pub struct Store {
     faults: Arc<Faults>,
     /// SQLite writers queue here before taking its one write lock.
     turns: Arc<turns::Turns>,
-    /// PostgreSQL: steps added since the planner's statistics were renewed.
-    freshness: Arc<statistics::Freshness>,
+    /// PostgreSQL: what changed since the planner's statistics were
+    /// renewed and the delivery queue vacuumed.
+    upkeep: Arc<statistics::Upkeep>,
 }
 
 /// Fault injection for tests of a full disk: a page limit applied to every
@@ -231,7 +232,7 @@ impl Store {
             url,
             faults,
             turns: Arc::default(),
-            freshness: Arc::default(),
+            upkeep: Arc::default(),
         }
     }
 

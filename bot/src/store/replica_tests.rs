@@ -199,22 +199,29 @@ async fn one_replica_leads_and_another_takes_over_when_it_goes() {
 
 /// A burst of steps renews the planner's statistics at once (see
 /// `statistics`), not when autovacuum gets to it.
+/// How many times `table` was analyzed (`what` = `analyze`) or vacuumed
+/// (`vacuum`) other than by autovacuum.
+async fn upkeep_count(store: &Store, table: &str, what: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COALESCE({what}_count, 0) FROM pg_stat_user_tables WHERE relname = $1"
+    ))
+    .bind(table)
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    n
+}
+
 #[tokio::test]
 async fn a_burst_of_steps_has_the_statistics_renewed() {
     let Some((a, _b)) = two_replicas().await else {
         return;
     };
-    let analyzed = || async {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(analyze_count, 0) FROM pg_stat_user_tables WHERE relname = 'steps'",
-        )
-        .fetch_one(&a.pool)
-        .await
-        .unwrap();
-        n
-    };
+    let analyzed = || upkeep_count(&a, "steps", "analyze");
     assert_eq!(analyzed().await, 0, "a fresh database");
-    let keys: Vec<String> = (0..1_000).map(|i| format!("burst-{i}")).collect();
+    // A hundred pending steps: a claim planned as if there were none
+    // already costs milliseconds.
+    let keys: Vec<String> = (0..100).map(|i| format!("burst-{i}")).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     insert(&a, "burst", &keys, PlanState::Pending).await;
     let t = std::time::Instant::now();
@@ -223,4 +230,33 @@ async fn a_burst_of_steps_has_the_statistics_renewed() {
         assert!(t.elapsed() < Duration::from_secs(10), "not analyzed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_burst_of_processed_deliveries_has_the_queue_vacuumed() {
+    let Some((a, _b)) = two_replicas().await else {
+        return;
+    };
+    let vacuumed = || upkeep_count(&a, "deliveries", "vacuum");
+    assert_eq!(vacuumed().await, 0, "a fresh database");
+    let batch: Vec<Delivery> = (0..2_000).map(delivery).collect();
+    a.record_deliveries(&batch).await.unwrap();
+    let mut claimed = a.claim_deliveries(2_000, 1).await.unwrap();
+    assert_eq!(claimed.len(), 2_000);
+    // Processed in batches, as the processor does; the last one is enough.
+    while !claimed.is_empty() {
+        let rest = claimed.split_off(claimed.len().saturating_sub(256));
+        let done: Vec<(String, String)> = rest
+            .into_iter()
+            .map(|d| (d.delivery_id, "recorded".to_string()))
+            .collect();
+        a.mark_deliveries_processed(&done, 2).await.unwrap();
+    }
+    let t = std::time::Instant::now();
+    // The statistics views lag by up to half a second.
+    while vacuumed().await == 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "not vacuumed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(a.unprocessed_deliveries(10).await.unwrap().is_empty());
 }
