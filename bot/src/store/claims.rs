@@ -216,19 +216,13 @@ fn claim_update(lock: &str) -> String {
             attempts = attempts + (CASE WHEN followed_since IS NULL THEN 1 ELSE 0 END),
             first_applied_at = COALESCE(first_applied_at, $1), updated_at = $1
          WHERE id = (SELECT id FROM ({}) next)
-         RETURNING {CLAIMED}, {DONE_BY}",
+         RETURNING {CLAIMED}",
         next_due(true, lock)
     )
 }
 
 const CLAIMED: &str =
     "id, plan_id, seq, idem_key, action, attempts, first_applied_at, followed_since, result, follow_ref";
-
-/// The plan whose step with the same key is done already, read with the
-/// claim (one round trip fewer a step): no other step of that key can be
-/// done between the claim and the apply, since none can be running.
-const DONE_BY: &str = "(SELECT d.plan_id FROM steps d WHERE d.idem_key = steps.idem_key
-    AND d.state = 'done' AND d.id <> steps.id LIMIT 1) AS done_by";
 
 type ClaimRow = (
     i64,
@@ -241,7 +235,6 @@ type ClaimRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
-    Option<i64>,
 );
 
 /// PostgreSQL: the claim, its plan started and its attempt opened, in one
@@ -262,7 +255,7 @@ async fn claim_on_postgres(
                      WHERE id IN (SELECT plan_id FROM claimed) AND state = 'pending'),
          opened AS (INSERT INTO step_attempts (step_id, attempt, started_at, outcome)
                     SELECT id, attempts, $1, 'running' FROM claimed WHERE followed_since IS NULL)
-         SELECT {CLAIMED}, done_by FROM claimed",
+         SELECT {CLAIMED} FROM claimed",
         claim_update(&lock)
     );
     let claim = sqlx::query_as::<_, ClaimRow>(&sql)
@@ -318,8 +311,7 @@ async fn claim_in(
 }
 
 fn claimed(row: ClaimRow) -> Result<ClaimedStep, StoreError> {
-    let (step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref, done_by) =
-        row;
+    let (step_id, plan_id, seq, key, action, attempts, first, followed, last, follow_ref) = row;
     let action =
         serde_json::from_str(&action).map_err(|e| corrupt(format!("step {step_id}: {e}")))?;
     Ok(ClaimedStep {
@@ -333,6 +325,5 @@ fn claimed(row: ClaimRow) -> Result<ClaimedStep, StoreError> {
         following: followed.is_some(),
         last_result: last,
         follow_ref,
-        done_by,
     })
 }

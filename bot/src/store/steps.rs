@@ -23,9 +23,6 @@ pub struct ClaimedStep {
     pub last_result: Option<String>,
     /// What a followed step follows (e.g. its build's URL).
     pub follow_ref: Option<String>,
-    /// The plan that already did this step's key, if one did (as of the
-    /// claim): the step is then not applied again.
-    pub done_by: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +44,22 @@ pub enum StepOutcome {
 }
 
 impl Store {
+    /// The plan that already applied this idempotency key, if any.
+    pub async fn key_done_by(
+        &self,
+        key: &str,
+        except_step: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT plan_id FROM steps WHERE idem_key = $1 AND state = 'done' AND id <> $2 LIMIT 1",
+        )
+        .bind(key)
+        .bind(except_step)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(p,)| p))
+    }
+
     /// Records how a claimed step ended and moves its plan along.
     pub async fn finish_step(
         &self,
