@@ -155,3 +155,65 @@ async fn a_panicking_step_fails_alone_and_the_executor_goes_on() {
     );
     h.finish().await;
 }
+
+/// A parked plan whose confirmation time has passed is expired by the
+/// executor and said so in the thread it was asked in; one parked later is expired
+/// too (the executor looks for them once a poll interval, not once).
+#[tokio::test]
+async fn parked_plans_past_their_expiry_are_expired_and_said_so() {
+    use shepherd::store::{NewPlan, Origin};
+    use shepherd_commands::{Action, PlanDraft, StepDraft};
+    let (_d, h, applier) = with(RecordingApplier::default()).await;
+    let draft = PlanDraft {
+        summary: "announce widely".into(),
+        steps: vec![StepDraft {
+            key: "parked/announce".into(),
+            action: Action::Announce {
+                channel: "#tests".into(),
+                text: "never sent".into(),
+                thread: None,
+            },
+        }],
+        confirm_reason: Some("many channels".into()),
+        notes: Vec::new(),
+        parallel: false,
+    };
+    let origin = Origin {
+        kind: "chat".into(),
+        channel: "#release".into(),
+        thread: Some("t7".into()),
+    };
+    for request in ["first", "second"] {
+        let id = h
+            .bot
+            .store
+            .insert_plan(
+                NewPlan {
+                    request_key: request,
+                    command: "test",
+                    requested_by: "console:alice",
+                    origin: &origin,
+                    draft: &draft,
+                    state: PlanState::AwaitingConfirmation,
+                    needs_role: None,
+                    confirm_reason: Some("many channels"),
+                    // Already past: the clock does not have to move.
+                    expires_at: Some(1),
+                    audit: None,
+                    width: 1,
+                },
+                0,
+            )
+            .await
+            .unwrap()
+            .id();
+        h.expect(
+            "t7",
+            &format!("plan #{id} expired without a `!confirm`; nothing was sent"),
+        )
+        .await;
+        let plan = h.bot.store.plan_detail(id).await.unwrap().unwrap().plan;
+        assert_eq!(plan.state, PlanState::Expired);
+    }
+    assert!(applier.effects().is_empty(), "{:?}", applier.effects());
+}

@@ -304,7 +304,11 @@ impl Executor {
     }
 
     async fn apply(&self, step: &ClaimedStep) -> Result<StepOutcome, StoreError> {
-        if let Some(plan) = step.done_by {
+        // Asked once the claim has committed, not read with it: on
+        // PostgreSQL the claim statement reads from the snapshot it started
+        // with, and another replica could end a step of this key as done
+        // while it ran; after the commit no step of this key can run.
+        if let Some(plan) = self.store.key_done_by(&step.key, step.step_id).await? {
             return Ok(StepOutcome::Done(format!(
                 "already done by plan #{plan}; not repeated"
             )));
@@ -393,7 +397,8 @@ impl Executor {
         let now = now_ms();
         let every = self.config.poll_interval_ms.max(10) as i64;
         let last = self.expiry_checked.load(Ordering::Relaxed);
-        if now - last < every
+        // (A clock set back counts as time enough.)
+        if (0..every).contains(&(now - last))
             || self
                 .expiry_checked
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
