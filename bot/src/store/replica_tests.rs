@@ -197,8 +197,6 @@ async fn one_replica_leads_and_another_takes_over_when_it_goes() {
     assert!(!la.check().await);
 }
 
-/// A burst of steps renews the planner's statistics at once (see
-/// `statistics`), not when autovacuum gets to it.
 /// How many times `table` was analyzed (`what` = `analyze`) or vacuumed
 /// (`vacuum`) other than by autovacuum.
 async fn upkeep_count(store: &Store, table: &str, what: &str) -> i64 {
@@ -212,6 +210,8 @@ async fn upkeep_count(store: &Store, table: &str, what: &str) -> i64 {
     n
 }
 
+/// A burst of steps renews the planner's statistics at once (see
+/// `statistics`), not when autovacuum gets to it.
 #[tokio::test]
 async fn a_burst_of_steps_has_the_statistics_renewed() {
     let Some((a, _b)) = two_replicas().await else {
@@ -232,6 +232,7 @@ async fn a_burst_of_steps_has_the_statistics_renewed() {
     }
 }
 
+/// Processed deliveries have the queue vacuumed at once, likewise.
 #[tokio::test]
 async fn a_burst_of_processed_deliveries_has_the_queue_vacuumed() {
     let Some((a, _b)) = two_replicas().await else {
@@ -258,5 +259,4 @@ async fn a_burst_of_processed_deliveries_has_the_queue_vacuumed() {
         assert!(t.elapsed() < Duration::from_secs(10), "not vacuumed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(a.unprocessed_deliveries(10).await.unwrap().is_empty());
 }

@@ -26,8 +26,11 @@
 //! pages changed, which is exactly when those entries are what claims read.
 //!
 //! Both run in the background, and each is spaced by what it took last
-//! time, so that upkeep takes at most a fiftieth of the time however big
-//! the tables grow.
+//! time, so that each kind takes at most a fiftieth of a replica's time
+//! however big the tables grow. Only a role that owns the tables may run
+//! them (PostgreSQL would answer others with a warning each time): the
+//! first run asks, and a role that does not own them leaves the upkeep to
+//! autovacuum.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,8 +43,14 @@ const STEPS: u64 = 100;
 const DELIVERIES: u64 = 2_000;
 /// Least time between the starts of two runs of one kind by one replica…
 const AT_LEAST_MS: i64 = 1_000;
-/// …and at least this many times what the last one took.
+/// …and at least this many times what the last one took…
 const SPACING: i64 = 50;
+/// …but never more than this: a run slowed by a lock once must not put
+/// the next one off for good.
+const AT_MOST_MS: i64 = 60_000;
+
+/// The tables upkeep touches, all owned by the role that migrated them.
+const TABLES: &str = "'steps', 'plans', 'deliveries'";
 
 /// One kind of upkeep: what has changed since it last ran, and when that was.
 #[derive(Default)]
@@ -57,6 +66,8 @@ pub(super) struct Renewal {
 pub(super) struct Upkeep {
     statistics: Arc<Renewal>,
     deliveries: Arc<Renewal>,
+    /// Whether this role may run upkeep, once asked.
+    allowed: tokio::sync::OnceCell<bool>,
 }
 
 impl Store {
@@ -85,8 +96,10 @@ impl Store {
         }
         let changed = r.changed.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         let now = now_ms();
-        let spacing = (SPACING * r.took_ms.load(Ordering::Relaxed)).max(AT_LEAST_MS);
-        if changed < enough || now - r.last_ms.load(Ordering::Relaxed) < spacing {
+        let spacing = (SPACING * r.took_ms.load(Ordering::Relaxed)).clamp(AT_LEAST_MS, AT_MOST_MS);
+        let since = now - r.last_ms.load(Ordering::Relaxed);
+        // (A clock set back counts as time enough.)
+        if changed < enough || (0..spacing).contains(&since) {
             return;
         }
         if r.running.swap(true, Ordering::AcqRel) {
@@ -94,14 +107,51 @@ impl Store {
         }
         r.changed.store(0, Ordering::Relaxed);
         r.last_ms.store(now, Ordering::Relaxed);
-        let (pool, r) = (self.pool.clone(), Arc::clone(r));
+        let (pool, r, upkeep) = (self.pool.clone(), Arc::clone(r), Arc::clone(&self.upkeep));
         tokio::spawn(async move {
-            // A role without the right is left to autovacuum.
-            if let Err(e) = sqlx::query(sql).execute(&pool).await {
-                tracing::debug!(error = %e, sql, "store upkeep failed; autovacuum will do it");
+            match run(&pool, &upkeep, sql).await {
+                Ok(Some(took)) => r.took_ms.store(took, Ordering::Relaxed),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, sql, "store upkeep failed; autovacuum will do it")
+                }
             }
-            r.took_ms.store(now_ms() - now, Ordering::Relaxed);
             r.running.store(false, Ordering::Release);
         });
     }
+}
+
+/// Runs `sql` if this role may, on a connection of its own; how long it
+/// took, timed once the connection is had (waiting for one is not upkeep).
+async fn run(
+    pool: &sqlx::AnyPool,
+    upkeep: &Upkeep,
+    sql: &'static str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let allowed = upkeep
+        .allowed
+        .get_or_try_init(|| async {
+            let (owns,): (bool,) = sqlx::query_as(&format!(
+                "SELECT COALESCE(bool_and(pg_has_role(relowner, 'USAGE')), FALSE)
+                   FROM pg_class WHERE relkind = 'r' AND relname IN ({TABLES})
+                    AND relnamespace = to_regnamespace(current_schema())"
+            ))
+            .fetch_one(pool)
+            .await?;
+            if !owns {
+                tracing::info!("this role does not own the store's tables: their statistics and vacuuming are left to autovacuum");
+            }
+            Ok::<_, sqlx::Error>(owns)
+        })
+        .await?;
+    if !*allowed {
+        return Ok(None);
+    }
+    let mut conn = pool.acquire().await?;
+    let started = now_ms();
+    sqlx::query(sql)
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(now_ms() - started))
 }
