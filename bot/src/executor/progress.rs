@@ -19,6 +19,10 @@ impl Executor {
         let (text, fresh) = match (p.state, outcome) {
             (PlanState::Done, _) => {
                 self.audit_end(p, "done", "").await;
+                // No thread to say it in (a webhook's plan): nothing to list.
+                if self.chat.is_none() || p.origin.thread.is_none() {
+                    return;
+                }
                 let made = self.what_was_made(p).await;
                 (format!("{head} done ✓ {}{made}", p.summary), false)
             }

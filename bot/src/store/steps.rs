@@ -242,22 +242,18 @@ async fn settle_plan(
             .execute(&mut *tx)
             .await?;
     }
-    let (open,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM steps WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting')",
+    // One statement asks whether a step is still open and ends the plan
+    // if none is. It starts after the lock above was had, so on
+    // PostgreSQL it sees the other replica's committed step.
+    sqlx::query(
+        "UPDATE plans SET updated_at = $2, state = CASE WHEN EXISTS
+            (SELECT 1 FROM steps WHERE plan_id = $1 AND state = 'failed') THEN 'failed' ELSE 'done' END
+         WHERE id = $1 AND state = 'running' AND NOT EXISTS (SELECT 1 FROM steps
+            WHERE plan_id = $1 AND state IN ('pending', 'running', 'waiting'))",
     )
     .bind(plan_id)
-    .fetch_one(&mut *tx)
+    .bind(now)
+    .execute(&mut *tx)
     .await?;
-    if open == 0 {
-        sqlx::query(
-            "UPDATE plans SET updated_at = $2, state = CASE WHEN EXISTS
-                (SELECT 1 FROM steps WHERE plan_id = $1 AND state = 'failed') THEN 'failed' ELSE 'done' END
-             WHERE id = $1 AND state = 'running'",
-        )
-        .bind(plan_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
     Ok(())
 }
