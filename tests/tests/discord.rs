@@ -108,6 +108,17 @@ fn said(content: &str, roles: &[u64]) -> FakeUserMessage {
 }
 
 impl Bot {
+    /// The bot's `/metrics` page.
+    async fn metrics(&self) -> String {
+        let addr = self.running.webhook_addr.expect("HTTP server");
+        reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .expect("a body")
+    }
+
     /// The bot's messages in `channel` (a thread's id is its request's).
     fn said_in(&self, channel: u64) -> Vec<String> {
         self.fake
@@ -133,13 +144,7 @@ impl Bot {
 #[tokio::test]
 async fn the_calls_made_while_connecting_are_counted_once_the_bot_runs() {
     let bot = start("[webhook]\nlisten = \"127.0.0.1:0\"\n").await;
-    let addr = bot.running.webhook_addr.expect("HTTP server");
-    let metrics = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .expect("/metrics answers")
-        .text()
-        .await
-        .expect("a body");
+    let metrics = bot.metrics().await;
     // The token check, the application, the guild's slash commands: made
     // before the runtime existed. serenity's own gateway lookup when the
     // gateway starts is its business (`GET /gateway`), not one of our calls.
@@ -193,13 +198,7 @@ async fn a_message_becomes_a_plan_answered_in_a_thread_started_from_it() {
     assert_eq!(body["enforce_nonce"], true);
     // Discord's requests (serenity's own client) count in /metrics too:
     // the reply, its thread, the announcement at least.
-    let addr = bot.running.webhook_addr.expect("HTTP server");
-    let metrics = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .expect("/metrics answers")
-        .text()
-        .await
-        .expect("a body");
+    let metrics = bot.metrics().await;
     let ok = shepherd_tests::metric(
         &metrics,
         r#"shepherd_external_requests_total{service="discord",status="2xx"}"#,

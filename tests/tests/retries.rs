@@ -67,15 +67,21 @@ async fn permanent_failure_is_reported_without_retrying() {
         .await;
 }
 
-#[tokio::test]
-async fn a_done_key_is_never_applied_again() {
+/// A one-step plan announcing to `#tests`, keyed `key`, asked in
+/// `thread` of #release, stored as `request` in `state` (parked plans
+/// expire at `expires_at`); its id.
+async fn store_plan(
+    h: &Harness,
+    (request, key, thread): (&str, &str, Option<&str>),
+    state: PlanState,
+    expires_at: Option<i64>,
+) -> i64 {
     use shepherd::store::{NewPlan, Origin};
     use shepherd_commands::{Action, PlanDraft, StepDraft};
-    let (_d, h, applier) = with(RecordingApplier::default()).await;
     let draft = PlanDraft {
-        summary: "retry refpolicy".into(),
+        summary: format!("announce {key}"),
         steps: vec![StepDraft {
-            key: "plucky/amd64/refpolicy/libsepol/3.8-1".into(),
+            key: key.into(),
             action: Action::Announce {
                 channel: "#tests".into(),
                 text: "request".into(),
@@ -89,29 +95,38 @@ async fn a_done_key_is_never_applied_again() {
     let origin = Origin {
         kind: "chat".into(),
         channel: "#release".into(),
-        thread: None,
+        thread: thread.map(str::to_string),
     };
+    let parked = (state == PlanState::AwaitingConfirmation).then_some("many channels");
+    h.bot
+        .store
+        .insert_plan(
+            NewPlan {
+                request_key: request,
+                command: "test",
+                requested_by: "console:alice",
+                origin: &origin,
+                draft: &draft,
+                state,
+                needs_role: None,
+                confirm_reason: parked,
+                expires_at,
+                audit: None,
+                width: 1,
+            },
+            0,
+        )
+        .await
+        .unwrap()
+        .id()
+}
+
+#[tokio::test]
+async fn a_done_key_is_never_applied_again() {
+    let (_d, h, applier) = with(RecordingApplier::default()).await;
     for request in ["first", "second"] {
-        h.bot
-            .store
-            .insert_plan(
-                NewPlan {
-                    request_key: request,
-                    command: "test",
-                    requested_by: "console:alice",
-                    origin: &origin,
-                    draft: &draft,
-                    state: PlanState::Pending,
-                    needs_role: None,
-                    confirm_reason: None,
-                    expires_at: None,
-                    audit: None,
-                    width: 1,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let key = "plucky/amd64/refpolicy/libsepol/3.8-1";
+        store_plan(&h, (request, key, None), PlanState::Pending, None).await;
     }
     assert!(h.bot.drain(shepherd_tests::PATIENCE).await);
     assert_eq!(applier.effects().len(), 1, "{:?}", applier.effects());
@@ -161,52 +176,11 @@ async fn a_panicking_step_fails_alone_and_the_executor_goes_on() {
 /// too (the executor looks for them once a poll interval, not once).
 #[tokio::test]
 async fn parked_plans_past_their_expiry_are_expired_and_said_so() {
-    use shepherd::store::{NewPlan, Origin};
-    use shepherd_commands::{Action, PlanDraft, StepDraft};
     let (_d, h, applier) = with(RecordingApplier::default()).await;
-    let draft = PlanDraft {
-        summary: "announce widely".into(),
-        steps: vec![StepDraft {
-            key: "parked/announce".into(),
-            action: Action::Announce {
-                channel: "#tests".into(),
-                text: "never sent".into(),
-                thread: None,
-            },
-        }],
-        confirm_reason: Some("many channels".into()),
-        notes: Vec::new(),
-        parallel: false,
-    };
-    let origin = Origin {
-        kind: "chat".into(),
-        channel: "#release".into(),
-        thread: Some("t7".into()),
-    };
     for request in ["first", "second"] {
-        let id = h
-            .bot
-            .store
-            .insert_plan(
-                NewPlan {
-                    request_key: request,
-                    command: "test",
-                    requested_by: "console:alice",
-                    origin: &origin,
-                    draft: &draft,
-                    state: PlanState::AwaitingConfirmation,
-                    needs_role: None,
-                    confirm_reason: Some("many channels"),
-                    // Already past: the clock does not have to move.
-                    expires_at: Some(1),
-                    audit: None,
-                    width: 1,
-                },
-                0,
-            )
-            .await
-            .unwrap()
-            .id();
+        let asked = (request, "parked/announce", Some("t7"));
+        // Already past: the clock does not have to move.
+        let id = store_plan(&h, asked, PlanState::AwaitingConfirmation, Some(1)).await;
         h.expect(
             "t7",
             &format!("plan #{id} expired without a `!confirm`; nothing was sent"),

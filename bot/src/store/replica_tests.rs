@@ -210,6 +210,16 @@ async fn upkeep_count(store: &Store, table: &str, what: &str) -> i64 {
     n
 }
 
+/// Waits (at most 10 s) until `table` was analyzed or vacuumed once: the
+/// statistics views lag by up to half a second.
+async fn upkept(store: &Store, table: &str, what: &str) {
+    let t = std::time::Instant::now();
+    while upkeep_count(store, table, what).await == 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "{table}: no {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A burst of steps renews the planner's statistics at once (see
 /// `statistics`), not when autovacuum gets to it.
 #[tokio::test]
@@ -217,19 +227,13 @@ async fn a_burst_of_steps_has_the_statistics_renewed() {
     let Some((a, _b)) = two_replicas().await else {
         return;
     };
-    let analyzed = || upkeep_count(&a, "steps", "analyze");
-    assert_eq!(analyzed().await, 0, "a fresh database");
+    assert_eq!(upkeep_count(&a, "steps", "analyze").await, 0, "fresh");
     // A hundred pending steps: a claim planned as if there were none
     // already costs milliseconds.
     let keys: Vec<String> = (0..100).map(|i| format!("burst-{i}")).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     insert(&a, "burst", &keys, PlanState::Pending).await;
-    let t = std::time::Instant::now();
-    // The statistics views lag by up to half a second.
-    while analyzed().await == 0 {
-        assert!(t.elapsed() < Duration::from_secs(10), "not analyzed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    upkept(&a, "steps", "analyze").await;
 }
 
 /// Processed deliveries have the queue vacuumed at once, likewise.
@@ -238,8 +242,7 @@ async fn a_burst_of_processed_deliveries_has_the_queue_vacuumed() {
     let Some((a, _b)) = two_replicas().await else {
         return;
     };
-    let vacuumed = || upkeep_count(&a, "deliveries", "vacuum");
-    assert_eq!(vacuumed().await, 0, "a fresh database");
+    assert_eq!(upkeep_count(&a, "deliveries", "vacuum").await, 0, "fresh");
     let batch: Vec<Delivery> = (0..2_000).map(delivery).collect();
     a.record_deliveries(&batch).await.unwrap();
     let mut claimed = a.claim_deliveries(2_000, 1).await.unwrap();
@@ -253,10 +256,5 @@ async fn a_burst_of_processed_deliveries_has_the_queue_vacuumed() {
             .collect();
         a.mark_deliveries_processed(&done, 2).await.unwrap();
     }
-    let t = std::time::Instant::now();
-    // The statistics views lag by up to half a second.
-    while vacuumed().await == 0 {
-        assert!(t.elapsed() < Duration::from_secs(10), "not vacuumed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    upkept(&a, "deliveries", "vacuum").await;
 }
