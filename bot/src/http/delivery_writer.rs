@@ -1,8 +1,10 @@
 //! The delivery writer: webhook deliveries are stored durably before the
 //! sender gets its 2xx, and deduplicated by delivery id. Concurrent
 //! requests are committed together (group commit): one transaction (on
-//! SQLite, when they fit one INSERT, that statement alone) and one fsync for
-//! every delivery that arrived while the previous one was being written, so durability does not cap throughput at the disk's fsync rate.
+//! SQLite, when they fit one INSERT, that statement alone) and one fsync
+//! for every delivery that arrived while the previous one was being
+//! written, so durability does not cap throughput at the disk's fsync
+//! rate.
 
 use std::sync::Arc;
 

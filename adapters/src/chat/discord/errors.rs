@@ -24,12 +24,16 @@ const SERVICE: &str = "discord";
 #[derive(Clone, Default)]
 pub(super) struct Heard(Arc<Mutex<Hook>>);
 
-#[derive(Default)]
 enum Hook {
-    #[default]
-    Unset,
+    /// Statuses heard before the hook, oldest first.
     Waiting(Vec<String>),
     Set(Calls),
+}
+
+impl Default for Hook {
+    fn default() -> Self {
+        Hook::Waiting(Vec::new())
+    }
 }
 
 /// Start-up makes two calls and one per guild; past this many, statuses
@@ -66,7 +70,6 @@ impl Heard {
             Hook::Set(calls) => calls.observe(SERVICE, &status),
             Hook::Waiting(statuses) if statuses.len() >= WAITING_AT_MOST => {}
             Hook::Waiting(statuses) => statuses.push(status),
-            unset @ Hook::Unset => *unset = Hook::Waiting(vec![status]),
         }
     }
 }
